@@ -1,0 +1,95 @@
+//! Options every command takes: configuration file, overrides, verbosity, log format, colour.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::config::Overrides;
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The configuration file [default: agentsync.yaml, searched from the current directory up]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The platform endpoint: a URL, or `embedded` for the built-in simulator
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// The definitions directory, relative to the configuration file
+    #[arg(long, global = true, value_name = "DIR")]
+    pub definitions: Option<PathBuf>,
+
+    /// Requests in flight at once
+    #[arg(long, global = true, value_name = "N")]
+    pub concurrency: Option<u32>,
+
+    /// More output: -v for info, -vv for debug, -vvv for trace
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Less output: errors only
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Log line format on stderr
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    pub log_format: LogFormat,
+
+    /// Never colour the output (also: the NO_COLOR environment variable)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// What `main` needs to set up tracing; plain data, so `main` stays free of clap.
+#[derive(Debug, Clone)]
+pub struct LoggingOptions {
+    pub level: tracing::Level,
+    pub format: LogFormat,
+    pub color: bool,
+}
+
+impl GlobalArgs {
+    /// The configuration overrides given on the command line (they beat `AGENTSYNC_*` variables).
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            endpoint: self.endpoint.clone(),
+            definitions: self.definitions.clone(),
+            concurrency: self.concurrency,
+            ..Overrides::default()
+        }
+    }
+
+    /// Whether stdout and stderr may carry colour.
+    pub fn color(&self) -> bool {
+        !self.no_color
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::io::stderr().is_terminal()
+    }
+
+    pub(super) fn logging(&self, default_level: tracing::Level) -> LoggingOptions {
+        use tracing::Level;
+        let level = if self.quiet {
+            Level::ERROR
+        } else {
+            match (default_level, self.verbose) {
+                (default, 0) => default,
+                (Level::INFO, 1) | (_, 2) => Level::DEBUG,
+                (_, 1) => Level::INFO,
+                _ => Level::TRACE,
+            }
+        };
+        LoggingOptions {
+            level,
+            format: self.log_format,
+            color: self.color(),
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! The command line: clap definitions, one file per command, and how results reach the terminal.
+//!
+//! Each `cli/<verb>.rs` turns its arguments into an options struct and calls one core function
+//! in [`crate::ops`] (or [`crate::sim`]); nothing outside this module knows clap.
+
+mod global;
+mod report;
+pub mod sim;
+pub mod validate;
+
+use std::ffi::OsString;
+
+use clap::{Parser, Subcommand};
+
+pub use global::{GlobalArgs, LogFormat, LoggingOptions};
+pub use report::Reporter;
+
+use crate::exit::ExitStatus;
+
+/// `agentsync`: keep AI agents on hosted platforms in step with a git repository.
+#[derive(Debug, Parser)]
+#[command(name = "agentsync", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the configuration and every definition, offline; report every problem found.
+    Validate(validate::ValidateArgs),
+    /// Serve the embedded platform simulator on loopback until stopped.
+    Sim(sim::SimArgs),
+}
+
+/// A command line that could not be parsed, or a request for help or the version.
+#[derive(Debug)]
+pub struct UsageError(clap::Error);
+
+impl UsageError {
+    /// Prints the message (help and version to stdout, errors to stderr) and tells how to exit.
+    ///
+    /// A usage error exits 1, not clap's 2: under `plan --detailed-exitcode`, 2 means "changes",
+    /// and a mistyped flag in a CI script must never read as that.
+    pub fn print(&self) -> ExitStatus {
+        let _ = self.0.print();
+        if self.0.use_stderr() {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        }
+    }
+}
+
+impl Cli {
+    /// Parses the process's own arguments.
+    pub fn from_env() -> Result<Cli, UsageError> {
+        Cli::try_parse().map_err(UsageError)
+    }
+
+    /// Parses the given arguments (the first is the program name).
+    pub fn from_args<I, T>(args: I) -> Result<Cli, UsageError>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        Cli::try_parse_from(args).map_err(UsageError)
+    }
+
+    /// How `main` should set up logging for this invocation.
+    pub fn logging(&self) -> LoggingOptions {
+        let default_level = match self.command {
+            // A daemon's log is its output: one line per action is wanted by default.
+            Command::Sim(_) => tracing::Level::INFO,
+            Command::Validate(_) => tracing::Level::WARN,
+        };
+        self.global.logging(default_level)
+    }
+
+    /// Runs the command; everything it has to say is printed by the time it returns.
+    pub async fn run(self) -> ExitStatus {
+        let reporter = Reporter::new(self.global.color());
+        match self.command {
+            Command::Validate(args) => validate::run(args, &self.global, &reporter),
+            Command::Sim(args) => sim::run(args, &reporter).await,
+        }
+    }
+}

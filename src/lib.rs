@@ -1,0 +1,17 @@
+//! agentsync keeps AI agents on hosted platforms in step with definitions kept in a git repository.
+//!
+//! The library face: load definitions ([`spec`]), read configuration ([`config`]), and the command
+//! workflows in [`ops`]. `ARCHITECTURE.md` maps the modules and the rules between them.
+
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod exit;
+pub mod model;
+pub mod ops;
+pub mod provider;
+pub mod sim;
+pub mod spec;
+pub mod yaml;
+
+pub use exit::ExitStatus;

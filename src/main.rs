@@ -1,0 +1,38 @@
+//! The `agentsync` binary: parse arguments, set up tracing, run, map the outcome to an exit code.
+
+use std::process::ExitCode;
+
+use agentsync::cli::{Cli, LogFormat, LoggingOptions};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = match Cli::from_env() {
+        Ok(cli) => cli,
+        Err(usage) => return ExitCode::from(usage.print().code()),
+    };
+    init_tracing(&cli.logging());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: could not start the async runtime: {err}");
+            return ExitCode::from(agentsync::ExitStatus::Failure.code());
+        }
+    };
+    let status = runtime.block_on(cli.run());
+    ExitCode::from(status.code())
+}
+
+/// Logs go to stderr so that stdout carries only results (plans, reports, JSON).
+/// `AGENTSYNC_LOG` (an `EnvFilter` directive) overrides the level chosen by `-v`/`-q`.
+fn init_tracing(options: &LoggingOptions) {
+    let filter = EnvFilter::try_from_env("AGENTSYNC_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(options.level.as_str()));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    match options.format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.with_ansi(options.color).init(),
+    }
+}
