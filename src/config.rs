@@ -1,6 +1,68 @@
 //! `agentsync.yaml` -> [`Config`]: finding the file, checking it, applying overrides.
+//!
+//! Precedence, highest first: command-line flags, `AGENTSYNC_*` environment variables, the
+//! file. Every source is checked with the same rules and the same messages.
 
-use std::path::PathBuf;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Explain, Located, SourceFile, suggest};
+use crate::provider::ProviderKind;
+use crate::yaml::{self, Node, Span, Value};
+
+/// The file name searched for from the current directory upward.
+pub const FILE_NAME: &str = "agentsync.yaml";
+
+/// Requests in flight at once, unless configured.
+pub const DEFAULT_CONCURRENCY: u32 = 8;
+const MAX_CONCURRENCY: u32 = 256;
+
+/// Where the platform is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// The simulator, run in-process; its state lives under `.agentsync/`.
+    Embedded,
+    Url(reqwest::Url),
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Embedded => f.write_str("embedded"),
+            Endpoint::Url(url) => write!(f, "{url}"),
+        }
+    }
+}
+
+/// What happens to managed agents whose definition file is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Prune {
+    /// They are listed in the plan, and left alone.
+    #[default]
+    Off,
+    Archive,
+    Delete,
+}
+
+/// The configuration in force for one invocation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The configuration file.
+    pub path: PathBuf,
+    /// Its directory: relative paths in the configuration start here.
+    pub root: PathBuf,
+    pub provider: ProviderKind,
+    pub endpoint: Endpoint,
+    pub tenant_id: Option<String>,
+    pub tenant_unit_id: Option<String>,
+    /// The NAME of the variable holding the token, never the token.
+    pub token_env: Option<String>,
+    /// The definitions directory, absolute.
+    pub definitions: PathBuf,
+    pub publish: bool,
+    pub prune: Prune,
+    pub concurrency: u32,
+}
 
 /// Values that beat the configuration file: command-line flags, then `AGENTSYNC_*` variables.
 #[derive(Debug, Clone, Default)]
@@ -8,4 +70,562 @@ pub struct Overrides {
     pub endpoint: Option<String>,
     pub definitions: Option<PathBuf>,
     pub concurrency: Option<u32>,
+}
+
+/// How to find and read the configuration.
+pub struct LoadOptions<'a> {
+    /// `--config FILE`; otherwise the file is searched from `cwd` upward.
+    pub path: Option<&'a Path>,
+    pub cwd: &'a Path,
+    pub overrides: &'a Overrides,
+    /// Reads `AGENTSYNC_*` variables; the process environment in production.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("no {FILE_NAME} found in {} or any directory above it", start.display())]
+    NotFound { start: PathBuf },
+    #[error("cannot read the configuration {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the configuration has {} problem{}", problems.len(), if problems.len() == 1 { "" } else { "s" })]
+    Invalid { problems: Vec<Located<ConfigProblem>> },
+}
+
+impl ConfigError {
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            ConfigError::NotFound { .. } => Some(
+                "run agentsync inside a repository that has agentsync.yaml, or pass --config FILE",
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// One thing wrong in the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigProblem {
+    #[error("{0}")]
+    Yaml(#[from] yaml::YamlError),
+    #[error("the configuration is empty")]
+    Empty,
+    #[error("the top level is {found}, but the configuration is a mapping of settings")]
+    NotAMapping { found: &'static str },
+    #[error("unknown setting '{key}'{}", suggestion.as_ref().map(|s| format!(", did you mean '{s}'?")).unwrap_or_default())]
+    UnknownKey {
+        key: String,
+        suggestion: Option<String>,
+    },
+    #[error("missing required setting '{key}'")]
+    Missing { key: &'static str },
+    #[error("setting '{key}' {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl Explain for ConfigProblem {
+    fn label(&self) -> Option<String> {
+        match self {
+            ConfigProblem::UnknownKey { .. } => Some("unknown setting".into()),
+            ConfigProblem::Invalid { .. } => Some("invalid value".into()),
+            _ => None,
+        }
+    }
+
+    fn help(&self) -> Option<String> {
+        match self {
+            ConfigProblem::UnknownKey { .. } => Some(format!(
+                "the settings are: {}",
+                SETTINGS.iter().map(|s| s.key).collect::<Vec<_>>().join(", ")
+            )),
+            ConfigProblem::Missing { key } => SETTINGS
+                .iter()
+                .find(|s| s.key == *key)
+                .map(|s| format!("add '{key}: ...' ({})", s.doc)),
+            ConfigProblem::Invalid { key, .. } => SETTINGS
+                .iter()
+                .find(|s| s.key == *key)
+                .map(|s| format!("{key}: {}", s.doc)),
+            _ => None,
+        }
+    }
+}
+
+struct Setting {
+    key: &'static str,
+    env: &'static str,
+    doc: &'static str,
+}
+
+const SETTINGS: &[Setting] = &[
+    Setting {
+        key: "provider",
+        env: "AGENTSYNC_PROVIDER",
+        doc: "the platform: workfx",
+    },
+    Setting {
+        key: "endpoint",
+        env: "AGENTSYNC_ENDPOINT",
+        doc: "the platform's base URL (http or https), or 'embedded' for the built-in simulator",
+    },
+    Setting {
+        key: "tenant_id",
+        env: "AGENTSYNC_TENANT_ID",
+        doc: "the tenant sent with every request",
+    },
+    Setting {
+        key: "tenant_unit_id",
+        env: "AGENTSYNC_TENANT_UNIT_ID",
+        doc: "the tenant unit sent with every request",
+    },
+    Setting {
+        key: "token_env",
+        env: "AGENTSYNC_TOKEN_ENV",
+        doc: "the NAME of the environment variable that holds the API token",
+    },
+    Setting {
+        key: "definitions",
+        env: "AGENTSYNC_DEFINITIONS",
+        doc: "the definitions directory, relative to the configuration file (default: agents)",
+    },
+    Setting {
+        key: "publish",
+        env: "AGENTSYNC_PUBLISH",
+        doc: "true or false: publish drafts that differ from the live version (default: true)",
+    },
+    Setting {
+        key: "prune",
+        env: "AGENTSYNC_PRUNE",
+        doc: "false, archive or delete: what happens to managed agents whose file is gone (default: false)",
+    },
+    Setting {
+        key: "concurrency",
+        env: "AGENTSYNC_CONCURRENCY",
+        doc: "requests in flight at once, 1 to 256 (default: 8)",
+    },
+];
+
+/// One setting's value, wherever it came from.
+enum Raw<'a> {
+    File(&'a Node),
+    /// A flag or a variable: always text, named for messages.
+    Text { origin: String, text: String },
+}
+
+impl Raw<'_> {
+    fn as_text(&self) -> Result<String, String> {
+        match self {
+            Raw::File(node) => match &node.value {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(format!("must be a string, found {}", other.type_name())),
+            },
+            Raw::Text { text, .. } => Ok(text.clone()),
+        }
+    }
+
+    fn as_bool(&self) -> Result<bool, String> {
+        match self {
+            Raw::File(node) => match node.value {
+                Value::Bool(b) => Ok(b),
+                ref other => Err(format!("must be true or false, found {}", other.type_name())),
+            },
+            Raw::Text { text, .. } => match text.as_str() {
+                "true" | "1" | "yes" => Ok(true),
+                "false" | "0" | "no" => Ok(false),
+                _ => Err(format!("must be true or false, found '{text}'")),
+            },
+        }
+    }
+}
+
+impl Config {
+    /// Finds, reads and checks the configuration, then applies the overrides.
+    pub fn load(options: &LoadOptions<'_>) -> Result<Config, ConfigError> {
+        let path = match options.path {
+            Some(path) => options.cwd.join(path),
+            None => find(options.cwd).ok_or_else(|| ConfigError::NotFound {
+                start: options.cwd.to_path_buf(),
+            })?,
+        };
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let shown = path
+            .strip_prefix(options.cwd)
+            .map_or_else(|_| path.clone(), Path::to_path_buf);
+        let source = SourceFile::new(shown, text);
+        let root = path
+            .parent()
+            .map_or_else(|| options.cwd.to_path_buf(), Path::to_path_buf);
+        Checker {
+            source: &source,
+            problems: Vec::new(),
+        }
+        .config(&path, root, options)
+    }
+}
+
+/// The nearest `agentsync.yaml` in `start` or above.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|candidate| candidate.is_file())
+}
+
+struct Checker<'a> {
+    source: &'a SourceFile,
+    problems: Vec<Located<ConfigProblem>>,
+}
+
+impl Checker<'_> {
+    fn config(
+        mut self,
+        path: &Path,
+        root: PathBuf,
+        options: &LoadOptions<'_>,
+    ) -> Result<Config, ConfigError> {
+        let tree = match yaml::parse(&self.source.text) {
+            Ok(Some(tree)) => tree,
+            Ok(None) => return Err(self.fail_file(ConfigProblem::Empty)),
+            Err(err) => {
+                let span = err.span();
+                self.at(span, ConfigProblem::Yaml(err));
+                return Err(self.finish());
+            }
+        };
+        let Value::Map(entries) = &tree.value else {
+            let found = tree.value.type_name();
+            self.at(tree.span, ConfigProblem::NotAMapping { found });
+            return Err(self.finish());
+        };
+        for entry in entries {
+            if !SETTINGS.iter().any(|s| s.key == entry.key) {
+                let suggestion =
+                    suggest(&entry.key, SETTINGS.iter().map(|s| s.key)).map(str::to_string);
+                let problem = ConfigProblem::UnknownKey {
+                    key: entry.key.clone(),
+                    suggestion,
+                };
+                self.at(entry.key_span, problem);
+            }
+        }
+
+        let flag = |key: &str| -> Option<String> {
+            let o = options.overrides;
+            match key {
+                "endpoint" => o.endpoint.clone(),
+                "definitions" => o.definitions.as_ref().map(|p| p.display().to_string()),
+                "concurrency" => o.concurrency.map(|c| c.to_string()),
+                _ => None,
+            }
+        };
+        let raw = |key: &'static str| -> Option<Raw<'_>> {
+            let setting = SETTINGS.iter().find(|s| s.key == key)?;
+            if let Some(text) = flag(key) {
+                let origin = format!("--{}", key.replace('_', "-"));
+                return Some(Raw::Text { origin, text });
+            }
+            if let Some(text) = (options.env)(setting.env) {
+                let origin = setting.env.to_string();
+                return Some(Raw::Text { origin, text });
+            }
+            tree.get(key)
+                .filter(|e| !matches!(e.value.value, Value::Null))
+                .map(|e| Raw::File(&e.value))
+        };
+
+        let provider = self.required(raw("provider"), "provider", |raw| {
+            let name = raw.as_text()?;
+            ProviderKind::from_name(&name).ok_or_else(|| {
+                let names: Vec<_> = ProviderKind::ALL.iter().map(|p| p.name()).collect();
+                format!("names no known platform '{name}'; known: {}", names.join(", "))
+            })
+        });
+        let endpoint = self.required(raw("endpoint"), "endpoint", |raw| {
+            parse_endpoint(&raw.as_text()?)
+        });
+        let tenant_id = self.optional(raw("tenant_id"), "tenant_id", non_empty);
+        let tenant_unit_id = self.optional(raw("tenant_unit_id"), "tenant_unit_id", non_empty);
+        let token_env = self.optional(raw("token_env"), "token_env", |raw| {
+            let name = raw.as_text()?;
+            if is_env_name(&name) {
+                Ok(name)
+            } else {
+                Err(format!(
+                    "must be the NAME of an environment variable (like WORKFX_TOKEN), not '{}'",
+                    if name.len() > 12 { "<a value>" } else { &name }
+                ))
+            }
+        });
+        let definitions = self
+            .optional(raw("definitions"), "definitions", non_empty)
+            .map_or_else(|| root.join("agents"), |d| root.join(d));
+        let publish = self
+            .optional(raw("publish"), "publish", |raw| raw.as_bool())
+            .unwrap_or(true);
+        let prune = self
+            .optional(raw("prune"), "prune", parse_prune)
+            .unwrap_or_default();
+        let concurrency = self
+            .optional(raw("concurrency"), "concurrency", parse_concurrency)
+            .unwrap_or(DEFAULT_CONCURRENCY);
+
+        match (provider, endpoint) {
+            (Some(provider), Some(endpoint)) if self.problems.is_empty() => Ok(Config {
+                path: path.to_path_buf(),
+                root,
+                provider,
+                endpoint,
+                tenant_id,
+                tenant_unit_id,
+                token_env,
+                definitions,
+                publish,
+                prune,
+                concurrency,
+            }),
+            _ => Err(self.finish()),
+        }
+    }
+
+    fn at(&mut self, span: Span, problem: ConfigProblem) {
+        self.problems.push(Located::at(self.source, span, problem));
+    }
+
+    fn fail_file(mut self, problem: ConfigProblem) -> ConfigError {
+        self.problems
+            .push(Located::file(&self.source.path, problem));
+        self.finish()
+    }
+
+    fn finish(self) -> ConfigError {
+        ConfigError::Invalid {
+            problems: self.problems,
+        }
+    }
+
+    fn optional<T>(
+        &mut self,
+        raw: Option<Raw<'_>>,
+        key: &'static str,
+        parse: impl Fn(&Raw<'_>) -> Result<T, String>,
+    ) -> Option<T> {
+        let raw = raw?;
+        match parse(&raw) {
+            Ok(value) => Some(value),
+            Err(message) => {
+                let problem = ConfigProblem::Invalid { key, message };
+                match raw {
+                    Raw::File(node) => self.at(node.span, problem),
+                    Raw::Text { origin, .. } => {
+                        self.problems.push(Located::file(origin, problem));
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    fn required<T>(
+        &mut self,
+        raw: Option<Raw<'_>>,
+        key: &'static str,
+        parse: impl Fn(&Raw<'_>) -> Result<T, String>,
+    ) -> Option<T> {
+        if raw.is_none() {
+            self.problems
+                .push(Located::file(&self.source.path, ConfigProblem::Missing { key }));
+            return None;
+        }
+        self.optional(raw, key, parse)
+    }
+}
+
+fn non_empty(raw: &Raw<'_>) -> Result<String, String> {
+    let text = raw.as_text()?;
+    if text.trim().is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(text)
+    }
+}
+
+fn parse_endpoint(text: &str) -> Result<Endpoint, String> {
+    if text == "embedded" {
+        return Ok(Endpoint::Embedded);
+    }
+    let url = reqwest::Url::parse(text)
+        .map_err(|err| format!("is not a URL or 'embedded': {err}"))?;
+    match url.scheme() {
+        "http" | "https" if url.has_host() => Ok(Endpoint::Url(url)),
+        _ => Err("must be an http or https URL, or 'embedded'".into()),
+    }
+}
+
+fn parse_prune(raw: &Raw<'_>) -> Result<Prune, String> {
+    let text = match raw {
+        Raw::File(Node {
+            value: Value::Bool(false),
+            ..
+        }) => return Ok(Prune::Off),
+        Raw::File(Node {
+            value: Value::Bool(true),
+            ..
+        }) => return Err("must say how: archive or delete (true is ambiguous)".into()),
+        other => other.as_text()?,
+    };
+    match text.as_str() {
+        "false" | "off" => Ok(Prune::Off),
+        "archive" => Ok(Prune::Archive),
+        "delete" => Ok(Prune::Delete),
+        _ => Err(format!("must be false, archive or delete, not '{text}'")),
+    }
+}
+
+fn parse_concurrency(raw: &Raw<'_>) -> Result<u32, String> {
+    let value = match raw {
+        Raw::File(Node {
+            value: Value::Int(n),
+            ..
+        }) => *n,
+        Raw::File(node) => {
+            return Err(format!("must be a whole number, found {}", node.value.type_name()));
+        }
+        Raw::Text { text, .. } => text
+            .parse::<i64>()
+            .map_err(|_| format!("must be a whole number, not '{text}'"))?,
+    };
+    match u32::try_from(value) {
+        Ok(n) if (1..=MAX_CONCURRENCY).contains(&n) => Ok(n),
+        _ => Err(format!("must be between 1 and {MAX_CONCURRENCY}, not {value}")),
+    }
+}
+
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(
+        text: &str,
+        overrides: Overrides,
+        env: &[(&str, &str)],
+    ) -> (tempfile::TempDir, Result<Config, ConfigError>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), text).unwrap();
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let lookup = move |name: &str| env.get(name).cloned();
+        let result = Config::load(&LoadOptions {
+            path: None,
+            cwd: dir.path(),
+            overrides: &overrides,
+            env: &lookup,
+        });
+        (dir, result)
+    }
+
+    fn problems(result: Result<Config, ConfigError>) -> Vec<String> {
+        match result {
+            Err(ConfigError::Invalid { problems }) => {
+                problems.iter().map(ToString::to_string).collect()
+            }
+            other => panic!("expected problems, got {other:?}"),
+        }
+    }
+
+    const MINIMAL: &str = "provider: workfx\nendpoint: embedded\n";
+
+    #[test]
+    fn defaults_fill_what_the_file_leaves_out() {
+        let (dir, config) = load(MINIMAL, Overrides::default(), &[]);
+        let config = config.unwrap();
+        assert_eq!(config.endpoint, Endpoint::Embedded);
+        assert_eq!(config.definitions, dir.path().join("agents"));
+        assert!(config.publish);
+        assert_eq!(config.prune, Prune::Off);
+        assert_eq!(config.concurrency, DEFAULT_CONCURRENCY);
+    }
+
+    #[test]
+    fn flags_beat_environment_which_beats_the_file() {
+        let text = format!("{MINIMAL}concurrency: 4\nprune: archive\n");
+        let flags = Overrides {
+            concurrency: Some(16),
+            ..Overrides::default()
+        };
+        let env = [("AGENTSYNC_CONCURRENCY", "12"), ("AGENTSYNC_PRUNE", "delete")];
+        let (_dir, config) = load(&text, flags, &env);
+        let config = config.unwrap();
+        assert_eq!(config.concurrency, 16);
+        assert_eq!(config.prune, Prune::Delete);
+    }
+
+    #[test]
+    fn an_unknown_setting_is_an_error_with_a_suggestion_and_position() {
+        let (_dir, result) = load(
+            "provider: workfx\nendpoint: embedded\nconcurency: 4\n",
+            Overrides::default(),
+            &[],
+        );
+        assert_eq!(
+            problems(result),
+            ["agentsync.yaml:3:1: unknown setting 'concurency', did you mean 'concurrency'?"]
+        );
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_at_once() {
+        let text = "provider: workfx\nendpoint: ftp://x\nprune: true\nconcurrency: 0\ntoken_env: \"sk-123456789012345\"\n";
+        let (_dir, result) = load(text, Overrides::default(), &[]);
+        let found = problems(result);
+        assert_eq!(found.len(), 4, "{found:#?}");
+        assert!(found[0].contains("agentsync.yaml:2:11: setting 'endpoint' must be an http"));
+        assert!(found.iter().any(|p| p.contains("prune") && p.contains("ambiguous")));
+        assert!(found.iter().any(|p| p.contains("between 1 and 256, not 0")));
+        // A value that looks like a token is never echoed.
+        assert!(found.iter().all(|p| !p.contains("sk-1234")));
+    }
+
+    #[test]
+    fn a_bad_environment_override_names_the_variable() {
+        let (_dir, result) = load(MINIMAL, Overrides::default(), &[("AGENTSYNC_PUBLISH", "maybe")]);
+        assert_eq!(
+            problems(result),
+            ["AGENTSYNC_PUBLISH: setting 'publish' must be true or false, found 'maybe'"]
+        );
+    }
+
+    #[test]
+    fn the_file_is_found_from_a_subdirectory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), MINIMAL).unwrap();
+        let nested = dir.path().join("a/b");
+        std::fs::create_dir_all(&nested).unwrap();
+        assert_eq!(find(&nested), Some(dir.path().join(FILE_NAME)));
+    }
+
+    #[test]
+    fn missing_required_settings_are_named() {
+        let (_dir, result) = load("publish: false\n", Overrides::default(), &[]);
+        let found = problems(result);
+        assert!(found.iter().any(|p| p.contains("missing required setting 'provider'")));
+        assert!(found.iter().any(|p| p.contains("missing required setting 'endpoint'")));
+    }
 }

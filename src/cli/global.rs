@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use crate::config::Overrides;
+use crate::ops::workspace::WorkspaceOptions;
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -65,6 +66,15 @@ impl GlobalArgs {
             concurrency: self.concurrency,
             ..Overrides::default()
         }
+    }
+
+    /// Where the configuration is and what overrides it, from the current directory.
+    pub fn workspace_options(&self) -> std::io::Result<WorkspaceOptions> {
+        Ok(WorkspaceOptions {
+            config: self.config.clone(),
+            cwd: std::env::current_dir()?,
+            overrides: self.overrides(),
+        })
     }
 
     /// Whether stdout and stderr may carry colour.

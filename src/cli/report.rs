@@ -1,6 +1,11 @@
 //! Where output goes: results to stdout, problems to stderr, rendered for a person.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
+
+use crate::config::ConfigError;
+use crate::diagnostic::{self, Explain, Located};
+use crate::spec::Loaded;
 
 /// Prints results and problems with one colour policy for the whole invocation.
 #[derive(Debug, Clone)]
@@ -25,6 +30,46 @@ impl Reporter {
     /// An error and the chain of its causes on stderr, in the form `error: what; caused by: why`.
     pub fn error(&self, err: &(dyn std::error::Error + 'static)) {
         eprintln!("{}", render_error(err));
+    }
+}
+
+impl Reporter {
+    /// One problem with its snippet, on stderr.
+    pub fn problem<E: Explain + 'static>(&self, problem: &Located<E>) {
+        eprintln!("{}\n", diagnostic::render(problem, self.color));
+    }
+
+    /// A configuration that could not be used: each of its problems, or the one error.
+    pub fn config_error(&self, err: &ConfigError) {
+        match err {
+            ConfigError::Invalid { problems } => {
+                for problem in problems {
+                    self.problem(problem);
+                }
+                eprintln!("error: {err}; nothing was done");
+            }
+            other => {
+                self.error(other);
+                if let Some(help) = other.help() {
+                    eprintln!("  help: {help}");
+                }
+            }
+        }
+    }
+
+    /// Every problem found in the definitions, then a count.
+    pub fn spec_problems(&self, loaded: &Loaded) {
+        for problem in &loaded.problems {
+            self.problem(problem);
+        }
+        let files: BTreeSet<_> = loaded.problems.iter().map(|p| &p.file).collect();
+        let n = loaded.problems.len();
+        eprintln!(
+            "error: {n} problem{} in {} file{}; nothing was done",
+            if n == 1 { "" } else { "s" },
+            files.len(),
+            if files.len() == 1 { "" } else { "s" },
+        );
     }
 }
 

@@ -1,1 +1,298 @@
-//! (in progress)
+//! Definition files -> the desired state: reading the directory, checking every file, and the
+//! checks that span files (duplicate keys, `${agent:KEY}` references).
+//!
+//! Loading never stops at the first problem: every file is checked and every problem is
+//! returned, so one `validate` run shows the user all there is to fix.
+
+pub mod definition;
+pub mod error;
+pub mod interpolate;
+pub mod schema;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Located, SourceFile};
+use crate::model::{Desired, Key};
+
+pub use definition::{Checked, ReferenceSite};
+pub use error::{Problem, SpecError};
+use schema::DefinitionSchema;
+
+/// Where to load from, and how.
+pub struct LoadOptions<'a> {
+    /// The definitions directory on disk.
+    pub dir: &'a Path,
+    /// Paths in messages are shown relative to this (the configuration's directory).
+    pub display_root: &'a Path,
+    pub schema: &'a DefinitionSchema,
+    /// Looks up `${env:NAME}`; the process environment in production, a map in tests.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// A definition file that did not load, and the key it claims if that much could be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    pub file: PathBuf,
+    pub key: Option<Key>,
+}
+
+/// Everything the definitions directory holds.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The definitions that loaded without a problem.
+    pub desired: Desired,
+    pub problems: Vec<Problem>,
+    /// Files that did not load. Their agents must never be treated as removed.
+    pub broken: Vec<Broken>,
+    /// How many definition files were read.
+    pub files: usize,
+}
+
+impl Loaded {
+    pub fn is_valid(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Loads and checks every `*.yaml` / `*.yml` under the directory.
+pub fn load(options: &LoadOptions<'_>) -> Loaded {
+    let mut loaded = Loaded::default();
+    let files = match definition_files(options.dir) {
+        Ok(files) => files,
+        Err(_) => {
+            let shown = display(options.display_root, options.dir);
+            let error = SpecError::NoDefinitionsDir {
+                path: shown.clone(),
+            };
+            loaded.problems.push(Located::file(shown, error));
+            return loaded;
+        }
+    };
+    let mut checked: Vec<(PathBuf, Checked)> = files
+        .into_iter()
+        .map(|path| {
+            let result = load_file(&path, options);
+            (path, result)
+        })
+        .collect();
+
+    // A file pulled in by `graph_file` is part of another definition, not one itself.
+    let includes: HashSet<PathBuf> = checked
+        .iter()
+        .flat_map(|(_, c)| c.includes.iter().filter_map(|p| p.canonicalize().ok()))
+        .collect();
+    checked.retain(|(path, _)| {
+        path.canonicalize()
+            .map_or(true, |canonical| !includes.contains(&canonical))
+    });
+
+    loaded.files = checked.len();
+    let mut first_file: BTreeMap<Key, PathBuf> = BTreeMap::new();
+    let mut references = Vec::new();
+    for (_, mut result) in checked {
+        let display_file = result
+            .source
+            .as_ref()
+            .map(|s| s.path.clone())
+            .or_else(|| result.problems.first().map(|p| p.file.clone()));
+        if let Some((key, span)) = &result.key {
+            match first_file.get(key) {
+                Some(other) => {
+                    if let Some(source) = &result.source {
+                        let error = SpecError::DuplicateKey {
+                            key: key.to_string(),
+                            other: other.clone(),
+                        };
+                        result.problems.push(
+                            Located::at(source, *span, error).with_agent(Some(key.as_str())),
+                        );
+                    }
+                    result.definition = None;
+                }
+                None => {
+                    if let Some(file) = &display_file {
+                        first_file.insert(key.clone(), file.clone());
+                    }
+                }
+            }
+        }
+        references.extend(result.references.iter().cloned().map(|r| {
+            let owner = result.key.as_ref().map(|(k, _)| k.clone());
+            (owner, r)
+        }));
+        match result.definition {
+            Some(definition) => {
+                loaded.desired.insert(definition.key.clone(), definition);
+            }
+            None => loaded.broken.push(Broken {
+                file: display_file.unwrap_or_default(),
+                key: result.key.map(|(k, _)| k),
+            }),
+        }
+        loaded.problems.extend(result.problems);
+    }
+    loaded
+        .problems
+        .extend(check_references(&loaded.desired, &first_file, &references));
+    loaded
+}
+
+/// Loads one file on its own (watch mode re-reads only what changed). Cross-file checks are
+/// the caller's: see [`check_references`] and the duplicate check in [`load`].
+pub fn load_file(path: &Path, options: &LoadOptions<'_>) -> Checked {
+    let shown = display(options.display_root, path);
+    let text = match definition::read_limited(path) {
+        Ok(text) => text,
+        Err(err) => {
+            let error = match std::fs::metadata(path) {
+                Ok(meta) if meta.len() > definition::MAX_FILE_BYTES => SpecError::TooLarge {
+                    size: meta.len(),
+                    limit: definition::MAX_FILE_BYTES,
+                },
+                _ if err.kind() == std::io::ErrorKind::InvalidData => SpecError::NotUtf8,
+                _ => SpecError::Read { source: err },
+            };
+            return Checked {
+                problems: vec![Located::file(shown, error)],
+                ..Checked::default()
+            };
+        }
+    };
+    let source = SourceFile::new(shown, text);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    definition::check(
+        &source,
+        &definition::Context {
+            schema: options.schema,
+            dir,
+            env: options.env,
+        },
+    )
+}
+
+/// Every reference names a defined agent, and references never loop (agents are created in
+/// reference order).
+pub fn check_references(
+    desired: &Desired,
+    known: &BTreeMap<Key, PathBuf>,
+    sites: &[(Option<Key>, ReferenceSite)],
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (owner, site) in sites {
+        if !known.contains_key(&site.target) {
+            let error = SpecError::UnknownReference {
+                field: site.field.to_string(),
+                target: site.target.to_string(),
+            };
+            problems.push(
+                Located::at(&site.source, site.span, error)
+                    .with_agent(owner.as_ref().map(Key::as_str)),
+            );
+        }
+    }
+    if let Some(cycle) = find_cycle(desired) {
+        let first = &cycle[0];
+        let file = desired
+            .get(first)
+            .map(|d| d.file.clone())
+            .unwrap_or_default();
+        let error = SpecError::ReferenceCycle {
+            cycle: cycle.iter().map(Key::to_string).collect(),
+        };
+        problems.push(Located::file(file, error).with_agent(Some(first.as_str())));
+    }
+    problems
+}
+
+/// A reference cycle, as the keys along it with the first repeated at the end.
+pub fn find_cycle(desired: &Desired) -> Option<Vec<Key>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        Visiting,
+        Done,
+    }
+    let mut marks: BTreeMap<&Key, Mark> = BTreeMap::new();
+    for start in desired.keys() {
+        if marks.contains_key(start) {
+            continue;
+        }
+        // Iterative depth-first search: a long reference chain must not exhaust the stack.
+        let mut stack: Vec<(&Key, Vec<&Key>)> = vec![(start, refs(desired, start))];
+        let mut path: Vec<&Key> = vec![start];
+        marks.insert(start, Mark::Visiting);
+        while let Some((node, pending)) = stack.last_mut() {
+            let node = *node;
+            match pending.pop() {
+                Some(next) => match marks.get(next) {
+                    Some(Mark::Visiting) => {
+                        let from = path.iter().position(|k| *k == next).unwrap_or(0);
+                        let mut cycle: Vec<Key> = path[from..].iter().map(|k| (*k).clone()).collect();
+                        cycle.push(next.clone());
+                        return Some(cycle);
+                    }
+                    Some(Mark::Done) => {}
+                    None => {
+                        marks.insert(next, Mark::Visiting);
+                        path.push(next);
+                        stack.push((next, refs(desired, next)));
+                    }
+                },
+                None => {
+                    marks.insert(node, Mark::Done);
+                    path.pop();
+                    stack.pop();
+                }
+            }
+        }
+    }
+    None
+}
+
+fn refs<'a>(desired: &'a Desired, key: &Key) -> Vec<&'a Key> {
+    desired
+        .get(key)
+        .map(|d| d.references.iter().filter(|r| desired.contains_key(*r)).collect())
+        .unwrap_or_default()
+}
+
+/// The definition files under `dir`, in a stable order; hidden entries are skipped.
+pub fn definition_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    if !dir.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "not a directory",
+        ));
+    }
+    let mut files = Vec::new();
+    let walker = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        let entry = entry.map_err(std::io::Error::other)?;
+        if entry.file_type().is_file() && is_definition_file(entry.path()) {
+            files.push(entry.into_path());
+        }
+    }
+    Ok(files)
+}
+
+/// Whether a path has a definition file's extension.
+pub fn is_definition_file(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}
+
+/// `path` relative to `root` when it lies inside it, for messages.
+pub fn display(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Keys defined by files that failed to load: what prune must leave alone.
+pub fn broken_keys(loaded: &Loaded) -> BTreeSet<Key> {
+    loaded.broken.iter().filter_map(|b| b.key.clone()).collect()
+}

@@ -1,0 +1,12 @@
+//! `validate`: load the configuration and every definition offline, and report every problem.
+
+use super::workspace::{self, Workspace, WorkspaceOptions};
+use crate::config::ConfigError;
+
+/// Loads everything and returns it, problems included; nothing touches the network.
+pub fn validate(
+    options: &WorkspaceOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Workspace, ConfigError> {
+    workspace::load(options, env)
+}

@@ -1,0 +1,570 @@
+//! One definition file's tree -> a [`Definition`], collecting every problem on the way.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+
+use super::error::{Problem, SpecError};
+use super::interpolate::{InterpolationError, interpolate};
+use super::schema::{COMMON_FIELDS, DefinitionSchema, Field, Kind};
+use crate::diagnostic::{Located, SourceFile, suggest};
+use crate::model::{Definition, Document, FieldPath, Key, Lifecycle};
+use crate::yaml::{self, Entry, Node, Span, Value};
+
+/// Included graph files larger than this are refused, like definitions.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Where a `${agent:KEY}` was written, for the cross-file checks.
+#[derive(Debug, Clone)]
+pub struct ReferenceSite {
+    pub target: Key,
+    pub field: FieldPath,
+    pub source: SourceFile,
+    pub span: Span,
+}
+
+/// What checking one file gave.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// The file's text, once read.
+    pub source: Option<SourceFile>,
+    pub definition: Option<Definition>,
+    /// The key, when it could be read even if the file has other problems.
+    pub key: Option<(Key, Span)>,
+    pub problems: Vec<Problem>,
+    pub references: Vec<ReferenceSite>,
+    /// Files pulled in by `graph_file`, which are therefore not definitions themselves.
+    pub includes: Vec<PathBuf>,
+}
+
+/// What the checker needs from outside: where the file is, and the environment.
+pub struct Context<'a> {
+    pub schema: &'a DefinitionSchema,
+    /// The file's directory on disk, for `graph_file`.
+    pub dir: &'a Path,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// Checks a definition whose text has been read.
+pub fn check(source: &SourceFile, cx: &Context<'_>) -> Checked {
+    let mut checker = Checker {
+        cx,
+        out: Checked::default(),
+        sensitive: BTreeSet::new(),
+    };
+    let definition = checker.definition(source);
+    let mut out = checker.out;
+    out.source = Some(source.clone());
+    out.definition = if out.problems.is_empty() {
+        definition
+    } else {
+        None
+    };
+    let agent = out.key.as_ref().map(|(k, _)| k.to_string());
+    for problem in &mut out.problems {
+        problem.agent.clone_from(&agent);
+    }
+    out
+}
+
+struct Checker<'c, 'a> {
+    cx: &'c Context<'a>,
+    out: Checked,
+    sensitive: BTreeSet<FieldPath>,
+}
+
+impl Checker<'_, '_> {
+    fn problem(&mut self, source: &SourceFile, span: Span, error: SpecError) {
+        self.out.problems.push(Located::at(source, span, error));
+    }
+
+    fn definition(&mut self, source: &SourceFile) -> Option<Definition> {
+        let root = match yaml::parse(&source.text) {
+            Ok(Some(root)) => root,
+            Ok(None) => {
+                self.out.problems.push(Located::file(&source.path, SpecError::Empty));
+                return None;
+            }
+            Err(err) => {
+                self.problem(source, err.span(), SpecError::Yaml(err));
+                return None;
+            }
+        };
+        let entries = match &root.value {
+            Value::Map(entries) => entries,
+            Value::Null => {
+                self.out.problems.push(Located::file(&source.path, SpecError::Empty));
+                return None;
+            }
+            other => {
+                let found = other.type_name();
+                self.problem(source, root.span, SpecError::NotAMapping { found });
+                return None;
+            }
+        };
+
+        // The key first, so that every other problem can name the agent.
+        let key = self.key(source, &root);
+        self.kind(source, &root);
+        let lifecycle = self.lifecycle(source, &root);
+        let publish = self.flag(source, &root, "publish");
+        let protect = self.flag(source, &root, "protect").unwrap_or(false);
+
+        let provider_entries: Vec<&Entry> = entries
+            .iter()
+            .filter(|e| !COMMON_FIELDS.iter().any(|f| f.name == e.key))
+            .collect();
+        let mut fields = self.fields(
+            source,
+            &root,
+            &provider_entries,
+            self.cx.schema.fields,
+            &FieldPath::root(),
+            COMMON_FIELDS,
+        );
+        let content = self
+            .cx
+            .schema
+            .content_field
+            .and_then(|name| fields.remove(name))
+            .and_then(|value| match value {
+                Json::Object(map) => Some(map),
+                _ => None,
+            });
+        Some(Definition {
+            key: key?,
+            file: source.path.clone(),
+            fields,
+            content,
+            lifecycle,
+            publish,
+            protect,
+            sensitive: std::mem::take(&mut self.sensitive),
+            references: self
+                .out
+                .references
+                .iter()
+                .map(|r| r.target.clone())
+                .collect(),
+        })
+    }
+
+    fn key(&mut self, source: &SourceFile, root: &Node) -> Option<Key> {
+        let Some(entry) = root.get("key") else {
+            let error = SpecError::MissingField {
+                field: "key".into(),
+            };
+            self.problem(source, root.span, error);
+            return None;
+        };
+        let text = self.string(source, entry, "key")?;
+        match Key::parse(&text) {
+            Ok(key) => {
+                self.out.key = Some((key.clone(), entry.value.span));
+                Some(key)
+            }
+            Err(reason) => {
+                let error = SpecError::InvalidKey { key: text, reason };
+                self.problem(source, entry.value.span, error);
+                None
+            }
+        }
+    }
+
+    fn kind(&mut self, source: &SourceFile, root: &Node) {
+        match root.get("kind") {
+            None => self.problem(source, root.span, SpecError::MissingKind),
+            Some(entry) => match &entry.value.value {
+                Value::String(kind) if kind == "agent" => {}
+                other => {
+                    let found = match other {
+                        Value::String(s) => s.clone(),
+                        other => other.type_name().to_string(),
+                    };
+                    self.problem(source, entry.value.span, SpecError::WrongKind { found });
+                }
+            },
+        }
+    }
+
+    fn lifecycle(&mut self, source: &SourceFile, root: &Node) -> Option<Lifecycle> {
+        let entry = root.get("status")?;
+        let status = self.one_of(source, entry, "status", &["active", "archived"])?;
+        Some(if status == "archived" {
+            Lifecycle::Archived
+        } else {
+            Lifecycle::Active
+        })
+    }
+
+    fn flag(&mut self, source: &SourceFile, root: &Node, name: &str) -> Option<bool> {
+        let entry = root.get(name)?;
+        match entry.value.value {
+            Value::Bool(b) => Some(b),
+            Value::Null => None,
+            ref other => {
+                self.wrong_type(source, entry, name, "a boolean", other);
+                None
+            }
+        }
+    }
+
+    fn wrong_type(
+        &mut self,
+        source: &SourceFile,
+        entry: &Entry,
+        field: &str,
+        expected: &'static str,
+        found: &Value,
+    ) {
+        let error = SpecError::WrongType {
+            field: field.to_string(),
+            expected,
+            found: found.type_name(),
+        };
+        self.problem(source, entry.value.span, error);
+    }
+
+    /// A plain string field (no substitution: `key`, `kind`, `status` are agentsync's own).
+    fn string(&mut self, source: &SourceFile, entry: &Entry, field: &str) -> Option<String> {
+        match &entry.value.value {
+            Value::String(text) => Some(text.clone()),
+            other => {
+                self.wrong_type(source, entry, field, "a string", other);
+                None
+            }
+        }
+    }
+
+    fn one_of(
+        &mut self,
+        source: &SourceFile,
+        entry: &Entry,
+        field: &str,
+        allowed: &'static [&'static str],
+    ) -> Option<String> {
+        let text = self.string(source, entry, field)?;
+        if allowed.contains(&text.as_str()) {
+            return Some(text);
+        }
+        let suggestion = suggest(&text, allowed.iter().copied()).map(str::to_string);
+        let error = SpecError::NotAllowed {
+            field: field.to_string(),
+            value: text,
+            allowed,
+            suggestion,
+        };
+        self.problem(source, entry.value.span, error);
+        None
+    }
+
+    /// Checks a mapping's entries against `schema`; `also_known` are fields handled elsewhere
+    /// that a misspelling may still be close to.
+    fn fields(
+        &mut self,
+        source: &SourceFile,
+        parent: &Node,
+        entries: &[&Entry],
+        schema: &'static [Field],
+        path: &FieldPath,
+        also_known: &'static [Field],
+    ) -> Document {
+        let mut doc = Document::new();
+        let known = || {
+            also_known
+                .iter()
+                .chain(schema.iter())
+                .map(|f| f.name)
+                .collect::<Vec<_>>()
+        };
+        for entry in entries {
+            let Some(field) = schema.iter().find(|f| f.name == entry.key) else {
+                let suggestion = suggest(&entry.key, known()).map(str::to_string);
+                let error = SpecError::UnknownField {
+                    field: entry.key.clone(),
+                    suggestion,
+                    known: known(),
+                };
+                self.problem(source, entry.key_span, error);
+                continue;
+            };
+            if matches!(entry.value.value, Value::Null) {
+                // `field: null` (or `field:`) is the same as leaving the field out.
+                continue;
+            }
+            let field_path = path.field(field.name);
+            let name = match field.kind {
+                Kind::Include { into } => into,
+                _ => field.name,
+            };
+            if let Some(value) = self.field(source, entry, field, &field_path) {
+                doc.insert(name.to_string(), value);
+            }
+        }
+        for field in schema {
+            let present = |name: &str| entries.iter().any(|e| e.key == name);
+            if let Kind::Include { into } = field.kind {
+                let path_text = |name: &str| path.field(name).to_string();
+                if present(field.name) && present(into) {
+                    let span = parent.get(field.name).map_or(parent.span, |e| e.key_span);
+                    let error = SpecError::Exclusive {
+                        field: path_text(field.name),
+                        other: path_text(into),
+                    };
+                    self.problem(source, span, error);
+                } else if !present(field.name) && !present(into) && !path.is_root() {
+                    let error = SpecError::NeedsOneOf {
+                        field: path.to_string(),
+                        one: into.to_string(),
+                        other: field.name.to_string(),
+                    };
+                    self.problem(source, parent.span, error);
+                }
+            }
+            if field.required && !present(field.name) {
+                let error = SpecError::MissingField {
+                    field: path.field(field.name).to_string(),
+                };
+                self.problem(source, parent.span, error);
+            }
+        }
+        doc
+    }
+
+    fn field(
+        &mut self,
+        source: &SourceFile,
+        entry: &Entry,
+        field: &Field,
+        path: &FieldPath,
+    ) -> Option<Json> {
+        let node = &entry.value;
+        let name = path.to_string();
+        let expect = |checker: &mut Self, expected: &'static str| {
+            checker.wrong_type(source, entry, &name, expected, &node.value);
+            None
+        };
+        match (field.kind, &node.value) {
+            (Kind::String, Value::String(_))
+            | (Kind::Bool, Value::Bool(_))
+            | (Kind::Integer, Value::Int(_)) => self.json(source, node, path),
+            (Kind::String, _) => expect(self, "a string"),
+            (Kind::Bool, _) => expect(self, "a boolean"),
+            (Kind::Integer, _) => expect(self, "an integer"),
+            (Kind::OneOf(allowed), _) => self
+                .one_of(source, entry, &name, allowed)
+                .map(Json::String),
+            (Kind::Tags, Value::Seq(items)) => {
+                let mut tags = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    match &item.value {
+                        Value::String(tag) if !tag.contains(',') && !tag.trim().is_empty() => {
+                            tags.push(Json::String(tag.trim().to_string()));
+                        }
+                        _ => {
+                            let error = SpecError::InvalidValue {
+                                field: path.index(i).to_string(),
+                                message: "a tag must be a non-empty string without commas".into(),
+                            };
+                            self.problem(source, item.span, error);
+                        }
+                    }
+                }
+                Some(Json::Array(tags))
+            }
+            (Kind::Tags, _) => expect(self, "a list of strings"),
+            (Kind::Mapping | Kind::Any, Value::Map(_)) | (Kind::Any, _) => {
+                self.json(source, node, path)
+            }
+            (Kind::Mapping, _) => expect(self, "a mapping"),
+            (Kind::MappingOfMappings, Value::Map(entries)) => {
+                for inner in entries {
+                    if !matches!(inner.value.value, Value::Map(_)) {
+                        self.wrong_type(
+                            source,
+                            inner,
+                            &path.field(&inner.key).to_string(),
+                            "a mapping",
+                            &inner.value.value,
+                        );
+                    }
+                }
+                self.json(source, node, path)
+            }
+            (Kind::MappingOfMappings, _) => expect(self, "a mapping"),
+            (Kind::Nested(fields), Value::Map(entries)) => {
+                let entries: Vec<&Entry> = entries.iter().collect();
+                Some(Json::Object(
+                    self.fields(source, node, &entries, fields, path, &[]),
+                ))
+            }
+            (Kind::Nested(_), _) => expect(self, "a mapping"),
+            (Kind::Include { into }, Value::String(relative)) => {
+                let into_path = path_parent(path).field(into);
+                self.include(source, node.span, relative, &into_path)
+            }
+            (Kind::Include { .. }, _) => expect(self, "a file path"),
+        }
+    }
+
+    /// Reads a `graph_file` and checks its content like inline YAML.
+    fn include(
+        &mut self,
+        source: &SourceFile,
+        span: Span,
+        relative: &str,
+        into: &FieldPath,
+    ) -> Option<Json> {
+        let on_disk = self.cx.dir.join(relative);
+        let shown = source
+            .path
+            .parent()
+            .map_or_else(|| PathBuf::from(relative), |p| p.join(relative));
+        let text = match read_limited(&on_disk) {
+            Ok(text) => text,
+            Err(source_err) => {
+                let error = SpecError::IncludeRead {
+                    path: shown,
+                    source: source_err,
+                };
+                self.problem(source, span, error);
+                return None;
+            }
+        };
+        self.out.includes.push(on_disk.clone());
+        let is_json = on_disk
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        if is_json {
+            // JSON is YAML, but its own parser gives the messages JSON users know.
+            if let Err(err) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+                let error = SpecError::IncludeParse {
+                    path: shown,
+                    format: "JSON",
+                    message: err.to_string(),
+                };
+                self.problem(source, span, error);
+                return None;
+            }
+        }
+        let included = SourceFile::new(shown.clone(), text);
+        match yaml::parse(&included.text) {
+            Ok(Some(node)) => self.json(&included, &node, into),
+            Ok(None) => Some(Json::Object(Document::new())),
+            Err(err) => {
+                let format = if is_json { "JSON" } else { "YAML" };
+                let error = SpecError::IncludeParse {
+                    path: shown,
+                    format,
+                    message: err.to_string(),
+                };
+                self.problem(&included, err.span(), error);
+                None
+            }
+        }
+    }
+
+    /// Converts a subtree to JSON, substituting `${...}` in every string.
+    fn json(&mut self, source: &SourceFile, node: &Node, path: &FieldPath) -> Option<Json> {
+        Some(match &node.value {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Int(i) => Json::from(*i),
+            Value::Float(f) => match serde_json::Number::from_f64(*f) {
+                Some(n) => Json::Number(n),
+                None => {
+                    let error = SpecError::InvalidValue {
+                        field: path.to_string(),
+                        message: "infinity and NaN cannot be sent to the platform".into(),
+                    };
+                    self.problem(source, node.span, error);
+                    return None;
+                }
+            },
+            Value::String(text) => Json::String(self.substitute(source, node.span, text, path)?),
+            Value::Seq(items) => Json::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| self.json(source, item, &path.index(i)))
+                    .collect(),
+            ),
+            Value::Map(entries) => Json::Object(
+                entries
+                    .iter()
+                    .filter_map(|e| {
+                        let value = self.json(source, &e.value, &path.field(&e.key))?;
+                        Some((e.key.clone(), value))
+                    })
+                    .collect(),
+            ),
+        })
+    }
+
+    fn substitute(
+        &mut self,
+        source: &SourceFile,
+        span: Span,
+        text: &str,
+        path: &FieldPath,
+    ) -> Option<String> {
+        let field = path.to_string();
+        match interpolate(text, self.cx.env) {
+            Ok(done) => {
+                if done.sensitive {
+                    self.sensitive.insert(path.clone());
+                }
+                let in_content = self.cx.schema.content_field.is_some_and(|content| {
+                    path.starts_with(&FieldPath::root().field(content))
+                });
+                if !done.references.is_empty() && !in_content {
+                    self.problem(source, span, SpecError::ReferenceOutsideContent { field });
+                    return None;
+                }
+                for target in done.references {
+                    self.out.references.push(ReferenceSite {
+                        target,
+                        field: path.clone(),
+                        source: source.clone(),
+                        span,
+                    });
+                }
+                Some(done.text)
+            }
+            Err(InterpolationError::MissingEnv(var)) => {
+                self.problem(source, span, SpecError::MissingEnv { field, var });
+                None
+            }
+            Err(InterpolationError::Malformed(message)) => {
+                self.problem(source, span, SpecError::Interpolation { field, message });
+                None
+            }
+        }
+    }
+}
+
+fn path_parent(path: &FieldPath) -> FieldPath {
+    let segments = path.segments();
+    let mut parent = FieldPath::root();
+    for segment in &segments[..segments.len().saturating_sub(1)] {
+        parent = match segment {
+            crate::model::Segment::Field(name) => parent.field(name),
+            crate::model::Segment::Index(i) => parent.index(*i),
+        };
+    }
+    parent
+}
+
+/// Reads a text file, refusing one larger than [`MAX_FILE_BYTES`] before reading it.
+pub fn read_limited(path: &Path) -> std::io::Result<String> {
+    let size = std::fs::metadata(path)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "the file is {size} bytes, more than the {MAX_FILE_BYTES} allowed"
+        )));
+    }
+    let bytes = std::fs::read(path)?;
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}

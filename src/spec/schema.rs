@@ -1,0 +1,88 @@
+//! The shape of a definition, declared as data: each provider describes its own fields with
+//! these types, and the loader checks any file against any such description.
+
+/// What a field may hold.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    String,
+    Bool,
+    Integer,
+    /// A string from a fixed list.
+    OneOf(&'static [&'static str]),
+    /// A list of non-empty strings without commas (platforms may join them with commas).
+    Tags,
+    /// Any mapping.
+    Mapping,
+    /// A mapping whose values are mappings.
+    MappingOfMappings,
+    /// Any value.
+    Any,
+    /// A mapping with fields of its own.
+    Nested(&'static [Field]),
+    /// A path to a JSON or YAML file, relative to the definition, whose content becomes the
+    /// field named `into` (which may then not be written inline).
+    Include { into: &'static str },
+}
+
+/// One field a definition may have.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+    /// Shown in the JSON Schema and in `--help`-like listings.
+    pub doc: &'static str,
+}
+
+impl Field {
+    pub const fn optional(name: &'static str, kind: Kind, doc: &'static str) -> Field {
+        Field {
+            name,
+            kind,
+            required: false,
+            doc,
+        }
+    }
+
+    pub const fn required(name: &'static str, kind: Kind, doc: &'static str) -> Field {
+        Field {
+            name,
+            kind,
+            required: true,
+            doc,
+        }
+    }
+}
+
+/// A provider's definition format: its agent fields, and which of them is the versioned
+/// content (the part with a draft and published versions), if the platform has one.
+#[derive(Debug, Clone, Copy)]
+pub struct DefinitionSchema {
+    pub fields: &'static [Field],
+    pub content_field: Option<&'static str>,
+}
+
+/// The fields every definition has, whatever the platform: agentsync's own.
+pub const COMMON_FIELDS: &[Field] = &[
+    Field::required("kind", Kind::OneOf(&["agent"]), "always 'agent'"),
+    Field::required(
+        "key",
+        Kind::String,
+        "identity across renames: [a-z0-9][a-z0-9-]*, unique in the repository",
+    ),
+    Field::optional(
+        "status",
+        Kind::OneOf(&["active", "archived"]),
+        "archived archives the agent; back to active restores it",
+    ),
+    Field::optional(
+        "publish",
+        Kind::Bool,
+        "publish drafts that differ from the live version (overrides the configuration)",
+    ),
+    Field::optional(
+        "protect",
+        Kind::Bool,
+        "true: never archived or deleted by agentsync",
+    ),
+];
