@@ -93,7 +93,9 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     #[error("the configuration has {} problem{}", problems.len(), if problems.len() == 1 { "" } else { "s" })]
-    Invalid { problems: Vec<Located<ConfigProblem>> },
+    Invalid {
+        problems: Vec<Located<ConfigProblem>>,
+    },
 }
 
 impl ConfigError {
@@ -140,7 +142,11 @@ impl Explain for ConfigProblem {
         match self {
             ConfigProblem::UnknownKey { .. } => Some(format!(
                 "the settings are: {}",
-                SETTINGS.iter().map(|s| s.key).collect::<Vec<_>>().join(", ")
+                SETTINGS
+                    .iter()
+                    .map(|s| s.key)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
             ConfigProblem::Missing { key } => SETTINGS
                 .iter()
@@ -213,7 +219,10 @@ const SETTINGS: &[Setting] = &[
 enum Raw<'a> {
     File(&'a Node),
     /// A flag or a variable: always text, named for messages.
-    Text { origin: String, text: String },
+    Text {
+        origin: String,
+        text: String,
+    },
 }
 
 impl Raw<'_> {
@@ -231,7 +240,10 @@ impl Raw<'_> {
         match self {
             Raw::File(node) => match node.value {
                 Value::Bool(b) => Ok(b),
-                ref other => Err(format!("must be true or false, found {}", other.type_name())),
+                ref other => Err(format!(
+                    "must be true or false, found {}",
+                    other.type_name()
+                )),
             },
             Raw::Text { text, .. } => match text.as_str() {
                 "true" | "1" | "yes" => Ok(true),
@@ -344,7 +356,10 @@ impl Checker<'_> {
             let name = raw.as_text()?;
             ProviderKind::from_name(&name).ok_or_else(|| {
                 let names: Vec<_> = ProviderKind::ALL.iter().map(|p| p.name()).collect();
-                format!("names no known platform '{name}'; known: {}", names.join(", "))
+                format!(
+                    "names no known platform '{name}'; known: {}",
+                    names.join(", ")
+                )
             })
         });
         let endpoint = self.required(raw("endpoint"), "endpoint", |raw| {
@@ -439,8 +454,10 @@ impl Checker<'_> {
         parse: impl Fn(&Raw<'_>) -> Result<T, String>,
     ) -> Option<T> {
         if raw.is_none() {
-            self.problems
-                .push(Located::file(&self.source.path, ConfigProblem::Missing { key }));
+            self.problems.push(Located::file(
+                &self.source.path,
+                ConfigProblem::Missing { key },
+            ));
             return None;
         }
         self.optional(raw, key, parse)
@@ -460,8 +477,8 @@ fn parse_endpoint(text: &str) -> Result<Endpoint, String> {
     if text == "embedded" {
         return Ok(Endpoint::Embedded);
     }
-    let url = reqwest::Url::parse(text)
-        .map_err(|err| format!("is not a URL or 'embedded': {err}"))?;
+    let url =
+        reqwest::Url::parse(text).map_err(|err| format!("is not a URL or 'embedded': {err}"))?;
     match url.scheme() {
         "http" | "https" if url.has_host() => Ok(Endpoint::Url(url)),
         _ => Err("must be an http or https URL, or 'embedded'".into()),
@@ -495,7 +512,10 @@ fn parse_concurrency(raw: &Raw<'_>) -> Result<u32, String> {
             ..
         }) => *n,
         Raw::File(node) => {
-            return Err(format!("must be a whole number, found {}", node.value.type_name()));
+            return Err(format!(
+                "must be a whole number, found {}",
+                node.value.type_name()
+            ));
         }
         Raw::Text { text, .. } => text
             .parse::<i64>()
@@ -503,7 +523,9 @@ fn parse_concurrency(raw: &Raw<'_>) -> Result<u32, String> {
     };
     match u32::try_from(value) {
         Ok(n) if (1..=MAX_CONCURRENCY).contains(&n) => Ok(n),
-        _ => Err(format!("must be between 1 and {MAX_CONCURRENCY}, not {value}")),
+        _ => Err(format!(
+            "must be between 1 and {MAX_CONCURRENCY}, not {value}"
+        )),
     }
 }
 
@@ -570,7 +592,10 @@ mod tests {
             concurrency: Some(16),
             ..Overrides::default()
         };
-        let env = [("AGENTSYNC_CONCURRENCY", "12"), ("AGENTSYNC_PRUNE", "delete")];
+        let env = [
+            ("AGENTSYNC_CONCURRENCY", "12"),
+            ("AGENTSYNC_PRUNE", "delete"),
+        ];
         let (_dir, config) = load(&text, flags, &env);
         let config = config.unwrap();
         assert_eq!(config.concurrency, 16);
@@ -597,7 +622,11 @@ mod tests {
         let found = problems(result);
         assert_eq!(found.len(), 4, "{found:#?}");
         assert!(found[0].contains("agentsync.yaml:2:11: setting 'endpoint' must be an http"));
-        assert!(found.iter().any(|p| p.contains("prune") && p.contains("ambiguous")));
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("prune") && p.contains("ambiguous"))
+        );
         assert!(found.iter().any(|p| p.contains("between 1 and 256, not 0")));
         // A value that looks like a token is never echoed.
         assert!(found.iter().all(|p| !p.contains("sk-1234")));
@@ -605,7 +634,11 @@ mod tests {
 
     #[test]
     fn a_bad_environment_override_names_the_variable() {
-        let (_dir, result) = load(MINIMAL, Overrides::default(), &[("AGENTSYNC_PUBLISH", "maybe")]);
+        let (_dir, result) = load(
+            MINIMAL,
+            Overrides::default(),
+            &[("AGENTSYNC_PUBLISH", "maybe")],
+        );
         assert_eq!(
             problems(result),
             ["AGENTSYNC_PUBLISH: setting 'publish' must be true or false, found 'maybe'"]
@@ -625,7 +658,15 @@ mod tests {
     fn missing_required_settings_are_named() {
         let (_dir, result) = load("publish: false\n", Overrides::default(), &[]);
         let found = problems(result);
-        assert!(found.iter().any(|p| p.contains("missing required setting 'provider'")));
-        assert!(found.iter().any(|p| p.contains("missing required setting 'endpoint'")));
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("missing required setting 'provider'"))
+        );
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("missing required setting 'endpoint'"))
+        );
     }
 }

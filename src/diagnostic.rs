@@ -161,7 +161,10 @@ pub fn render<E: Explain + 'static>(problem: &Located<E>, color: bool) -> String
     if handler.render_report(&mut out, report.as_ref()).is_err() {
         return format!("error: {problem}");
     }
-    format!("error: {}", out.trim_start().trim_start_matches("× ").trim_end())
+    format!(
+        "error: {}",
+        out.trim_start().trim_start_matches("× ").trim_end()
+    )
 }
 
 fn display_path(path: &Path) -> String {

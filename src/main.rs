@@ -11,7 +11,10 @@ fn main() -> ExitCode {
         Err(usage) => return ExitCode::from(usage.print().code()),
     };
     init_tracing(&cli.logging());
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("error: could not start the async runtime: {err}");

@@ -83,7 +83,9 @@ impl Checker<'_, '_> {
         let root = match yaml::parse(&source.text) {
             Ok(Some(root)) => root,
             Ok(None) => {
-                self.out.problems.push(Located::file(&source.path, SpecError::Empty));
+                self.out
+                    .problems
+                    .push(Located::file(&source.path, SpecError::Empty));
                 return None;
             }
             Err(err) => {
@@ -94,7 +96,9 @@ impl Checker<'_, '_> {
         let entries = match &root.value {
             Value::Map(entries) => entries,
             Value::Null => {
-                self.out.problems.push(Located::file(&source.path, SpecError::Empty));
+                self.out
+                    .problems
+                    .push(Located::file(&source.path, SpecError::Empty));
                 return None;
             }
             other => {
@@ -352,9 +356,9 @@ impl Checker<'_, '_> {
             (Kind::String, _) => expect(self, "a string"),
             (Kind::Bool, _) => expect(self, "a boolean"),
             (Kind::Integer, _) => expect(self, "an integer"),
-            (Kind::OneOf(allowed), _) => self
-                .one_of(source, entry, &name, allowed)
-                .map(Json::String),
+            (Kind::OneOf(allowed), _) => {
+                self.one_of(source, entry, &name, allowed).map(Json::String)
+            }
             (Kind::Tags, Value::Seq(items)) => {
                 let mut tags = Vec::new();
                 for (i, item) in items.iter().enumerate() {
@@ -395,9 +399,14 @@ impl Checker<'_, '_> {
             (Kind::MappingOfMappings, _) => expect(self, "a mapping"),
             (Kind::Nested(fields), Value::Map(entries)) => {
                 let entries: Vec<&Entry> = entries.iter().collect();
-                Some(Json::Object(
-                    self.fields(source, node, &entries, fields, path, &[]),
-                ))
+                Some(Json::Object(self.fields(
+                    source,
+                    node,
+                    &entries,
+                    fields,
+                    path,
+                    &[],
+                )))
             }
             (Kind::Nested(_), _) => expect(self, "a mapping"),
             (Kind::Include { into }, Value::String(relative)) => {
@@ -515,9 +524,11 @@ impl Checker<'_, '_> {
                 if done.sensitive {
                     self.sensitive.insert(path.clone());
                 }
-                let in_content = self.cx.schema.content_field.is_some_and(|content| {
-                    path.starts_with(&FieldPath::root().field(content))
-                });
+                let in_content = self
+                    .cx
+                    .schema
+                    .content_field
+                    .is_some_and(|content| path.starts_with(&FieldPath::root().field(content)));
                 if !done.references.is_empty() && !in_content {
                     self.problem(source, span, SpecError::ReferenceOutsideContent { field });
                     return None;

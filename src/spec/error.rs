@@ -106,7 +106,9 @@ impl Explain for SpecError {
             match self {
                 SpecError::Yaml(_) => "here",
                 SpecError::UnknownField { .. } => "unknown field",
-                SpecError::WrongType { expected, .. } => return Some(format!("expected {expected}")),
+                SpecError::WrongType { expected, .. } => {
+                    return Some(format!("expected {expected}"));
+                }
                 SpecError::NotAllowed { .. } => "not an allowed value",
                 SpecError::MissingField { .. } | SpecError::NeedsOneOf { .. } => "in this mapping",
                 SpecError::InvalidKey { .. } => "invalid key",

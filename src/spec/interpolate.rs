@@ -73,9 +73,9 @@ pub fn interpolate(
 
 /// Splits `name}rest` into `name` and `rest`.
 fn closed<'a>(after: &'a str, opener: &str) -> Result<(&'a str, &'a str), InterpolationError> {
-    let end = after
-        .find('}')
-        .ok_or_else(|| InterpolationError::Malformed(format!("'{opener}' is never closed by '}}'")))?;
+    let end = after.find('}').ok_or_else(|| {
+        InterpolationError::Malformed(format!("'{opener}' is never closed by '}}'"))
+    })?;
     Ok((&after[..end], &after[end + 1..]))
 }
 

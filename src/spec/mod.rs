@@ -104,9 +104,9 @@ pub fn load(options: &LoadOptions<'_>) -> Loaded {
                             key: key.to_string(),
                             other: other.clone(),
                         };
-                        result.problems.push(
-                            Located::at(source, *span, error).with_agent(Some(key.as_str())),
-                        );
+                        result
+                            .problems
+                            .push(Located::at(source, *span, error).with_agent(Some(key.as_str())));
                     }
                     result.definition = None;
                 }
@@ -227,7 +227,8 @@ pub fn find_cycle(desired: &Desired) -> Option<Vec<Key>> {
                 Some(next) => match marks.get(next) {
                     Some(Mark::Visiting) => {
                         let from = path.iter().position(|k| *k == next).unwrap_or(0);
-                        let mut cycle: Vec<Key> = path[from..].iter().map(|k| (*k).clone()).collect();
+                        let mut cycle: Vec<Key> =
+                            path[from..].iter().map(|k| (*k).clone()).collect();
                         cycle.push(next.clone());
                         return Some(cycle);
                     }
@@ -252,7 +253,12 @@ pub fn find_cycle(desired: &Desired) -> Option<Vec<Key>> {
 fn refs<'a>(desired: &'a Desired, key: &Key) -> Vec<&'a Key> {
     desired
         .get(key)
-        .map(|d| d.references.iter().filter(|r| desired.contains_key(*r)).collect())
+        .map(|d| {
+            d.references
+                .iter()
+                .filter(|r| desired.contains_key(*r))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

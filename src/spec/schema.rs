@@ -21,7 +21,9 @@ pub enum Kind {
     Nested(&'static [Field]),
     /// A path to a JSON or YAML file, relative to the definition, whose content becomes the
     /// field named `into` (which may then not be written inline).
-    Include { into: &'static str },
+    Include {
+        into: &'static str,
+    },
 }
 
 /// One field a definition may have.

@@ -1,0 +1,398 @@
+//! `agentsync validate` on good and bad repositories: messages, positions and exit codes.
+
+mod fixture;
+
+use fixture::{Repo, minimal};
+
+/// Runs `validate` in a repository holding one definition file, expecting it to fail.
+fn invalid(file: &str, text: &str) -> String {
+    let repo = Repo::new();
+    repo.write(file, text);
+    let before = repo.files();
+    let run = repo.run(&["validate"]);
+    run.expect_code(1);
+    assert_eq!(repo.files(), before, "validate must write nothing");
+    assert!(
+        run.stdout.is_empty(),
+        "results only on success: {}",
+        run.stdout
+    );
+    run.stderr
+}
+
+#[test]
+fn the_repository_examples_are_valid() {
+    let repo = Repo::with_examples();
+    let run = repo.run(&["validate"]);
+    run.expect_code(0);
+    assert_eq!(run.stdout, "valid: 5 definitions in agents (workfx)\n");
+}
+
+#[test]
+fn the_repository_itself_validates_from_its_own_root() {
+    let run = fixture::Run::from(
+        std::process::Command::new(env!("CARGO_BIN_EXE_agentsync"))
+            .arg("validate")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap(),
+    );
+    run.expect_code(0);
+}
+
+#[test]
+fn a_yaml_syntax_error_points_at_the_line() {
+    let stderr = invalid(
+        "agents/a.yaml",
+        "kind: agent\nkey: a\nname: [unclosed\ntags: []\n",
+    );
+    assert!(stderr.contains("invalid YAML"), "{stderr}");
+    assert!(stderr.contains("agents/a.yaml:"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn an_unknown_field_is_named_with_a_suggestion() {
+    let stderr = invalid("agents/a.yaml", "kind: agent\nkey: a\nnmae: A\n");
+    assert!(
+        stderr.contains("unknown field 'nmae', did you mean 'name'?"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("agents/a.yaml:3:1"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn an_unknown_field_inside_the_flow_is_found_too() {
+    let stderr = invalid(
+        "agents/a.yaml",
+        "kind: agent\nkey: a\nname: A\nflow:\n  graph: {}\n  feature: {}\n",
+    );
+    assert!(
+        stderr.contains("unknown field 'feature', did you mean 'features'?"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("agents/a.yaml:6:3"), "{stderr}");
+}
+
+#[test]
+fn a_wrong_type_names_the_field_and_both_types() {
+    let stderr = invalid("agents/a.yaml", "kind: agent\nkey: a\nname: A\ntags: x\n");
+    assert!(
+        stderr.contains("field 'tags' must be a list of strings, found a string"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("agents/a.yaml:4:7"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn a_missing_key_is_reported() {
+    let stderr = invalid("agents/a.yaml", "kind: agent\nname: A\n");
+    assert!(stderr.contains("missing required field 'key'"), "{stderr}");
+    assert!(stderr.contains("agents/a.yaml:1:1"), "{stderr}");
+}
+
+#[test]
+fn a_missing_name_is_reported_with_the_agent_key() {
+    let stderr = invalid("agents/a.yaml", "kind: agent\nkey: billing\n");
+    assert!(
+        stderr.contains("agent 'billing': missing required field 'name'"),
+        "{stderr}"
+    );
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn a_key_of_the_wrong_form_is_refused() {
+    let stderr = invalid("agents/a.yaml", "kind: agent\nkey: Support_Bot\nname: A\n");
+    assert!(
+        stderr.contains("key 'Support_Bot' must match [a-z0-9][a-z0-9-]*"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("agents/a.yaml:2:6"), "{stderr}");
+}
+
+#[test]
+fn the_same_key_in_two_files_names_both_files() {
+    let repo = Repo::new();
+    repo.write("agents/one.yaml", &minimal("shared"));
+    repo.write("agents/two/two.yaml", &minimal("shared"));
+    let run = repo.run(&["validate"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("agent 'shared': key 'shared' is also defined in agents/one.yaml"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("agents/two/two.yaml:2:6"),
+        "{}",
+        run.stderr
+    );
+    insta::assert_snapshot!(run.stderr);
+}
+
+#[test]
+fn a_missing_environment_variable_is_named_with_the_file() {
+    let stderr = invalid(
+        "agents/a.yaml",
+        "kind: agent\nkey: a\nname: A\nflow:\n  graph: {}\n  flow_variables:\n    API: \"${env:AGENTSYNC_TEST_UNSET}/v1\"\n",
+    );
+    assert!(
+        stderr.contains("field 'flow.flow_variables.API' uses ${env:AGENTSYNC_TEST_UNSET}, but the environment variable AGENTSYNC_TEST_UNSET is not set"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("agents/a.yaml:7:10"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn a_set_environment_variable_makes_the_definition_valid() {
+    let repo = Repo::new();
+    repo.write(
+        "agents/a.yaml",
+        "kind: agent\nkey: a\nname: A\ndescription: \"${env:AGENTSYNC_TEST_SET}\"\n",
+    );
+    repo.run_with_env(&["validate"], &[("AGENTSYNC_TEST_SET", "hello")])
+        .expect_code(0);
+}
+
+#[test]
+fn a_missing_graph_file_is_named_relative_to_the_repository() {
+    let stderr = invalid(
+        "agents/team/a.yaml",
+        "kind: agent\nkey: a\nname: A\nflow:\n  graph_file: flows/missing.json\n",
+    );
+    assert!(
+        stderr.contains("graph_file 'agents/team/flows/missing.json' cannot be read"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("agents/team/a.yaml:5:15"), "{stderr}");
+}
+
+#[test]
+fn a_graph_file_is_read_and_not_taken_for_a_definition() {
+    let repo = Repo::new();
+    repo.write(
+        "agents/a.yaml",
+        "kind: agent\nkey: a\nname: A\nflow:\n  graph_file: flows/a.yaml\n",
+    );
+    repo.write("agents/flows/a.yaml", "nodes: []\nedges: []\n");
+    let run = repo.run(&["validate"]);
+    run.expect_code(0);
+    assert_eq!(run.stdout, "valid: 1 definition in agents (workfx)\n");
+}
+
+#[test]
+fn a_broken_json_graph_file_gives_the_parser_position() {
+    let repo = Repo::new();
+    repo.write(
+        "agents/a.yaml",
+        "kind: agent\nkey: a\nname: A\nflow:\n  graph_file: g.json\n",
+    );
+    repo.write("agents/g.json", "{\"nodes\": [}\n");
+    let run = repo.run(&["validate"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("graph_file 'agents/g.json' is not valid JSON")
+            && run.stderr.contains("line 1 column 12"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn graph_and_graph_file_together_are_refused() {
+    let repo = Repo::new();
+    repo.write(
+        "agents/a.yaml",
+        "kind: agent\nkey: a\nname: A\nflow:\n  graph: {}\n  graph_file: g.json\n",
+    );
+    repo.write("agents/g.json", "{}");
+    let run = repo.run(&["validate"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("fields 'flow.graph_file' and 'flow.graph' cannot both be set"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_top_level_that_is_not_a_mapping_is_refused() {
+    let stderr = invalid("agents/a.yaml", "- kind: agent\n- key: a\n");
+    assert!(
+        stderr.contains("the top level is a list, but a definition is a mapping of fields"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("agents/a.yaml:1:1"), "{stderr}");
+}
+
+#[test]
+fn an_empty_file_is_refused() {
+    let stderr = invalid("agents/a.yml", "");
+    assert!(
+        stderr.contains("error: agents/a.yml: the file is empty"),
+        "{stderr}"
+    );
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn a_kind_other_than_agent_is_refused() {
+    let stderr = invalid("agents/a.yaml", "kind: tool\nkey: a\nname: A\n");
+    assert!(
+        stderr.contains("agent 'a': kind 'tool' is not supported here"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("agents/a.yaml:1:7"), "{stderr}");
+}
+
+#[test]
+fn a_reference_to_an_undefined_agent_is_refused() {
+    let stderr = invalid(
+        "agents/a.yaml",
+        "kind: agent\nkey: a\nname: A\nflow:\n  graph:\n    nodes:\n      - data: {agent_id: \"${agent:ghost}\"}\n",
+    );
+    assert!(
+        stderr.contains("${agent:ghost} in field 'flow.graph.nodes[0].data.agent_id' refers to no agent defined in this repository"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_reference_cycle_is_refused() {
+    let repo = Repo::new();
+    let referring = |key: &str, target: &str| {
+        format!(
+            "kind: agent\nkey: {key}\nname: {key}\nflow:\n  graph: {{next: \"${{agent:{target}}}\"}}\n"
+        )
+    };
+    repo.write("agents/a.yaml", &referring("a", "b"));
+    repo.write("agents/b.yaml", &referring("b", "a"));
+    let run = repo.run(&["validate"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("references form a cycle: a -> b -> a"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn every_problem_in_every_file_is_reported_in_one_run() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", "kind: agent\nkey: a\nnmae: A\ntags: x\n");
+    repo.write("agents/b.yaml", "kind: agent\nkey: B\nname: B\n");
+    repo.write("agents/c.yaml", &minimal("c"));
+    let run = repo.run(&["validate"]);
+    run.expect_code(1);
+    for expected in [
+        "unknown field 'nmae'",
+        "field 'tags' must be a list",
+        "missing required field 'name'",
+        "key 'B' must match",
+        "error: 4 problems in 2 files; nothing was done",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing {expected:?} in\n{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_missing_definitions_directory_is_an_error() {
+    let repo = Repo::bare();
+    repo.write("agentsync.yaml", fixture::CONFIG);
+    let run = repo.run(&["validate"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("the definitions directory agents does not exist"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_unknown_configuration_setting_is_refused_with_its_position() {
+    let repo = Repo::new();
+    repo.write(
+        "agentsync.yaml",
+        "provider: workfx\nendpoint: embedded\nprovder: x\n",
+    );
+    let run = repo.run(&["validate"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("unknown setting 'provder', did you mean 'provider'?"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("agentsync.yaml:3:1"), "{}", run.stderr);
+    insta::assert_snapshot!(run.stderr);
+}
+
+#[test]
+fn no_configuration_anywhere_says_how_to_point_at_one() {
+    let repo = Repo::bare();
+    let run = repo.run(&["validate"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("no agentsync.yaml found in"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--config FILE"), "{}", run.stderr);
+}
+
+#[test]
+fn the_configuration_is_found_from_a_subdirectory_and_paths_stay_readable() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let run = fixture::Run::from(
+        repo.command(&["validate"])
+            .current_dir(repo.path().join("agents"))
+            .output()
+            .unwrap(),
+    );
+    run.expect_code(0);
+}
+
+#[test]
+fn flags_override_the_configuration() {
+    let repo = Repo::new();
+    repo.write("other/a.yaml", &minimal("a"));
+    let run = repo.run(&["validate", "--definitions", "other"]);
+    run.expect_code(0);
+    assert_eq!(run.stdout, "valid: 1 definition in other (workfx)\n");
+}
+
+#[test]
+fn environment_variables_override_the_configuration() {
+    let repo = Repo::new();
+    let run = repo.run_with_env(&["validate"], &[("AGENTSYNC_CONCURRENCY", "lots")]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(
+            "AGENTSYNC_CONCURRENCY: setting 'concurrency' must be a whole number, not 'lots'"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_usage_error_exits_1_not_2() {
+    // 2 means "changes" under `plan --detailed-exitcode`; a typo must never read as that.
+    let repo = Repo::new();
+    repo.run(&["validate", "--no-such-flag"]).expect_code(1);
+    repo.run(&["--help"]).expect_code(0);
+}
