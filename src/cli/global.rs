@@ -64,7 +64,6 @@ impl GlobalArgs {
             endpoint: self.endpoint.clone(),
             definitions: self.definitions.clone(),
             concurrency: self.concurrency,
-            ..Overrides::default()
         }
     }
 
