@@ -416,7 +416,12 @@ pub(crate) fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Option<Va
         return Ok(None);
     }
     serde_json::from_slice(&bytes).map(Some).map_err(|err| {
-        let position = byte_offset(&bytes, err.line(), err.column());
+        // Python's decoder reports the end of the input for a truncated document.
+        let position = if err.is_eof() {
+            bytes.len()
+        } else {
+            byte_offset(&bytes, err.line(), err.column())
+        };
         ApiError::validation(vec![json!({
             "type": "json_invalid",
             "loc": ["body", position],
