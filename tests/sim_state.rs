@@ -170,3 +170,33 @@ async fn a_state_file_in_a_missing_directory_is_refused_at_start() {
         "{err:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_are_all_saved() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("state.json");
+    let sim = start_with(with_state(&path)).await;
+    let mut creates = tokio::task::JoinSet::new();
+    for n in 0..16 {
+        let request = sim
+            .client
+            .post(sim.api("/agents"))
+            .json(&json!({ "name": format!("agent {n}") }));
+        creates.spawn(async move {
+            let created: Value = request.send().await?.json().await?;
+            Ok::<_, reqwest::Error>(created["id"].as_str().unwrap_or_default().to_owned())
+        });
+    }
+    let ids: Vec<String> = creates
+        .join_all()
+        .await
+        .into_iter()
+        .map(|id| id.expect("created"))
+        .collect();
+    let saved = read_json(&path);
+    let agents = saved["state"]["agents"].as_object().expect("agents");
+    assert_eq!(agents.len(), 16);
+    for id in ids {
+        assert!(agents.contains_key(&id), "{id} was saved");
+    }
+}

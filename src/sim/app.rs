@@ -32,6 +32,14 @@ pub(crate) struct Control {
     pub state: Arc<dyn Snapshot>,
 }
 
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Control")
+            .field("platform", &self.platform)
+            .finish_non_exhaustive()
+    }
+}
+
 pub(crate) fn build(options: &SimOptions) -> Result<(Router, Arc<Control>), SimError> {
     let api = match options.platform {
         Platform::Workfx => workfx::api(options)?,
