@@ -1,1 +1,48 @@
-//! The embedded platform simulator: each platform's API served over real HTTP on loopback.
+//! The embedded platform simulator: each platform's API served over real HTTP on loopback, with
+//! state saved atomically to a file, FastAPI-style validation errors, request counting and
+//! seeded fault injection. It is the other side of the wire from `crate::provider`, and imports
+//! nothing from it: sharing types with the client would hide contract bugs.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), agentsync::sim::SimError> {
+//! let sim = agentsync::sim::start(agentsync::sim::SimOptions::loopback()).await?;
+//! let url = format!("{}/admin/api/v2/agents", sim.base_url());
+//! # let _ = url;
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Layout: platform-neutral parts here (`server`, `app`, `store`, `persist`, `faults`,
+//! `requests`, `auth`, `fastapi`, `admin`, `clock`); one module per platform beside them
+//! (`workfx`; `agent-workflows` comes later).
+//!
+//! Decisions where the vendor docs are silent (beyond `shared/api/README.md`):
+//! - unknown body fields and unknown query parameters are refused with 422 `extra_forbidden`
+//!   (pydantic would ignore them, but the simulator exists to catch contract bugs);
+//! - a non-UUID agent id is a 422 `uuid_parsing` at `["path", "agent_id"]`;
+//! - a wrong or missing tenant, when the simulator is pinned to one, is a 403;
+//! - `--drop-rate` drops after the request was applied (outcome unknown to the client);
+//!   `--drop-before-rate` drops before anything happened;
+//! - writes (`/_sim/requests`) are the requests to routes that change state (workfx: create,
+//!   update, delete, write the draft, publish; not the invocations), counted when received,
+//!   whatever their outcome (a 422, a fault, a drop).
+
+mod admin;
+mod app;
+mod auth;
+mod clock;
+mod error;
+mod fastapi;
+mod faults;
+mod options;
+mod persist;
+mod requests;
+mod server;
+mod store;
+mod workfx;
+
+pub use clock::Clock;
+pub use error::SimError;
+pub use options::{Faults, Platform, SimOptions};
+pub use requests::RequestCounts;
+pub use server::{RunningSim, run_until_signal, start};

@@ -1,0 +1,71 @@
+//! Assembles one simulator's HTTP application: the platform's routes wrapped in the shared
+//! layers (request counting, faults, auth, FastAPI-style 404/405), beside the `/_sim` routes.
+
+use std::sync::Arc;
+
+use axum::{Router, extract::DefaultBodyLimit, middleware::from_fn_with_state};
+
+use super::{
+    Platform, SimError, SimOptions, admin, auth, fastapi,
+    faults::{self, FaultInjector},
+    requests::{self, RequestLog, WriteClassifier},
+    store::Snapshot,
+    workfx,
+};
+
+/// Flow graphs can be large; axum's default of 2 MiB is too tight for a platform stand-in.
+const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// What a platform module hands over: its routes (with their state), its state for
+/// `GET /_sim/state`, and which of its routes change state.
+pub(crate) struct PlatformApi {
+    pub router: Router,
+    pub snapshot: Arc<dyn Snapshot>,
+    pub is_write: WriteClassifier,
+}
+
+/// The handles through which tests and `/_sim` observe and steer a running simulator.
+pub(crate) struct Control {
+    pub platform: Platform,
+    pub requests: Arc<RequestLog>,
+    pub faults: Arc<FaultInjector>,
+    pub state: Arc<dyn Snapshot>,
+}
+
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Control")
+            .field("platform", &self.platform)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn build(options: &SimOptions) -> Result<(Router, Arc<Control>), SimError> {
+    let api = match options.platform {
+        Platform::Workfx => workfx::api(options)?,
+    };
+    let requests = Arc::new(RequestLog::new(api.is_write));
+    let faults = Arc::new(FaultInjector::new(options.faults.clone()));
+    let mut platform = api
+        .router
+        .method_not_allowed_fallback(fastapi::method_not_allowed);
+    if let Some(token) = &options.token {
+        // A route layer: an unknown path is a 404 even without a token, as in FastAPI, where
+        // the token is checked by the routes' dependencies.
+        let token: Arc<str> = Arc::from(token.as_str());
+        platform = platform.route_layer(from_fn_with_state(token, auth::require_bearer));
+    }
+    let platform = platform
+        .fallback(fastapi::not_found)
+        .layer(from_fn_with_state(faults.clone(), faults::inject))
+        .layer(from_fn_with_state(requests.clone(), requests::count))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    let control = Arc::new(Control {
+        platform: options.platform,
+        requests,
+        faults,
+        state: api.snapshot,
+    });
+    let app = platform.merge(admin::router(control.clone()));
+    Ok((app, control))
+}

@@ -1,0 +1,166 @@
+//! What a simulator is asked to be: address, state file, credentials, tenancy, faults, platform.
+
+use std::{
+    net::{Ipv4Addr, SocketAddr},
+    path::PathBuf,
+    time::Duration,
+};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Clock, SimError};
+
+/// Which vendor API the simulator serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Platform {
+    /// `https://api.workfx.ai`, under `/admin/api/v2`.
+    #[default]
+    Workfx,
+}
+
+impl Platform {
+    /// The name used on the command line and in the state file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Workfx => "workfx",
+        }
+    }
+}
+
+/// Injected misbehaviour, drawn from one generator seeded with `seed`, so that a sequential client
+/// sees the same faults on every run. Faults never apply to the `/_sim/*` introspection routes.
+///
+/// At most one of the rate-driven faults hits a request: one draw in `[0, 1)` is compared with
+/// the rates stacked in the order error, rate limit, drop before, drop after. Their sum must
+/// therefore not exceed 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    pub seed: u64,
+    /// Added before every answer (including fault answers).
+    pub latency_ms: u64,
+    /// A uniform extra delay in `[0, jitter_ms]` on top of `latency_ms`.
+    pub jitter_ms: u64,
+    /// Share of requests answered 500 or 503 without being handled (no state change).
+    pub error_rate: f64,
+    /// Share of requests answered 429 with `Retry-After: retry_after_secs`, without being handled.
+    pub rate_limit_rate: f64,
+    pub retry_after_secs: u64,
+    /// Share of requests that are handled (a write is applied and saved), then the connection is
+    /// closed without an answer: the client cannot know whether its write happened.
+    pub drop_rate: f64,
+    /// Share of requests whose connection is closed without an answer before they are handled.
+    pub drop_before_rate: f64,
+}
+
+impl Faults {
+    pub const DEFAULT_SEED: u64 = 1;
+    pub const DEFAULT_RETRY_AFTER_SECS: u64 = 1;
+
+    /// No faults at all.
+    pub fn none() -> Faults {
+        Faults {
+            seed: Faults::DEFAULT_SEED,
+            latency_ms: 0,
+            jitter_ms: 0,
+            error_rate: 0.0,
+            rate_limit_rate: 0.0,
+            retry_after_secs: Faults::DEFAULT_RETRY_AFTER_SECS,
+            drop_rate: 0.0,
+            drop_before_rate: 0.0,
+        }
+    }
+
+    pub(crate) fn latency(&self) -> Duration {
+        Duration::from_millis(self.latency_ms)
+    }
+
+    pub fn validate(&self) -> Result<(), SimError> {
+        let rates = [
+            ("--error-rate", self.error_rate),
+            ("--rate-limit-rate", self.rate_limit_rate),
+            ("--drop-rate", self.drop_rate),
+            ("--drop-before-rate", self.drop_before_rate),
+        ];
+        for (option, rate) in rates {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(SimError::InvalidOption {
+                    option,
+                    reason: format!("{rate} is not a share between 0 and 1"),
+                });
+            }
+        }
+        let sum: f64 = rates.iter().map(|(_, rate)| rate).sum();
+        // A little slack, so that 0.7 + 0.3 is not refused for its rounding error.
+        if sum > 1.0 + 1e-9 {
+            return Err(SimError::InvalidOption {
+                option: "--error-rate, --rate-limit-rate, --drop-rate, --drop-before-rate",
+                reason: format!(
+                    "they add up to {sum}, but at most one fault hits a request, so their sum must be at most 1"
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Default for Faults {
+    fn default() -> Faults {
+        Faults::none()
+    }
+}
+
+/// How to run one simulator.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    pub listen: SocketAddr,
+    /// Loaded at start (missing = empty) and replaced atomically after every change.
+    pub state_file: Option<PathBuf>,
+    /// When set, every platform request needs `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// When set, requests for another (or no) `tenant_id` are refused with 403.
+    pub tenant_id: Option<String>,
+    /// When set, requests for another (or no) `tenant_unit_id` are refused with 403.
+    pub tenant_unit_id: Option<String>,
+    pub faults: Faults,
+    pub platform: Platform,
+    /// The largest `page_size` a list accepts; more is a 422.
+    pub max_page_size: u32,
+    pub clock: Clock,
+}
+
+impl SimOptions {
+    pub const DEFAULT_MAX_PAGE_SIZE: u32 = 100;
+
+    /// `127.0.0.1` on a port chosen by the system, in memory, no auth, no tenancy, no faults.
+    pub fn loopback() -> SimOptions {
+        SimOptions {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            state_file: None,
+            token: None,
+            tenant_id: None,
+            tenant_unit_id: None,
+            faults: Faults::none(),
+            platform: Platform::Workfx,
+            max_page_size: SimOptions::DEFAULT_MAX_PAGE_SIZE,
+            clock: Clock::system(),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), SimError> {
+        self.faults.validate()?;
+        if self.max_page_size == 0 {
+            return Err(SimError::InvalidOption {
+                option: "--max-page-size",
+                reason: "must be at least 1".to_owned(),
+            });
+        }
+        if self.token.as_deref() == Some("") {
+            return Err(SimError::InvalidOption {
+                option: "--token",
+                reason: "must not be empty".to_owned(),
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,111 @@
+//! Handlers for an agent's flows: write and read the draft, publish it, list the versions.
+
+use std::sync::Arc;
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{RawQuery, State, rejection::BytesRejection},
+    http::StatusCode,
+};
+use serde_json::{Value, json};
+
+use super::{
+    Workfx, agent_not_found,
+    entities::{AgentRecord, FlowContent},
+    paging::Page,
+    schema,
+    tenancy::TENANT_PARAMS,
+};
+use crate::sim::fastapi::{ApiError, PathParam, json_body};
+
+pub(super) fn draft_not_found() -> ApiError {
+    ApiError::not_found("Draft flow not found")
+}
+
+pub(crate) async fn write_draft(
+    State(app): State<Arc<Workfx>>,
+    PathParam(agent_id): PathParam,
+    RawQuery(raw_query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (scope, query, mut validator) = app.begin(raw_query)?;
+    let body = json_body(body)?;
+    let id = validator.path_uuid("agent_id", &agent_id);
+    validator.query_known(&query, &TENANT_PARAMS);
+    let fields = validator.body(body.as_ref(), schema::FLOW_DRAFT);
+    validator.finish()?;
+    let content = FlowContent::from_request(&fields);
+    let now = app.now();
+    let draft = app
+        .store
+        .write(|state| {
+            let record = state.agent_mut(&scope, id).ok_or_else(agent_not_found)?;
+            Ok::<_, ApiError>(record.write_draft(content, &now).to_json())
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(draft)))
+}
+
+pub(crate) async fn get_draft(
+    State(app): State<Arc<Workfx>>,
+    PathParam(agent_id): PathParam,
+    RawQuery(raw_query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let (scope, query, mut validator) = app.begin(raw_query)?;
+    let id = validator.path_uuid("agent_id", &agent_id);
+    validator.query_known(&query, &TENANT_PARAMS);
+    validator.finish()?;
+    app.store
+        .read(|state| {
+            let record = state.agent(&scope, id).ok_or_else(agent_not_found)?;
+            let draft = record.draft.as_ref().ok_or_else(draft_not_found)?;
+            Ok(Json(draft.to_json()))
+        })
+        .await
+}
+
+pub(crate) async fn publish(
+    State(app): State<Arc<Workfx>>,
+    PathParam(agent_id): PathParam,
+    RawQuery(raw_query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let (scope, query, mut validator) = app.begin(raw_query)?;
+    let id = validator.path_uuid("agent_id", &agent_id);
+    validator.query_known(&query, &TENANT_PARAMS);
+    validator.finish()?;
+    let now = app.now();
+    app.store
+        .write(|state| {
+            let record = state.agent_mut(&scope, id).ok_or_else(agent_not_found)?;
+            let published = record.publish(&now).ok_or_else(draft_not_found)?;
+            Ok(Json(published.to_json()))
+        })
+        .await
+}
+
+pub(crate) async fn list(
+    State(app): State<Arc<Workfx>>,
+    PathParam(agent_id): PathParam,
+    RawQuery(raw_query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let (scope, query, mut validator) = app.begin(raw_query)?;
+    let id = validator.path_uuid("agent_id", &agent_id);
+    validator.query_known(&query, schema::LIST_FLOWS_QUERY);
+    let page = Page::from_query(&mut validator, &query, app.max_page_size);
+    validator.finish()?;
+    app.store
+        .read(|state| {
+            let record: &AgentRecord = state.agent(&scope, id).ok_or_else(agent_not_found)?;
+            let window = page.window(record.flows_newest_first().collect());
+            // FlowVersionListResponse, as documented: no total_pages here.
+            Ok(Json(json!({
+                "page_num": page.num,
+                "page_size": page.size,
+                "total_count": window.total_count,
+                "has_next_page": window.has_next_page,
+                "data": window.items.iter().map(|flow| flow.to_json()).collect::<Vec<_>>(),
+            })))
+        })
+        .await
+}
