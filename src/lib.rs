@@ -6,9 +6,11 @@
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
+pub mod diff;
 pub mod exit;
 pub mod model;
 pub mod ops;
+pub mod plan;
 pub mod provider;
 pub mod sim;
 pub mod spec;

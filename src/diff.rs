@@ -1,0 +1,243 @@
+//! Structural comparison of canonical documents: when two values count as equal, and which
+//! field paths differ.
+//!
+//! Canonical means: key order is ignored, `null` equals absent, and numbers compare by value
+//! (`30` equals `30.0`). Providers drop server-owned fields and normalize encodings (tags as a
+//! list) before documents get here.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::model::{Document, FieldPath};
+
+/// How a field differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Add,
+    Remove,
+    Modify,
+}
+
+/// One difference, at the deepest path where the two sides still have the same shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub path: FieldPath,
+    pub kind: ChangeKind,
+    /// The value now (remote); `None` when absent or sensitive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    /// The value wanted (definition); `None` when absent or sensitive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+    /// The wanted value came from the environment: neither side is ever shown.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
+}
+
+/// Whether two values are the same once canonical.
+pub fn equivalent(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(i), Some(j)) => i == j,
+            _ => x.as_f64() == y.as_f64(),
+        },
+        (Value::Array(xs), Value::Array(ys)) => {
+            xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| equivalent(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => documents_equivalent(x, y),
+        _ => a == b,
+    }
+}
+
+/// Whether two documents are the same once canonical (`null` members count as absent).
+pub fn documents_equivalent(a: &Document, b: &Document) -> bool {
+    let present = |d: &Document, k: &String| d.get(k).is_some_and(|v| !v.is_null());
+    let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    keys.into_iter()
+        .all(|k| match (present(a, k), present(b, k)) {
+            (true, true) => equivalent(&a[k], &b[k]),
+            (false, false) => true,
+            _ => false,
+        })
+}
+
+/// The differences from `before` to `after`, under `base`. Paths listed in `sensitive` (or
+/// inside one) have their values withheld.
+pub fn diff(
+    before: Option<&Value>,
+    after: Option<&Value>,
+    base: &FieldPath,
+    sensitive: &BTreeSet<FieldPath>,
+) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    walk(before, after, base, &mut changes);
+    for change in &mut changes {
+        let secret = sensitive
+            .iter()
+            .any(|s| change.path.starts_with(s) || s.starts_with(&change.path));
+        if secret {
+            change.sensitive = true;
+            change.before = None;
+            change.after = None;
+        }
+    }
+    changes
+}
+
+/// [`diff`] of two documents.
+pub fn diff_documents(
+    before: Option<&Document>,
+    after: &Document,
+    base: &FieldPath,
+    sensitive: &BTreeSet<FieldPath>,
+) -> Vec<FieldChange> {
+    let before = before.map(|d| Value::Object(d.clone()));
+    let after = Value::Object(after.clone());
+    diff(before.as_ref(), Some(&after), base, sensitive)
+}
+
+fn walk(
+    before: Option<&Value>,
+    after: Option<&Value>,
+    path: &FieldPath,
+    out: &mut Vec<FieldChange>,
+) {
+    let before = before.filter(|v| !v.is_null());
+    let after = after.filter(|v| !v.is_null());
+    match (before, after) {
+        (None, None) => {}
+        (Some(b), Some(a)) if equivalent(b, a) => {}
+        (Some(Value::Object(b)), Some(Value::Object(a))) => {
+            let mut keys: Vec<&String> = b.keys().collect();
+            keys.extend(a.keys().filter(|k| !b.contains_key(*k)));
+            for key in keys {
+                walk(b.get(key), a.get(key), &path.field(key), out);
+            }
+        }
+        (Some(Value::Array(b)), Some(Value::Array(a))) => {
+            for i in 0..b.len().max(a.len()) {
+                match (b.get(i), a.get(i)) {
+                    (Some(before), Some(after)) => {
+                        walk(Some(before), Some(after), &path.index(i), out)
+                    }
+                    // In a list, a null element is an element: the lengths differ.
+                    (before, after) => out.push(FieldChange {
+                        path: path.index(i),
+                        kind: if before.is_none() {
+                            ChangeKind::Add
+                        } else {
+                            ChangeKind::Remove
+                        },
+                        before: before.cloned(),
+                        after: after.cloned(),
+                        sensitive: false,
+                    }),
+                }
+            }
+        }
+        (before, after) => out.push(FieldChange {
+            path: path.clone(),
+            kind: match (before, after) {
+                (None, _) => ChangeKind::Add,
+                (_, None) => ChangeKind::Remove,
+                _ => ChangeKind::Modify,
+            },
+            before: before.cloned(),
+            after: after.cloned(),
+            sensitive: false,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn root() -> FieldPath {
+        FieldPath::root()
+    }
+
+    #[test]
+    fn numbers_compare_by_value_and_null_equals_absent() {
+        assert!(equivalent(
+            &json!({"t": 30, "x": null}),
+            &json!({"t": 30.0})
+        ));
+        assert!(!equivalent(&json!({"t": 30}), &json!({"t": 31})));
+        assert!(equivalent(
+            &json!({"a": 1, "b": 2}),
+            &json!({"b": 2, "a": 1})
+        ));
+    }
+
+    #[test]
+    fn changes_are_reported_at_the_deepest_differing_path() {
+        let before = json!({"graph": {"nodes": [{"data": {"prompt": "a"}}, {"id": 2}]}});
+        let after = json!({"graph": {"nodes": [{"data": {"prompt": "b"}}]}, "mode": "chat"});
+        let changes = diff(
+            Some(&before),
+            Some(&after),
+            &root().field("flow"),
+            &BTreeSet::new(),
+        );
+        let paths: Vec<String> = changes.iter().map(|c| c.path.to_string()).collect();
+        assert_eq!(
+            paths,
+            [
+                "flow.graph.nodes[0].data.prompt",
+                "flow.graph.nodes[1]",
+                "flow.mode"
+            ]
+        );
+        assert_eq!(changes[1].kind, ChangeKind::Remove);
+        assert_eq!(changes[2].kind, ChangeKind::Add);
+    }
+
+    #[test]
+    fn sensitive_values_are_withheld_on_both_sides() {
+        let sensitive = BTreeSet::from([root().field("vars").field("TOKEN")]);
+        let changes = diff(
+            Some(&json!({"vars": {"TOKEN": "old-secret"}})),
+            Some(&json!({"vars": {"TOKEN": "new-secret"}})),
+            &root(),
+            &sensitive,
+        );
+        assert_eq!(changes.len(), 1);
+        assert!(changes[0].sensitive && changes[0].before.is_none() && changes[0].after.is_none());
+    }
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i32>().prop_map(|i| json!(i)),
+            "[a-z]{0,6}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a-c]", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn a_value_has_no_differences_with_itself(v in arb_json()) {
+            prop_assert!(equivalent(&v, &v));
+            prop_assert!(diff(Some(&v), Some(&v), &root(), &BTreeSet::new()).is_empty());
+        }
+
+        #[test]
+        fn differences_are_found_exactly_when_values_are_not_equivalent(a in arb_json(), b in arb_json()) {
+            let changes = diff(Some(&a), Some(&b), &root(), &BTreeSet::new());
+            prop_assert_eq!(changes.is_empty(), equivalent(&a, &b) || (a.is_null() && b.is_null()));
+        }
+    }
+}

@@ -1,0 +1,851 @@
+//! Desired x Observed -> [`Plan`]: per agent, the actions that make the platform match the
+//! definitions, each with its reason and its field-level changes.
+//!
+//! Pure: no I/O, no clock, no randomness. Planning a state against itself gives no actions.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::config::Prune;
+use crate::diff::{self, FieldChange};
+use crate::model::{Definition, Desired, Document, FieldPath, Key, Lifecycle};
+use crate::provider::{Capabilities, RemoteAgent, RemoteContent};
+
+/// The version of the plan's JSON form (`plan --output json`, saved plans).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Shown where a value depends on an id the platform has not given yet.
+pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
+
+/// What the platform holds, as far as planning needs it.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    pub agents: Vec<ObservedAgent>,
+}
+
+/// One remote agent, with its content when it was read (managed agents and adoption
+/// candidates; content is `None` when it was not read).
+#[derive(Debug, Clone)]
+pub struct ObservedAgent {
+    pub agent: RemoteAgent,
+    pub content: Option<RemoteContent>,
+}
+
+/// The settings that shape a plan.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub publish: bool,
+    pub prune: Prune,
+    /// Take over unmanaged agents whose name matches a new definition.
+    pub adopt: bool,
+    pub capabilities: Capabilities,
+}
+
+/// The things agentsync can do to an agent, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionKind {
+    Create,
+    Adopt,
+    Restore,
+    Update,
+    UpdateDraft,
+    Publish,
+    Archive,
+    Delete,
+}
+
+impl ActionKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::Create => "create",
+            ActionKind::Adopt => "adopt",
+            ActionKind::Restore => "restore",
+            ActionKind::Update => "update",
+            ActionKind::UpdateDraft => "update-draft",
+            ActionKind::Publish => "publish",
+            ActionKind::Archive => "archive",
+            ActionKind::Delete => "delete",
+        }
+    }
+}
+
+/// One action, why it is needed, and what it changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    pub kind: ActionKind,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+}
+
+/// Everything planned for one agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentPlan {
+    pub key: Key,
+    /// The platform's id, when the agent exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The definition file; `None` for an agent whose file is gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    pub actions: Vec<Action>,
+    /// Agents that must exist first (`${agent:KEY}` references).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<Key>,
+}
+
+/// Something the user should know that is not a change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<Key>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub message: String,
+}
+
+/// What apply would do, agent by agent, in an order that respects references.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub changes: Vec<AgentPlan>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
+}
+
+/// Counts of actions by kind, for the summary line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub create: usize,
+    pub adopt: usize,
+    pub update: usize,
+    pub update_draft: usize,
+    pub publish: usize,
+    pub archive: usize,
+    pub restore: usize,
+    pub delete: usize,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.iter().all(|c| c.actions.is_empty())
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for action in self.changes.iter().flat_map(|c| &c.actions) {
+            *match action.kind {
+                ActionKind::Create => &mut s.create,
+                ActionKind::Adopt => &mut s.adopt,
+                ActionKind::Update => &mut s.update,
+                ActionKind::UpdateDraft => &mut s.update_draft,
+                ActionKind::Publish => &mut s.publish,
+                ActionKind::Archive => &mut s.archive,
+                ActionKind::Restore => &mut s.restore,
+                ActionKind::Delete => &mut s.delete,
+            } += 1;
+        }
+        s
+    }
+}
+
+/// Why no plan can be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    #[error("key '{key}' is claimed by more than one agent on the platform: {}; remove the marker from all but one", ids.join(", "))]
+    DuplicateRemoteKey { key: Key, ids: Vec<String> },
+}
+
+/// Computes the plan. `broken` holds keys of definitions that failed to load: never pruned.
+pub fn compute(
+    desired: &Desired,
+    broken: &BTreeSet<Key>,
+    observed: &Observed,
+    settings: &Settings,
+) -> Result<Plan, Vec<PlanError>> {
+    let managed = managed_by_key(observed)?;
+    let mut notes = Vec::new();
+
+    // Which remote agent each definition maps to, adoptions included.
+    let mut targets: BTreeMap<&Key, (&ObservedAgent, bool)> = BTreeMap::new();
+    for (key, definition) in desired {
+        if let Some(agent) = managed.get(key) {
+            targets.insert(key, (agent, false));
+        } else if let Some(candidate) = adoption_candidate(observed, definition, &targets) {
+            if settings.adopt {
+                targets.insert(key, (candidate, true));
+            } else {
+                notes.push(Note {
+                    key: Some(key.clone()),
+                    id: Some(candidate.agent.id.clone()),
+                    message: format!(
+                        "an agent named {:?} exists but is not managed by agentsync; it is left alone (apply --adopt takes it over)",
+                        name_of(definition).unwrap_or_default()
+                    ),
+                });
+            }
+        }
+    }
+    let ids: BTreeMap<&Key, &str> = targets
+        .iter()
+        .map(|(k, (a, _))| (*k, a.agent.id.as_str()))
+        .collect();
+
+    let mut changes = Vec::new();
+    for key in creation_order(desired) {
+        let definition = &desired[key];
+        let actions = match targets.get(key) {
+            None => create_actions(definition, &ids, settings),
+            Some((agent, adopt)) => update_actions(definition, agent, *adopt, &ids, settings),
+        };
+        changes.push(AgentPlan {
+            key: key.clone(),
+            id: targets.get(key).map(|(a, _)| a.agent.id.clone()),
+            file: Some(definition.file.clone()),
+            actions,
+            depends_on: definition
+                .references
+                .iter()
+                .filter(|r| *r != key)
+                .cloned()
+                .collect(),
+        });
+    }
+
+    for (key, agent) in &managed {
+        if desired.contains_key(*key) || broken.contains(*key) {
+            continue;
+        }
+        let (actions, note) = prune_actions(agent, settings);
+        if let Some(message) = note {
+            notes.push(Note {
+                key: Some((*key).clone()),
+                id: Some(agent.agent.id.clone()),
+                message,
+            });
+        }
+        if !actions.is_empty() {
+            changes.push(AgentPlan {
+                key: (*key).clone(),
+                id: Some(agent.agent.id.clone()),
+                file: None,
+                actions,
+                depends_on: Vec::new(),
+            });
+        }
+    }
+    Ok(Plan {
+        format_version: FORMAT_VERSION,
+        changes,
+        notes,
+    })
+}
+
+fn managed_by_key(observed: &Observed) -> Result<BTreeMap<&Key, &ObservedAgent>, Vec<PlanError>> {
+    let mut by_key: BTreeMap<&Key, Vec<&ObservedAgent>> = BTreeMap::new();
+    for agent in &observed.agents {
+        if let Some(key) = &agent.agent.key {
+            by_key.entry(key).or_default().push(agent);
+        }
+    }
+    let errors: Vec<PlanError> = by_key
+        .iter()
+        .filter(|(_, agents)| agents.len() > 1)
+        .map(|(key, agents)| PlanError::DuplicateRemoteKey {
+            key: (*key).clone(),
+            ids: agents.iter().map(|a| a.agent.id.clone()).collect(),
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(by_key
+        .into_iter()
+        .map(|(k, mut v)| (k, v.remove(0)))
+        .collect())
+}
+
+fn name_of(definition: &Definition) -> Option<&str> {
+    definition.fields.get("name").and_then(Value::as_str)
+}
+
+/// An unmanaged agent with the definition's name, not already taken by another definition.
+fn adoption_candidate<'o>(
+    observed: &'o Observed,
+    definition: &Definition,
+    taken: &BTreeMap<&Key, (&ObservedAgent, bool)>,
+) -> Option<&'o ObservedAgent> {
+    let name = name_of(definition)?;
+    observed.agents.iter().find(|a| {
+        a.agent.key.is_none()
+            && a.agent.fields.get("name").and_then(Value::as_str) == Some(name)
+            && !taken.values().any(|(t, _)| t.agent.id == a.agent.id)
+    })
+}
+
+/// Keys in an order where every agent comes after the agents it references.
+pub fn creation_order(desired: &Desired) -> Vec<&Key> {
+    let mut order = Vec::with_capacity(desired.len());
+    let mut placed: BTreeSet<&Key> = BTreeSet::new();
+    // Validation refuses cycles; the bound keeps this loop finite whatever it is given.
+    for _ in 0..=desired.len() {
+        let before = order.len();
+        for (key, definition) in desired {
+            if placed.contains(key) {
+                continue;
+            }
+            let ready = definition
+                .references
+                .iter()
+                .all(|r| r == key || placed.contains(r) || !desired.contains_key(r));
+            if ready {
+                placed.insert(key);
+                order.push(key);
+            }
+        }
+        if order.len() == desired.len() || order.len() == before {
+            break;
+        }
+    }
+    for key in desired.keys() {
+        if !placed.contains(key) {
+            order.push(key);
+        }
+    }
+    order
+}
+
+/// The definition's content with every `${agent:KEY}` replaced by the remote id, or by
+/// [`KNOWN_AFTER_APPLY`] where the agent does not exist yet.
+pub fn resolve_references(content: &Document, ids: &BTreeMap<&Key, &str>) -> (Document, bool) {
+    let mut pending = false;
+    let resolved = content
+        .iter()
+        .map(|(k, v)| (k.clone(), resolve_value(v, ids, &mut pending)))
+        .collect();
+    (resolved, pending)
+}
+
+fn resolve_value(value: &Value, ids: &BTreeMap<&Key, &str>, pending: &mut bool) -> Value {
+    match value {
+        Value::String(text) if text.contains("${agent:") => {
+            Value::String(resolve_text(text, ids, pending))
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| resolve_value(v, ids, pending))
+                .collect(),
+        ),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), resolve_value(v, ids, pending)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn resolve_text(text: &str, ids: &BTreeMap<&Key, &str>, pending: &mut bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("${agent:") {
+        // `$${agent:` was an escape, already turned into `${agent:` by the loader, and
+        // recorded as no reference: only keys the loader recorded are resolved.
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "${agent:".len()..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[at..]);
+            return out;
+        };
+        let key = &after[..end];
+        match ids.iter().find(|(k, _)| k.as_str() == key) {
+            Some((_, id)) => out.push_str(id),
+            None => {
+                *pending = true;
+                out.push_str(KNOWN_AFTER_APPLY);
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn publishes(definition: &Definition, settings: &Settings) -> bool {
+    settings.capabilities.publish && definition.publish.unwrap_or(settings.publish)
+}
+
+fn create_actions(
+    definition: &Definition,
+    ids: &BTreeMap<&Key, &str>,
+    settings: &Settings,
+) -> Vec<Action> {
+    let root = FieldPath::root();
+    let mut actions = vec![Action {
+        kind: ActionKind::Create,
+        reason: "not on the platform".into(),
+        changes: diff::diff_documents(None, &definition.fields, &root, &definition.sensitive),
+    }];
+    if let Some(content) = &definition.content {
+        let (resolved, _) = resolve_references(content, ids);
+        let changes = content_changes(None, &resolved, definition);
+        actions.push(Action {
+            kind: ActionKind::UpdateDraft,
+            reason: "new agent".into(),
+            changes,
+        });
+        if publishes(definition, settings) {
+            actions.push(Action {
+                kind: ActionKind::Publish,
+                reason: "never published".into(),
+                changes: Vec::new(),
+            });
+        }
+    }
+    if definition.lifecycle == Some(Lifecycle::Archived) && settings.capabilities.archive {
+        actions.push(Action {
+            kind: ActionKind::Archive,
+            reason: "status: archived".into(),
+            changes: Vec::new(),
+        });
+    }
+    actions
+}
+
+fn content_path(definition: &Definition) -> FieldPath {
+    let _ = definition;
+    FieldPath::root().field("flow")
+}
+
+fn content_changes(
+    before: Option<&Document>,
+    after: &Document,
+    definition: &Definition,
+) -> Vec<FieldChange> {
+    diff::diff_documents(
+        before,
+        after,
+        &content_path(definition),
+        &definition.sensitive,
+    )
+}
+
+fn update_actions(
+    definition: &Definition,
+    observed: &ObservedAgent,
+    adopt: bool,
+    ids: &BTreeMap<&Key, &str>,
+    settings: &Settings,
+) -> Vec<Action> {
+    let remote = &observed.agent;
+    let mut actions = Vec::new();
+    if adopt {
+        actions.push(Action {
+            kind: ActionKind::Adopt,
+            reason: format!("unmanaged agent {} has the same name", remote.id),
+            changes: Vec::new(),
+        });
+    }
+    if definition.lifecycle == Some(Lifecycle::Active) && remote.lifecycle == Lifecycle::Archived {
+        actions.push(Action {
+            kind: ActionKind::Restore,
+            reason: "status: active, archived on the platform".into(),
+            changes: Vec::new(),
+        });
+    }
+
+    // Only the fields the file sets are compared: the rest is not managed.
+    let current: Document = definition
+        .fields
+        .keys()
+        .filter_map(|k| remote.fields.get(k).map(|v| (k.clone(), v.clone())))
+        .collect();
+    let field_changes = diff::diff_documents(
+        Some(&current),
+        &definition.fields,
+        &FieldPath::root(),
+        &definition.sensitive,
+    );
+    if !field_changes.is_empty() {
+        actions.push(Action {
+            kind: ActionKind::Update,
+            reason: "agent fields differ from the definition".into(),
+            changes: field_changes,
+        });
+    }
+
+    if let Some(content) = &definition.content {
+        let (resolved, pending) = resolve_references(content, ids);
+        let remote_content = observed.content.clone().unwrap_or_default();
+        let draft_same = !pending
+            && remote_content
+                .draft
+                .as_ref()
+                .is_some_and(|d| diff::documents_equivalent(d, &resolved));
+        let live_same = !pending
+            && remote_content
+                .live
+                .as_ref()
+                .is_some_and(|l| diff::documents_equivalent(l, &resolved));
+        let publish = publishes(definition, settings) && !live_same;
+        // A publish copies the draft, so the draft must equal the definition first.
+        if !draft_same {
+            let reason = if remote_content.draft.is_none() {
+                "no draft on the platform"
+            } else if live_same {
+                "the draft was changed on the platform; the live version still matches"
+            } else {
+                "the draft differs from the definition"
+            };
+            actions.push(Action {
+                kind: ActionKind::UpdateDraft,
+                reason: reason.into(),
+                changes: content_changes(remote_content.draft.as_ref(), &resolved, definition),
+            });
+        }
+        if publish {
+            let reason = match &remote_content.live_version {
+                Some(version) => {
+                    format!("the live version ({version}) differs from the definition")
+                }
+                None => "never published".into(),
+            };
+            actions.push(Action {
+                kind: ActionKind::Publish,
+                reason,
+                changes: content_changes(remote_content.live.as_ref(), &resolved, definition),
+            });
+        }
+    }
+
+    if definition.lifecycle == Some(Lifecycle::Archived) && remote.lifecycle == Lifecycle::Active {
+        if definition.protect {
+            // The definition asks for both; refusing to archive is the safe reading.
+        } else if settings.capabilities.archive {
+            actions.push(Action {
+                kind: ActionKind::Archive,
+                reason: "status: archived".into(),
+                changes: Vec::new(),
+            });
+        }
+    }
+    actions
+}
+
+fn prune_actions(agent: &ObservedAgent, settings: &Settings) -> (Vec<Action>, Option<String>) {
+    let archived = agent.agent.lifecycle == Lifecycle::Archived;
+    match settings.prune {
+        Prune::Off => (
+            Vec::new(),
+            Some("not in the repository; left alone (prune is off)".into()),
+        ),
+        Prune::Archive if archived => (Vec::new(), None),
+        Prune::Archive if settings.capabilities.archive => (
+            vec![Action {
+                kind: ActionKind::Archive,
+                reason: "not in the repository (prune: archive)".into(),
+                changes: Vec::new(),
+            }],
+            None,
+        ),
+        Prune::Delete if settings.capabilities.delete => (
+            vec![Action {
+                kind: ActionKind::Delete,
+                reason: "not in the repository (prune: delete)".into(),
+                changes: Vec::new(),
+            }],
+            None,
+        ),
+        _ => (
+            Vec::new(),
+            Some("not in the repository; the platform cannot prune it".into()),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const CAPS: Capabilities = Capabilities {
+        drafts: true,
+        publish: true,
+        versions: true,
+        archive: true,
+        delete: true,
+        validation: false,
+    };
+
+    fn settings() -> Settings {
+        Settings {
+            publish: true,
+            prune: Prune::Off,
+            adopt: false,
+            capabilities: CAPS,
+        }
+    }
+
+    fn key(k: &str) -> Key {
+        Key::parse(k).unwrap()
+    }
+
+    fn definition(k: &str, prompt: &str) -> Definition {
+        let content = json!({"mode": "chat", "graph": {"nodes": [{"data": {"prompt": prompt}}]}});
+        Definition {
+            key: key(k),
+            file: PathBuf::from(format!("agents/{k}.yaml")),
+            fields: json!({"name": k, "tags": ["a"]})
+                .as_object()
+                .unwrap()
+                .clone(),
+            content: content.as_object().cloned(),
+            lifecycle: None,
+            publish: None,
+            protect: false,
+            sensitive: BTreeSet::new(),
+            references: BTreeSet::new(),
+        }
+    }
+
+    fn desired(definitions: Vec<Definition>) -> Desired {
+        definitions
+            .into_iter()
+            .map(|d| (d.key.clone(), d))
+            .collect()
+    }
+
+    /// The platform as it is right after a successful apply of `desired`.
+    fn applied(desired: &Desired) -> Observed {
+        let agents = desired
+            .values()
+            .map(|d| ObservedAgent {
+                agent: RemoteAgent {
+                    id: format!("id-{}", d.key),
+                    key: Some(d.key.clone()),
+                    fields: d.fields.clone(),
+                    lifecycle: d.lifecycle.unwrap_or(Lifecycle::Active),
+                },
+                content: Some(RemoteContent {
+                    draft: d.content.clone(),
+                    live: d.content.clone(),
+                    live_version: Some("1".into()),
+                }),
+            })
+            .collect();
+        Observed { agents }
+    }
+
+    fn kinds(plan: &Plan, k: &str) -> Vec<ActionKind> {
+        plan.changes
+            .iter()
+            .find(|c| c.key.as_str() == k)
+            .map(|c| c.actions.iter().map(|a| a.kind).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_new_definition_is_created_drafted_and_published() {
+        let want = desired(vec![definition("a", "hi")]);
+        let plan = compute(&want, &BTreeSet::new(), &Observed::default(), &settings()).unwrap();
+        use ActionKind::*;
+        assert_eq!(kinds(&plan, "a"), [Create, UpdateDraft, Publish]);
+    }
+
+    #[test]
+    fn planning_the_applied_state_gives_no_actions() {
+        let want = desired(vec![definition("a", "hi"), definition("b", "yo")]);
+        let plan = compute(&want, &BTreeSet::new(), &applied(&want), &settings()).unwrap();
+        assert!(plan.is_empty(), "{plan:#?}");
+    }
+
+    #[test]
+    fn a_draft_edited_on_the_platform_is_repaired_without_a_publish() {
+        let want = desired(vec![definition("a", "hi")]);
+        let mut observed = applied(&want);
+        let content = observed.agents[0].content.as_mut().unwrap();
+        content.draft = definition("a", "edited by hand").content;
+        let plan = compute(&want, &BTreeSet::new(), &observed, &settings()).unwrap();
+        assert_eq!(kinds(&plan, "a"), [ActionKind::UpdateDraft]);
+    }
+
+    #[test]
+    fn a_changed_prompt_updates_the_draft_and_publishes_once() {
+        let observed = applied(&desired(vec![definition("a", "hi")]));
+        let want = desired(vec![definition("a", "hello")]);
+        let plan = compute(&want, &BTreeSet::new(), &observed, &settings()).unwrap();
+        assert_eq!(
+            kinds(&plan, "a"),
+            [ActionKind::UpdateDraft, ActionKind::Publish]
+        );
+        let change = &plan.changes[0].actions[0].changes[0];
+        assert_eq!(change.path.to_string(), "flow.graph.nodes[0].data.prompt");
+    }
+
+    #[test]
+    fn publishing_off_only_updates_the_draft() {
+        let observed = applied(&desired(vec![definition("a", "hi")]));
+        let mut changed = definition("a", "hello");
+        changed.publish = Some(false);
+        let plan = compute(
+            &desired(vec![changed]),
+            &BTreeSet::new(),
+            &observed,
+            &settings(),
+        )
+        .unwrap();
+        assert_eq!(kinds(&plan, "a"), [ActionKind::UpdateDraft]);
+    }
+
+    #[test]
+    fn only_fields_the_file_sets_are_compared() {
+        let want = desired(vec![definition("a", "hi")]);
+        let mut observed = applied(&want);
+        observed.agents[0]
+            .agent
+            .fields
+            .insert("description".into(), json!("set by hand"));
+        let plan = compute(&want, &BTreeSet::new(), &observed, &settings()).unwrap();
+        assert!(plan.is_empty());
+    }
+
+    #[test]
+    fn a_removed_definition_is_listed_archived_or_deleted_by_prune_mode() {
+        let observed = applied(&desired(vec![definition("gone", "x")]));
+        let none = Desired::new();
+        let off = compute(&none, &BTreeSet::new(), &observed, &settings()).unwrap();
+        assert!(off.is_empty());
+        assert!(off.notes[0].message.contains("not in the repository"));
+        for (prune, kind) in [
+            (Prune::Archive, ActionKind::Archive),
+            (Prune::Delete, ActionKind::Delete),
+        ] {
+            let s = Settings {
+                prune,
+                ..settings()
+            };
+            let plan = compute(&none, &BTreeSet::new(), &observed, &s).unwrap();
+            assert_eq!(kinds(&plan, "gone"), [kind]);
+        }
+    }
+
+    #[test]
+    fn a_definition_that_failed_to_load_is_never_pruned() {
+        let observed = applied(&desired(vec![definition("broken", "x")]));
+        let s = Settings {
+            prune: Prune::Delete,
+            ..settings()
+        };
+        let plan = compute(
+            &Desired::new(),
+            &BTreeSet::from([key("broken")]),
+            &observed,
+            &s,
+        )
+        .unwrap();
+        assert!(plan.is_empty());
+    }
+
+    #[test]
+    fn two_remote_agents_claiming_one_key_are_an_error_naming_both() {
+        let want = desired(vec![definition("a", "hi")]);
+        let mut observed = applied(&want);
+        let mut twin = observed.agents[0].clone();
+        twin.agent.id = "id-twin".into();
+        observed.agents.push(twin);
+        let errors = compute(&want, &BTreeSet::new(), &observed, &settings()).unwrap_err();
+        assert_eq!(
+            errors[0].to_string(),
+            "key 'a' is claimed by more than one agent on the platform: id-a, id-twin; remove the marker from all but one"
+        );
+    }
+
+    #[test]
+    fn an_unmanaged_namesake_is_left_alone_unless_adopting() {
+        let want = desired(vec![definition("a", "hi")]);
+        let mut observed = applied(&want);
+        observed.agents[0].agent.key = None;
+        let plan = compute(&want, &BTreeSet::new(), &observed, &settings()).unwrap();
+        assert_eq!(kinds(&plan, "a")[0], ActionKind::Create);
+        assert!(plan.notes[0].message.contains("apply --adopt"));
+        let adopting = Settings {
+            adopt: true,
+            ..settings()
+        };
+        let plan = compute(&want, &BTreeSet::new(), &observed, &adopting).unwrap();
+        assert_eq!(kinds(&plan, "a"), [ActionKind::Adopt]);
+    }
+
+    #[test]
+    fn references_order_creation_and_show_known_after_apply() {
+        let mut router = definition("router", "${agent:leaf}");
+        router.references.insert(key("leaf"));
+        let want = desired(vec![router, definition("leaf", "hi")]);
+        let plan = compute(&want, &BTreeSet::new(), &Observed::default(), &settings()).unwrap();
+        let order: Vec<&str> = plan.changes.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(order, ["leaf", "router"]);
+        assert_eq!(plan.changes[1].depends_on, [key("leaf")]);
+        let text = serde_json::to_string(&plan.changes[1].actions[1]).unwrap();
+        assert!(text.contains(KNOWN_AFTER_APPLY), "{text}");
+    }
+
+    #[test]
+    fn resolved_references_compare_equal_to_the_remote_ids() {
+        let mut router = definition("router", "${agent:leaf}");
+        router.references.insert(key("leaf"));
+        let want = desired(vec![router, definition("leaf", "hi")]);
+        let mut observed = applied(&want);
+        for agent in &mut observed.agents {
+            if agent.agent.key == Some(key("router")) {
+                let resolved = definition("router", "id-leaf").content;
+                let content = agent.content.as_mut().unwrap();
+                content.draft.clone_from(&resolved);
+                content.live = resolved;
+            }
+        }
+        let plan = compute(&want, &BTreeSet::new(), &observed, &settings()).unwrap();
+        assert!(plan.is_empty(), "{plan:#?}");
+    }
+
+    #[test]
+    fn status_archived_archives_and_active_restores_but_protect_blocks_archive() {
+        let mut archived = definition("a", "hi");
+        archived.lifecycle = Some(Lifecycle::Archived);
+        let observed = applied(&desired(vec![definition("a", "hi")]));
+        let plan = compute(
+            &desired(vec![archived.clone()]),
+            &BTreeSet::new(),
+            &observed,
+            &settings(),
+        )
+        .unwrap();
+        assert_eq!(kinds(&plan, "a"), [ActionKind::Archive]);
+        archived.protect = true;
+        let plan = compute(
+            &desired(vec![archived.clone()]),
+            &BTreeSet::new(),
+            &observed,
+            &settings(),
+        )
+        .unwrap();
+        assert!(plan.is_empty());
+
+        let mut active = definition("a", "hi");
+        active.lifecycle = Some(Lifecycle::Active);
+        let mut observed = applied(&desired(vec![definition("a", "hi")]));
+        observed.agents[0].agent.lifecycle = Lifecycle::Archived;
+        let plan = compute(
+            &desired(vec![active]),
+            &BTreeSet::new(),
+            &observed,
+            &settings(),
+        )
+        .unwrap();
+        assert_eq!(kinds(&plan, "a"), [ActionKind::Restore]);
+    }
+}
