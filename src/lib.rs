@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod exit;
+pub mod http;
 pub mod model;
 pub mod ops;
 pub mod provider;
