@@ -226,3 +226,28 @@ impl Provider for WorkfxProvider {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn every_operation_can_run_on_a_multi_threaded_runtime() {
+        let url = Url::parse("http://127.0.0.1:9").expect("a URL");
+        let provider = WorkfxProvider::new(WorkfxSettings::new(url)).expect("set up");
+        let key = Key::parse("k").expect("a key");
+        let fields = Document::new();
+        // Futures are only built here, never polled: no request is made.
+        assert_send(&provider.list_agents());
+        assert_send(&provider.read_content("id"));
+        assert_send(&provider.create_agent(&key, &fields));
+        assert_send(&provider.update_agent("id", &fields));
+        assert_send(&provider.claim_agent("id", &key));
+        assert_send(&provider.set_lifecycle("id", Lifecycle::Active));
+        assert_send(&provider.write_draft("id", &fields));
+        assert_send(&provider.publish("id"));
+        assert_send(&provider.delete_agent("id"));
+    }
+}
