@@ -8,6 +8,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod diff;
 pub mod exit;
+pub mod http;
 pub mod model;
 pub mod ops;
 pub mod plan;

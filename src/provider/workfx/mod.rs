@@ -1,3 +1,253 @@
-//! The workfx platform: its definition format, and (with the reconciler) its API client.
+//! The workfx platform: its definition format, and [`WorkfxProvider`], its API client.
+//!
+//! `api` holds the endpoints, `mapping` the field names, `marker` the ownership marker; this
+//! module strings them into the [`Provider`] operations. Requests per operation:
+//! list: 1 + (pages - 1), pages after the first fetched concurrently; read_content: 1 (more only
+//! if the platform breaks the documented order); create, update, set_lifecycle, write_draft,
+//! publish, delete: 1; claim: 2 (read, then write); an update with no fields: 0.
 
+pub mod api;
 pub mod definition;
+pub mod mapping;
+pub mod marker;
+
+use std::collections::HashSet;
+
+use futures_util::{StreamExt, TryStreamExt, stream};
+use reqwest::Url;
+
+use self::api::{Api, LIST_CONCURRENCY, MAX_PAGE_SIZE, NEWEST_FLOWS, WireObject};
+use crate::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
+use crate::model::{Document, Key, Lifecycle};
+use crate::provider::{
+    Capabilities, Provider, ProviderError, ProviderKind, RemoteAgent, RemoteContent, Result,
+};
+
+/// A list longer than this many pages is taken for a platform that never says "last page".
+const MAX_PAGES: u64 = 100_000;
+
+/// Where and as whom to reach workfx.
+#[derive(Debug, Clone)]
+pub struct WorkfxSettings {
+    /// The platform's root, e.g. `https://api.workfx.ai` or a simulator's base URL.
+    pub base_url: Url,
+    pub token: Option<Secret>,
+    pub tenant_id: Option<String>,
+    pub tenant_unit_id: Option<String>,
+    pub http: HttpSettings,
+}
+
+impl WorkfxSettings {
+    /// No token, no tenancy, the default HTTP policy.
+    pub fn new(base_url: Url) -> WorkfxSettings {
+        WorkfxSettings {
+            base_url,
+            token: None,
+            tenant_id: None,
+            tenant_unit_id: None,
+            http: HttpSettings::default(),
+        }
+    }
+}
+
+/// The workfx API client, as the engine uses it.
+#[derive(Debug, Clone)]
+pub struct WorkfxProvider {
+    api: Api,
+}
+
+impl WorkfxProvider {
+    pub fn new(settings: WorkfxSettings) -> Result<WorkfxProvider, SetupError> {
+        let query = api::tenancy_query(
+            settings.tenant_id.as_deref(),
+            settings.tenant_unit_id.as_deref(),
+        );
+        let http = HttpClient::new(settings.base_url, settings.token, query, settings.http)?;
+        Ok(WorkfxProvider {
+            api: Api::new(http),
+        })
+    }
+
+    /// The HTTP counters (answers by status, retries), for metrics.
+    pub fn http_stats(&self) -> HttpStats {
+        self.api.http().stats()
+    }
+
+    /// Every flow of an agent, page by page: only when the first page cannot be trusted.
+    async fn all_flows(&self, id: &str) -> Result<Vec<WireObject>> {
+        let mut flows = Vec::new();
+        for page_num in 1..=MAX_PAGES {
+            let page = self.api.list_flows(id, page_num, MAX_PAGE_SIZE).await?;
+            let last = !page.has_next_page || page.data.is_empty();
+            flows.extend(page.data);
+            if last {
+                return Ok(flows);
+            }
+        }
+        Err(too_many_pages(format!("the flows of agent {id}")))
+    }
+}
+
+fn too_many_pages(what: String) -> ProviderError {
+    ProviderError::Protocol {
+        what,
+        message: format!("more than {MAX_PAGES} pages"),
+    }
+}
+
+impl Provider for WorkfxProvider {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Workfx
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            drafts: true,
+            publish: true,
+            versions: true,
+            archive: true,
+            delete: true,
+            validation: false,
+        }
+    }
+
+    async fn list_agents(&self) -> Result<Vec<RemoteAgent>> {
+        let first = self.api.list_agents(1).await?;
+        let mut more = first.has_next_page;
+        let mut next = 2;
+        let mut wire = first.data;
+        if let Some(total) = first.total_pages.filter(|total| *total >= 2) {
+            let total = total.min(MAX_PAGES);
+            let rest: Vec<_> = stream::iter(2..=total)
+                .map(|page_num| self.api.list_agents(page_num))
+                .buffered(LIST_CONCURRENCY)
+                .try_collect()
+                .await?;
+            more = rest.last().is_some_and(|page| page.has_next_page);
+            next = total + 1;
+            wire.extend(rest.into_iter().flat_map(|page| page.data));
+        }
+        // Pages added while listing, or a platform that gives no total: one by one.
+        while more {
+            if next > MAX_PAGES {
+                return Err(too_many_pages("the agent list".to_owned()));
+            }
+            let page = self.api.list_agents(next).await?;
+            more = page.has_next_page && !page.data.is_empty();
+            wire.extend(page.data);
+            next += 1;
+        }
+        // A page boundary that moved while listing can repeat an agent; each counts once.
+        let mut seen = HashSet::new();
+        let mut agents = Vec::with_capacity(wire.len());
+        for object in &wire {
+            let agent = mapping::agent_from_wire(object, "the agent list")?;
+            if seen.insert(agent.id.clone()) {
+                agents.push(agent);
+            }
+        }
+        Ok(agents)
+    }
+
+    async fn read_content(&self, id: &str) -> Result<RemoteContent> {
+        let page = self.api.list_flows(id, 1, NEWEST_FLOWS).await?;
+        let flows = if !page.has_next_page || mapping::in_documented_order(&page.data) {
+            page.data
+        } else {
+            tracing::warn!(
+                agent = id,
+                "the flows of this agent are not listed draft first, newest first; reading them all"
+            );
+            self.all_flows(id).await?
+        };
+        let (draft, live) = mapping::pick_versions(&flows);
+        let (live_version, live) = live.unzip();
+        Ok(RemoteContent {
+            draft: draft.map(mapping::content_from_wire),
+            live: live.map(mapping::content_from_wire),
+            live_version,
+        })
+    }
+
+    async fn create_agent(&self, key: &Key, fields: &Document) -> Result<RemoteAgent> {
+        let what = format!("the new agent '{key}'");
+        let created = self
+            .api
+            .create_agent(&mapping::create_body(key, fields), &what)
+            .await?;
+        mapping::agent_from_wire(&created, &what)
+    }
+
+    async fn update_agent(&self, id: &str, fields: &Document) -> Result<()> {
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let body = mapping::update_body(fields, &format!("the update of agent {id}"))?;
+        self.api.update_agent(id, &body).await?;
+        Ok(())
+    }
+
+    async fn claim_agent(&self, id: &str, key: &Key) -> Result<()> {
+        // workfx replaces extend_properties whole, so the others are read first and sent back.
+        let agent = self.api.get_agent(id).await?;
+        self.api
+            .update_agent(id, &mapping::claim_body(&agent, key))
+            .await?;
+        Ok(())
+    }
+
+    async fn set_lifecycle(&self, id: &str, lifecycle: Lifecycle) -> Result<()> {
+        self.api
+            .update_agent(id, &mapping::lifecycle_body(lifecycle))
+            .await?;
+        Ok(())
+    }
+
+    async fn write_draft(&self, id: &str, content: &Document) -> Result<()> {
+        self.api
+            .write_draft(id, &mapping::content_body(content))
+            .await?;
+        Ok(())
+    }
+
+    async fn publish(&self, id: &str) -> Result<String> {
+        let published = self.api.publish(id).await?;
+        mapping::published_version(&published, &format!("the publication of agent {id}"))
+    }
+
+    async fn delete_agent(&self, id: &str) -> Result<()> {
+        match self.api.delete_agent(id).await {
+            // Already gone (perhaps by an earlier attempt whose answer was lost): done.
+            Err(ProviderError::NotFound { .. }) => {
+                tracing::debug!(agent = id, "agent already deleted");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn every_operation_can_run_on_a_multi_threaded_runtime() {
+        let url = Url::parse("http://127.0.0.1:9").expect("a URL");
+        let provider = WorkfxProvider::new(WorkfxSettings::new(url)).expect("set up");
+        let key = Key::parse("k").expect("a key");
+        let fields = Document::new();
+        // Futures are only built here, never polled: no request is made.
+        assert_send(&provider.list_agents());
+        assert_send(&provider.read_content("id"));
+        assert_send(&provider.create_agent(&key, &fields));
+        assert_send(&provider.update_agent("id", &fields));
+        assert_send(&provider.claim_agent("id", &key));
+        assert_send(&provider.set_lifecycle("id", Lifecycle::Active));
+        assert_send(&provider.write_draft("id", &fields));
+        assert_send(&provider.publish("id"));
+        assert_send(&provider.delete_agent("id"));
+    }
+}

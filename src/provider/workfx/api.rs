@@ -1,0 +1,162 @@
+//! workfx's endpoints and the envelopes of its answers: the only place that knows workfx's URL
+//! paths and query parameters. Agents and flows travel as JSON objects ([`WireObject`]); only
+//! `mapping` reads their fields.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::http::{ApiRequest, HttpClient, path_segment};
+use crate::provider::Result;
+
+/// An agent or a flow as workfx sends it.
+pub type WireObject = Map<String, Value>;
+
+const AGENTS: &str = "/admin/api/v2/agents";
+
+/// The largest `page_size` workfx accepts (the docs are silent; the simulator enforces 100).
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// How many pages of the agent list are fetched at once after the first.
+pub const LIST_CONCURRENCY: usize = 4;
+
+/// The flow list is read newest first, draft first: its first two items hold the draft and the
+/// live version whenever both exist (`shared/api/README.md`, assumption 6).
+pub const NEWEST_FLOWS: u32 = 2;
+
+/// Oldest first, so that agents created while the pages are read land on later pages instead of
+/// shifting earlier ones (which would skip or repeat agents).
+const LIST_ORDER: &str = "oldest";
+
+/// The tenancy query parameters sent with every request (assumption 1).
+pub fn tenancy_query(
+    tenant_id: Option<&str>,
+    tenant_unit_id: Option<&str>,
+) -> Vec<(String, String)> {
+    [("tenant_id", tenant_id), ("tenant_unit_id", tenant_unit_id)]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|value| (name.to_owned(), value.to_owned())))
+        .collect()
+}
+
+/// One page of `GET /agents`.
+#[derive(Debug, Deserialize)]
+pub struct AgentPage {
+    /// Documented for agents; absent, the pages are followed one by one.
+    #[serde(default)]
+    pub total_pages: Option<u64>,
+    #[serde(default)]
+    pub has_next_page: bool,
+    pub data: Vec<WireObject>,
+}
+
+/// One page of `GET /agents/{id}/flows` (`FlowVersionListResponse`: no `total_pages`).
+#[derive(Debug, Deserialize)]
+pub struct FlowPage {
+    #[serde(default)]
+    pub has_next_page: bool,
+    pub data: Vec<WireObject>,
+}
+
+/// workfx's agent and flow endpoints over one [`HttpClient`].
+#[derive(Debug, Clone)]
+pub struct Api {
+    http: HttpClient,
+}
+
+fn agent_path(id: &str) -> String {
+    format!("{AGENTS}/{}", path_segment(id))
+}
+
+impl Api {
+    pub fn new(http: HttpClient) -> Api {
+        Api { http }
+    }
+
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    pub async fn list_agents(&self, page_num: u64) -> Result<AgentPage> {
+        let request = ApiRequest::get(AGENTS, format!("the agent list (page {page_num})"))
+            .query("page_num", page_num)
+            .query("page_size", MAX_PAGE_SIZE)
+            .query("order_by", LIST_ORDER);
+        self.http.send(request).await
+    }
+
+    pub async fn get_agent(&self, id: &str) -> Result<WireObject> {
+        let what = format!("agent {id}");
+        self.http.send(ApiRequest::get(agent_path(id), what)).await
+    }
+
+    pub async fn create_agent(&self, body: &Value, what: &str) -> Result<WireObject> {
+        self.http
+            .send(ApiRequest::post(AGENTS, what).json(body))
+            .await
+    }
+
+    /// A partial update: fields the body leaves out keep their value.
+    pub async fn update_agent(&self, id: &str, body: &Value) -> Result<WireObject> {
+        let what = format!("agent {id}");
+        self.http
+            .send(ApiRequest::put(agent_path(id), what).json(body))
+            .await
+    }
+
+    pub async fn delete_agent(&self, id: &str) -> Result<()> {
+        let what = format!("agent {id}");
+        // The answer is `{}`; nothing in it matters.
+        let _: Value = self
+            .http
+            .send(ApiRequest::delete(agent_path(id), what))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn list_flows(&self, id: &str, page_num: u64, page_size: u32) -> Result<FlowPage> {
+        let what = format!("the flows of agent {id}");
+        let request = ApiRequest::get(format!("{}/flows", agent_path(id)), what)
+            .query("page_num", page_num)
+            .query("page_size", page_size);
+        self.http.send(request).await
+    }
+
+    /// Creates or replaces the draft (assumption 4).
+    pub async fn write_draft(&self, id: &str, body: &Value) -> Result<WireObject> {
+        let what = format!("the draft of agent {id}");
+        self.http
+            .send(ApiRequest::post(format!("{}/flows", agent_path(id)), what).json(body))
+            .await
+    }
+
+    /// Copies the draft into a new published version and answers it (assumption 7).
+    pub async fn publish(&self, id: &str) -> Result<WireObject> {
+        let what = format!("the draft of agent {id}");
+        self.http
+            .send(ApiRequest::post(
+                format!("{}/flows/publish", agent_path(id)),
+                what,
+            ))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenancy_is_sent_only_when_configured() {
+        assert!(tenancy_query(None, None).is_empty());
+        assert_eq!(
+            tenancy_query(Some("t"), None),
+            vec![("tenant_id".to_owned(), "t".to_owned())]
+        );
+        assert_eq!(tenancy_query(Some("t"), Some("u")).len(), 2);
+    }
+
+    #[test]
+    fn agent_ids_cannot_change_the_path() {
+        assert_eq!(agent_path("a/b"), "/admin/api/v2/agents/a%2Fb");
+    }
+}

@@ -1,0 +1,428 @@
+//! workfx's wire JSON to and from definition-format documents: the only place, with
+//! `definition.rs`, that knows workfx's field names.
+//!
+//! Reading keeps the fields the definition format knows, drops `null`s (workfx treats them as
+//! unset) and everything server-owned, and reads tags from a list, one string, or a
+//! comma-separated string, always answering a list. Writing sends tags as a list.
+
+use serde_json::{Map, Value, json};
+
+use super::api::WireObject;
+use super::marker;
+use crate::model::{Document, Key, Lifecycle};
+use crate::provider::{ProviderError, RemoteAgent, Result};
+
+/// Agent fields: (definition name, workfx name). Today they are the same; the table is where
+/// they would part.
+const AGENT_FIELDS: &[(&str, &str)] = &[
+    ("name", "name"),
+    ("description", "description"),
+    ("type", "type"),
+    ("mode", "mode"),
+    ("icon", "icon"),
+    ("icon_type", "icon_type"),
+    ("icon_background", "icon_background"),
+    ("tags", "tags"),
+    ("is_favorite", "is_favorite"),
+];
+
+/// Fields the documented update model lacks: workfx sets them at creation only.
+const CREATE_ONLY: &[&str] = &["mode", "type"];
+
+/// Flow fields: (definition name, workfx name).
+const CONTENT_FIELDS: &[(&str, &str)] = &[
+    ("mode", "mode"),
+    ("graph", "graph"),
+    ("features", "features"),
+    ("flow_variables", "flow_variables"),
+    ("conversation_variables", "conversation_variables"),
+];
+
+const ID: &str = "id";
+const TAGS: &str = "tags";
+const STATUS: &str = "status";
+const ACTIVE: &str = "ACTIVE";
+const ARCHIVED: &str = "ARCHIVED";
+const EXTEND_PROPERTIES: &str = "extend_properties";
+const VERSION: &str = "version";
+const DRAFT_VERSION: &str = "draft";
+
+/// The platform's id of an agent.
+pub fn agent_id(wire: &WireObject) -> Option<&str> {
+    wire.get(ID)
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+}
+
+/// An agent as the engine sees it. `what` names the answer it came in, for errors.
+pub fn agent_from_wire(wire: &WireObject, what: &str) -> Result<RemoteAgent> {
+    let id = agent_id(wire).ok_or_else(|| ProviderError::Protocol {
+        what: what.to_owned(),
+        message: "an agent without an id".to_owned(),
+    })?;
+    let key = match marker::read(wire.get(EXTEND_PROPERTIES)) {
+        Ok(key) => key,
+        Err(malformed) => {
+            tracing::warn!(
+                agent = id,
+                problem = %malformed,
+                "the agentsync marker of this agent is malformed; treating it as unmanaged"
+            );
+            None
+        }
+    };
+    let mut fields = Document::new();
+    for (name, wire_name) in AGENT_FIELDS {
+        let value = match wire.get(*wire_name) {
+            None | Some(Value::Null) => continue,
+            Some(value) if *name == TAGS => match tags_from_wire(value) {
+                Some(tags) => tags,
+                None => continue,
+            },
+            Some(value) => value.clone(),
+        };
+        fields.insert((*name).to_owned(), value);
+    }
+    Ok(RemoteAgent {
+        id: id.to_owned(),
+        key,
+        fields,
+        lifecycle: lifecycle_from_wire(id, wire.get(STATUS)),
+    })
+}
+
+/// Tags as a list of trimmed, non-empty strings, from a list, one string, or a comma-separated
+/// string (assumption 9); `None` for anything else.
+pub fn tags_from_wire(value: &Value) -> Option<Value> {
+    let tags: Vec<Value> = match value {
+        Value::String(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|tag| !tag.is_empty())
+            .map(|tag| Value::String(tag.to_owned()))
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::trim)
+            .filter(|tag| !tag.is_empty())
+            .map(|tag| Value::String(tag.to_owned()))
+            .collect(),
+        _ => return None,
+    };
+    Some(Value::Array(tags))
+}
+
+/// An unknown status is read as active (and logged): failing the whole list for one odd agent
+/// would stop every other agent's sync.
+fn lifecycle_from_wire(id: &str, status: Option<&Value>) -> Lifecycle {
+    match status.and_then(Value::as_str) {
+        Some(ARCHIVED) => Lifecycle::Archived,
+        Some(ACTIVE) => Lifecycle::Active,
+        other => {
+            tracing::warn!(agent = id, status = ?other, "unknown agent status; reading it as active");
+            Lifecycle::Active
+        }
+    }
+}
+
+fn lifecycle_to_wire(lifecycle: Lifecycle) -> &'static str {
+    match lifecycle {
+        Lifecycle::Active => ACTIVE,
+        Lifecycle::Archived => ARCHIVED,
+    }
+}
+
+/// Copies the definition fields of `fields` that workfx knows into a body, under their workfx
+/// names; tags become a list. An unknown field is a bug upstream: logged and left out.
+fn agent_fields_to_wire(fields: &Document) -> WireObject {
+    let mut body = WireObject::new();
+    for (name, value) in fields {
+        let Some((_, wire_name)) = AGENT_FIELDS.iter().find(|(known, _)| known == name) else {
+            tracing::warn!(field = %name, "workfx has no such agent field; not sent");
+            continue;
+        };
+        let value = if name == TAGS {
+            tags_from_wire(value).unwrap_or_else(|| value.clone())
+        } else {
+            value.clone()
+        };
+        body.insert((*wire_name).to_owned(), value);
+    }
+    body
+}
+
+/// The body of `POST /agents`: the fields, and the marker from the very first request.
+pub fn create_body(key: &Key, fields: &Document) -> Value {
+    let mut body = agent_fields_to_wire(fields);
+    let mut properties = Map::new();
+    marker::write(&mut properties, key);
+    body.insert(EXTEND_PROPERTIES.to_owned(), Value::Object(properties));
+    Value::Object(body)
+}
+
+/// The body of `PUT /agents/{id}` setting exactly `fields`; refused before sending when it names
+/// a field workfx cannot change on an existing agent. `what` names the agent, for errors.
+pub fn update_body(fields: &Document, what: &str) -> Result<Value> {
+    if let Some(field) = fields
+        .keys()
+        .find(|name| CREATE_ONLY.contains(&name.as_str()))
+    {
+        return Err(ProviderError::Rejected {
+            what: what.to_owned(),
+            status: 422,
+            message: format!(
+                "workfx cannot change the {field} of an existing agent (its update model has no \
+                 `{field}`); nothing was sent. Recreate the agent to change it"
+            ),
+        });
+    }
+    Ok(Value::Object(agent_fields_to_wire(fields)))
+}
+
+/// The body that puts the marker for `key` on `agent`, keeping its other `extend_properties`.
+pub fn claim_body(agent: &WireObject, key: &Key) -> Value {
+    let mut properties = agent
+        .get(EXTEND_PROPERTIES)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    marker::write(&mut properties, key);
+    json!({ EXTEND_PROPERTIES: properties })
+}
+
+/// The body that archives or restores an agent (assumption 8).
+pub fn lifecycle_body(lifecycle: Lifecycle) -> Value {
+    json!({ STATUS: lifecycle_to_wire(lifecycle) })
+}
+
+/// The body of a draft write: the content, whole.
+pub fn content_body(content: &Document) -> Value {
+    let mut body = WireObject::new();
+    for (name, value) in content {
+        match CONTENT_FIELDS.iter().find(|(known, _)| known == name) {
+            Some((_, wire_name)) => {
+                body.insert((*wire_name).to_owned(), value.clone());
+            }
+            None => tracing::warn!(field = %name, "workfx has no such flow field; not sent"),
+        }
+    }
+    Value::Object(body)
+}
+
+/// A flow's content in definition names, without `null`s or server-owned fields.
+pub fn content_from_wire(wire: &WireObject) -> Document {
+    CONTENT_FIELDS
+        .iter()
+        .filter_map(|(name, wire_name)| match wire.get(*wire_name) {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(((*name).to_owned(), value.clone())),
+        })
+        .collect()
+}
+
+fn version(flow: &WireObject) -> Option<&str> {
+    flow.get(VERSION).and_then(Value::as_str)
+}
+
+fn published_number(flow: &WireObject) -> Option<u64> {
+    version(flow)
+        .filter(|version| *version != DRAFT_VERSION)
+        .and_then(|version| version.parse().ok())
+}
+
+/// The version a publish answered. `what` names the request, for errors.
+pub fn published_version(flow: &WireObject, what: &str) -> Result<String> {
+    match version(flow) {
+        Some(version) if version != DRAFT_VERSION => Ok(version.to_owned()),
+        _ => Err(ProviderError::Protocol {
+            what: what.to_owned(),
+            message: "a published flow without a version".to_owned(),
+        }),
+    }
+}
+
+/// The draft and the live flow among `flows`: the item whose version is "draft", and the
+/// published one with the highest version number, with its version (assumption 6).
+pub fn pick_versions(flows: &[WireObject]) -> (Option<&WireObject>, Option<(String, &WireObject)>) {
+    let draft = flows
+        .iter()
+        .find(|flow| version(flow) == Some(DRAFT_VERSION));
+    let live = flows
+        .iter()
+        .filter_map(|flow| published_number(flow).map(|number| (number, flow)))
+        .max_by_key(|(number, _)| *number)
+        .map(|(number, flow)| (number.to_string(), flow));
+    (draft, live)
+}
+
+/// Whether a first page of flows is in the documented order (the draft, if any, first; then the
+/// published versions, newest first). Then its first two items are all [`pick_versions`] needs,
+/// whatever follows.
+pub fn in_documented_order(flows: &[WireObject]) -> bool {
+    let published = match flows.first() {
+        Some(first) if version(first) == Some(DRAFT_VERSION) => &flows[1..],
+        _ => flows,
+    };
+    let numbers: Option<Vec<u64>> = published.iter().map(published_number).collect();
+    numbers.is_some_and(|numbers| numbers.windows(2).all(|pair| pair[0] > pair[1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::workfx::definition::SCHEMA;
+    use crate::spec::schema::Kind;
+
+    fn object(value: Value) -> WireObject {
+        value.as_object().cloned().expect("an object")
+    }
+
+    fn key(text: &str) -> Key {
+        Key::parse(text).expect("a valid key")
+    }
+
+    #[test]
+    fn every_definition_field_is_mapped() {
+        for field in SCHEMA.fields {
+            if Some(field.name) == SCHEMA.content_field {
+                let Kind::Nested(flow_fields) = field.kind else {
+                    panic!("the content field is nested");
+                };
+                for flow_field in flow_fields {
+                    let included = matches!(flow_field.kind, Kind::Include { .. });
+                    assert!(
+                        included
+                            || CONTENT_FIELDS
+                                .iter()
+                                .any(|(name, _)| *name == flow_field.name),
+                        "flow.{} is not mapped",
+                        flow_field.name
+                    );
+                }
+            } else {
+                assert!(
+                    AGENT_FIELDS.iter().any(|(name, _)| *name == field.name),
+                    "{} is not mapped",
+                    field.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn tags_read_from_a_list_a_string_or_a_comma_separated_string() {
+        assert_eq!(tags_from_wire(&json!("a")), Some(json!(["a"])));
+        assert_eq!(tags_from_wire(&json!(" a, b ,,")), Some(json!(["a", "b"])));
+        assert_eq!(tags_from_wire(&json!("")), Some(json!([])));
+        assert_eq!(
+            tags_from_wire(&json!([" a ", "", "b"])),
+            Some(json!(["a", "b"]))
+        );
+        assert_eq!(tags_from_wire(&json!(3)), None);
+    }
+
+    #[test]
+    fn an_agent_reads_as_its_definition_fields_without_nulls_or_server_fields() {
+        let wire = object(json!({
+            "id": "a1", "code": "c", "tenant_id": "t", "created_time": "x", "icon_url": null,
+            "name": "Bot", "description": null, "mode": "flow-chat", "tags": "x,y",
+            "is_favorite": false, "status": "ARCHIVED",
+            "extend_properties": {"agentsync": {"key": "bot"}, "other": 1},
+        }));
+        let agent = agent_from_wire(&wire, "the agent list").expect("an agent");
+        assert_eq!(agent.id, "a1");
+        assert_eq!(agent.key, Some(key("bot")));
+        assert_eq!(agent.lifecycle, Lifecycle::Archived);
+        assert_eq!(
+            Value::Object(agent.fields),
+            json!({"name": "Bot", "mode": "flow-chat", "tags": ["x", "y"], "is_favorite": false})
+        );
+    }
+
+    #[test]
+    fn an_agent_with_a_malformed_marker_is_unmanaged() {
+        let wire =
+            object(json!({"id": "a1", "status": "ACTIVE", "extend_properties": {"agentsync": 1}}));
+        assert_eq!(agent_from_wire(&wire, "x").expect("an agent").key, None);
+    }
+
+    #[test]
+    fn an_agent_without_an_id_is_a_protocol_error() {
+        let wire = object(json!({"name": "x"}));
+        assert!(matches!(
+            agent_from_wire(&wire, "x"),
+            Err(ProviderError::Protocol { .. })
+        ));
+    }
+
+    #[test]
+    fn creating_sends_the_marker_and_tags_as_a_list() {
+        let fields = object(json!({"name": "Bot", "tags": ["a", "b"]}));
+        assert_eq!(
+            create_body(&key("bot"), &fields),
+            json!({"name": "Bot", "tags": ["a", "b"], "extend_properties": {"agentsync": {"key": "bot"}}})
+        );
+    }
+
+    #[test]
+    fn updating_mode_or_type_is_refused_before_sending() {
+        for field in ["mode", "type"] {
+            let fields = object(json!({ field: "x", "name": "Bot" }));
+            let Err(ProviderError::Rejected { message, .. }) = update_body(&fields, "agent a1")
+            else {
+                panic!("{field} is refused");
+            };
+            assert!(
+                message.contains(&format!("cannot change the {field}")),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn claiming_keeps_the_other_properties() {
+        let agent = object(json!({"id": "a1", "extend_properties": {"team": "billing"}}));
+        assert_eq!(
+            claim_body(&agent, &key("bot")),
+            json!({"extend_properties": {"team": "billing", "agentsync": {"key": "bot"}}})
+        );
+    }
+
+    fn flow(version: &str) -> WireObject {
+        object(
+            json!({"version": version, "id": version, "graph": {"v": version}, "features": null}),
+        )
+    }
+
+    #[test]
+    fn the_draft_and_the_highest_published_version_are_picked() {
+        let flows = [flow("draft"), flow("10"), flow("9")];
+        let (draft, live) = pick_versions(&flows);
+        assert_eq!(draft.and_then(version), Some("draft"));
+        assert_eq!(live.map(|(name, _)| name), Some("10".to_owned()));
+        let (draft, live) = pick_versions(&flows[1..]);
+        assert!(draft.is_none());
+        assert_eq!(live.map(|(name, _)| name), Some("10".to_owned()));
+        assert_eq!(pick_versions(&[]), (None, None));
+    }
+
+    #[test]
+    fn only_the_documented_order_lets_the_first_page_suffice() {
+        assert!(in_documented_order(&[flow("draft"), flow("3")]));
+        assert!(in_documented_order(&[flow("3"), flow("2")]));
+        assert!(in_documented_order(&[flow("draft")]));
+        assert!(in_documented_order(&[]));
+        assert!(!in_documented_order(&[flow("2"), flow("draft")]));
+        assert!(!in_documented_order(&[flow("2"), flow("3")]));
+        assert!(!in_documented_order(&[flow("draft"), flow("beta")]));
+    }
+
+    #[test]
+    fn content_reads_without_nulls_or_server_fields() {
+        assert_eq!(
+            Value::Object(content_from_wire(&flow("draft"))),
+            json!({"graph": {"v": "draft"}})
+        );
+    }
+}
