@@ -110,6 +110,17 @@ fn walk(
     match (before, after) {
         (None, None) => {}
         (Some(b), Some(a)) if equivalent(b, a) => {}
+        // A new or removed agent or flow reads better field by field than as one blob.
+        (None, Some(Value::Object(a))) if path.segments().len() < 2 => {
+            for (key, value) in a {
+                walk(None, Some(value), &path.field(key), out);
+            }
+        }
+        (Some(Value::Object(b)), None) if path.segments().len() < 2 => {
+            for (key, value) in b {
+                walk(Some(value), None, &path.field(key), out);
+            }
+        }
         (Some(Value::Object(b)), Some(Value::Object(a))) => {
             let mut keys: Vec<&String> = b.keys().collect();
             keys.extend(a.keys().filter(|k| !b.contains_key(*k)));

@@ -3,6 +3,7 @@
 //! The library face: load definitions ([`spec`]), read configuration ([`config`]), and the command
 //! workflows in [`ops`]. `ARCHITECTURE.md` maps the modules and the rules between them.
 
+pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
@@ -13,6 +14,7 @@ pub mod model;
 pub mod ops;
 pub mod plan;
 pub mod provider;
+pub mod render;
 pub mod sim;
 pub mod spec;
 pub mod yaml;

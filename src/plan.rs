@@ -376,6 +376,25 @@ fn resolve_text(text: &str, ids: &BTreeMap<&Key, &str>, pending: &mut bool) -> S
     out
 }
 
+/// Says which referenced agents' ids are not known until they are created.
+fn with_pending(
+    reason: &str,
+    pending: bool,
+    definition: &Definition,
+    ids: &BTreeMap<&Key, &str>,
+) -> String {
+    if !pending {
+        return reason.to_string();
+    }
+    let waiting: Vec<String> = definition
+        .references
+        .iter()
+        .filter(|r| !ids.contains_key(r))
+        .map(|r| format!("${{agent:{r}}}"))
+        .collect();
+    format!("{reason}; {} {KNOWN_AFTER_APPLY}", waiting.join(", "))
+}
+
 fn publishes(definition: &Definition, settings: &Settings) -> bool {
     settings.capabilities.publish && definition.publish.unwrap_or(settings.publish)
 }
@@ -392,11 +411,11 @@ fn create_actions(
         changes: diff::diff_documents(None, &definition.fields, &root, &definition.sensitive),
     }];
     if let Some(content) = &definition.content {
-        let (resolved, _) = resolve_references(content, ids);
+        let (resolved, pending) = resolve_references(content, ids);
         let changes = content_changes(None, &resolved, definition);
         actions.push(Action {
             kind: ActionKind::UpdateDraft,
-            reason: "new agent".into(),
+            reason: with_pending("new agent", pending, definition, ids),
             changes,
         });
         if publishes(definition, settings) {
@@ -504,7 +523,7 @@ fn update_actions(
             };
             actions.push(Action {
                 kind: ActionKind::UpdateDraft,
-                reason: reason.into(),
+                reason: with_pending(reason, pending, definition, ids),
                 changes: content_changes(remote_content.draft.as_ref(), &resolved, definition),
             });
         }

@@ -3,7 +3,9 @@
 //! Each `cli/<verb>.rs` turns its arguments into an options struct and calls one core function
 //! in [`crate::ops`] (or [`crate::sim`]); nothing outside this module knows clap.
 
+pub mod apply;
 mod global;
+pub mod plan;
 mod report;
 pub mod sim;
 pub mod validate;
@@ -31,6 +33,10 @@ pub struct Cli {
 pub enum Command {
     /// Check the configuration and every definition, offline; report every problem found.
     Validate(validate::ValidateArgs),
+    /// Show what apply would do, without changing anything.
+    Plan(plan::PlanArgs),
+    /// Make the platform match the definitions, after showing the plan.
+    Apply(apply::ApplyArgs),
     /// Serve the embedded platform simulator on loopback until stopped.
     Sim(sim::SimArgs),
 }
@@ -74,7 +80,7 @@ impl Cli {
         let default_level = match self.command {
             // A daemon's log is its output: one line per action is wanted by default.
             Command::Sim(_) => tracing::Level::INFO,
-            Command::Validate(_) => tracing::Level::WARN,
+            Command::Validate(_) | Command::Plan(_) | Command::Apply(_) => tracing::Level::WARN,
         };
         self.global.logging(default_level)
     }
@@ -84,6 +90,8 @@ impl Cli {
         let reporter = Reporter::new(self.global.color());
         match self.command {
             Command::Validate(args) => validate::run(args, &self.global, &reporter),
+            Command::Plan(args) => plan::run(args, &self.global, &reporter).await,
+            Command::Apply(args) => apply::run(args, &self.global, &reporter).await,
             Command::Sim(args) => sim::run(args, &reporter).await,
         }
     }

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::config::ConfigError;
 use crate::diagnostic::{self, Explain, Located};
+use crate::ops::OpsError;
 use crate::spec::Loaded;
 
 /// Prints results and problems with one colour policy for the whole invocation.
@@ -20,6 +21,20 @@ impl Reporter {
 
     pub fn color(&self) -> bool {
         self.color
+    }
+
+    /// A block of results on stdout, as given.
+    pub fn print(&self, text: &str) {
+        print!("{text}");
+    }
+
+    /// An error from a command that talks to the platform, with the detail it carries.
+    pub fn ops_error(&self, err: &OpsError) {
+        match err {
+            OpsError::Config(config) => self.config_error(config),
+            OpsError::InvalidDefinitions(loaded) => self.spec_problems(loaded),
+            other => self.error(other),
+        }
     }
 
     /// A result line on stdout.

@@ -1,0 +1,344 @@
+//! Executes a [`Plan`] against a provider: agents in reference order, independent agents side by
+//! side up to the concurrency limit, each agent's actions in sequence; a [`Report`] of every
+//! action and its outcome.
+//!
+//! One agent failing does not stop the others; agents that reference a failed agent are skipped.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::model::{Definition, Desired, Document, Key, Lifecycle};
+use crate::plan::{ActionKind, AgentPlan, Plan, resolve_references};
+use crate::provider::{Provider, ProviderError};
+
+/// How one action ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", content = "detail", rename_all = "lowercase")]
+pub enum Outcome {
+    Done,
+    Failed(String),
+    Skipped(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionReport {
+    pub kind: ActionKind,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AgentReport {
+    pub key: Key,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub actions: Vec<ActionReport>,
+}
+
+/// Every action of the plan and how it ended, in plan order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub agents: Vec<AgentReport>,
+}
+
+impl Report {
+    pub fn succeeded(&self) -> bool {
+        self.count(|o| matches!(o, Outcome::Done)) == self.total()
+    }
+
+    pub fn total(&self) -> usize {
+        self.agents.iter().map(|a| a.actions.len()).sum()
+    }
+
+    pub fn count(&self, pick: impl Fn(&Outcome) -> bool) -> usize {
+        self.agents
+            .iter()
+            .flat_map(|a| &a.actions)
+            .filter(|a| pick(&a.outcome))
+            .count()
+    }
+}
+
+/// The ids known before apply starts (every existing agent the plan touches), by key.
+pub fn known_ids(plan: &Plan) -> BTreeMap<Key, String> {
+    plan.changes
+        .iter()
+        .filter_map(|c| c.id.clone().map(|id| (c.key.clone(), id)))
+        .collect()
+}
+
+/// Runs the plan. `ids` maps keys to remote ids for every agent that exists, including
+/// agents without actions that others reference.
+pub async fn execute<P: Provider + 'static>(
+    provider: Arc<P>,
+    plan: &Plan,
+    desired: &Desired,
+    ids: BTreeMap<Key, String>,
+    concurrency: usize,
+) -> Report {
+    let ids = Arc::new(Mutex::new(ids));
+    let failed: Arc<Mutex<BTreeSet<Key>>> = Arc::default();
+    let semaphore = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut reports: BTreeMap<Key, AgentReport> = BTreeMap::new();
+
+    // Waves: every agent runs after the agents it references; a wave runs concurrently.
+    for wave in waves(plan) {
+        let mut tasks = JoinSet::new();
+        for agent in wave {
+            let blocked: Vec<Key> = {
+                let failed = lock(&failed);
+                agent
+                    .depends_on
+                    .iter()
+                    .filter(|d| failed.contains(*d))
+                    .cloned()
+                    .collect()
+            };
+            if !blocked.is_empty() {
+                let reason = format!(
+                    "skipped: it references {}, which failed",
+                    blocked
+                        .iter()
+                        .map(Key::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                lock(&failed).insert(agent.key.clone());
+                reports.insert(agent.key.clone(), skipped(agent, &reason));
+                continue;
+            }
+            let provider = Arc::clone(&provider);
+            let ids = Arc::clone(&ids);
+            let semaphore = Arc::clone(&semaphore);
+            let agent = agent.clone();
+            let definition = desired.get(&agent.key).cloned();
+            tasks.spawn(async move {
+                // The semaphore is never closed, so acquiring only waits.
+                let _permit = semaphore.acquire_owned().await.ok();
+                run_agent(provider.as_ref(), &agent, definition.as_ref(), &ids).await
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let report = match joined {
+                Ok(report) => report,
+                Err(err) => {
+                    tracing::error!(error = %err, "an apply task ended abnormally");
+                    continue;
+                }
+            };
+            if report
+                .actions
+                .iter()
+                .any(|a| !matches!(a.outcome, Outcome::Done))
+            {
+                lock(&failed).insert(report.key.clone());
+            }
+            reports.insert(report.key.clone(), report);
+        }
+    }
+    Report {
+        agents: plan
+            .changes
+            .iter()
+            .filter(|c| !c.actions.is_empty())
+            .filter_map(|c| reports.remove(&c.key))
+            .collect(),
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panicking task cannot leave these maps half-updated (single inserts), so poisoning
+    // carries no information here.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn skipped(agent: &AgentPlan, reason: &str) -> AgentReport {
+    AgentReport {
+        key: agent.key.clone(),
+        id: agent.id.clone(),
+        actions: agent
+            .actions
+            .iter()
+            .map(|a| ActionReport {
+                kind: a.kind,
+                outcome: Outcome::Skipped(reason.to_string()),
+            })
+            .collect(),
+    }
+}
+
+/// Groups the agents with actions into waves; an agent's wave follows those it depends on.
+fn waves(plan: &Plan) -> Vec<Vec<&AgentPlan>> {
+    let in_plan: BTreeMap<&Key, &AgentPlan> = plan
+        .changes
+        .iter()
+        .filter(|c| !c.actions.is_empty())
+        .map(|c| (&c.key, c))
+        .collect();
+    let mut level: BTreeMap<&Key, usize> = BTreeMap::new();
+    // The plan lists agents after those they reference, so one pass settles every level.
+    for change in &plan.changes {
+        let l = change
+            .depends_on
+            .iter()
+            .filter_map(|d| level.get(d).map(|l| l + 1))
+            .max()
+            .unwrap_or(0);
+        level.insert(&change.key, l);
+    }
+    let mut waves: Vec<Vec<&AgentPlan>> = Vec::new();
+    for (key, agent) in in_plan {
+        let l = level.get(key).copied().unwrap_or(0);
+        if waves.len() <= l {
+            waves.resize_with(l + 1, Vec::new);
+        }
+        waves[l].push(agent);
+    }
+    waves.retain(|w| !w.is_empty());
+    waves
+}
+
+async fn run_agent<P: Provider>(
+    provider: &P,
+    agent: &AgentPlan,
+    definition: Option<&Definition>,
+    ids: &Mutex<BTreeMap<Key, String>>,
+) -> AgentReport {
+    let mut id = agent.id.clone();
+    let mut actions = Vec::new();
+    let mut failure: Option<String> = None;
+    for action in &agent.actions {
+        if failure.is_some() {
+            actions.push(ActionReport {
+                kind: action.kind,
+                outcome: Outcome::Skipped("an earlier action of this agent failed".into()),
+            });
+            continue;
+        }
+        let result = run_action(provider, action.kind, agent, definition, &mut id, ids).await;
+        let outcome = match result {
+            Ok(()) => {
+                tracing::info!(agent = %agent.key, action = action.kind.name(), outcome = "done", "applied");
+                Outcome::Done
+            }
+            Err(err) => {
+                let message = err.to_string();
+                tracing::error!(agent = %agent.key, action = action.kind.name(), outcome = "failed", error = %message, "apply failed");
+                failure = Some(message.clone());
+                Outcome::Failed(message)
+            }
+        };
+        actions.push(ActionReport {
+            kind: action.kind,
+            outcome,
+        });
+    }
+    AgentReport {
+        key: agent.key.clone(),
+        id,
+        actions,
+    }
+}
+
+/// Why an action could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("the plan has no definition for this agent's {0}")]
+    NoDefinition(&'static str),
+    #[error("the agent has no id on the platform yet")]
+    NoId,
+    #[error("references agents that have no id yet: {0}")]
+    UnresolvedReferences(String),
+}
+
+async fn run_action<P: Provider>(
+    provider: &P,
+    kind: ActionKind,
+    agent: &AgentPlan,
+    definition: Option<&Definition>,
+    id: &mut Option<String>,
+    ids: &Mutex<BTreeMap<Key, String>>,
+) -> Result<(), ApplyError> {
+    let need_definition = |what| definition.ok_or(ApplyError::NoDefinition(what));
+    if kind == ActionKind::Create {
+        let definition = need_definition("fields")?;
+        let created = provider
+            .create_agent(&agent.key, &definition.fields)
+            .await?;
+        lock(ids).insert(agent.key.clone(), created.id.clone());
+        *id = Some(created.id);
+        return Ok(());
+    }
+    let remote_id = id.clone().ok_or(ApplyError::NoId)?;
+    match kind {
+        ActionKind::Create => Ok(()),
+        ActionKind::Adopt => Ok(provider.claim_agent(&remote_id, &agent.key).await?),
+        ActionKind::Restore => Ok(provider
+            .set_lifecycle(&remote_id, Lifecycle::Active)
+            .await?),
+        ActionKind::Archive => Ok(provider
+            .set_lifecycle(&remote_id, Lifecycle::Archived)
+            .await?),
+        ActionKind::Delete => Ok(provider.delete_agent(&remote_id).await?),
+        ActionKind::Update => {
+            let definition = need_definition("fields")?;
+            let fields = changed_fields(agent, definition);
+            Ok(provider.update_agent(&remote_id, &fields).await?)
+        }
+        ActionKind::UpdateDraft => {
+            let definition = need_definition("flow")?;
+            let content = definition
+                .content
+                .as_ref()
+                .ok_or(ApplyError::NoDefinition("flow"))?;
+            let (resolved, pending) = {
+                let ids = lock(ids);
+                let by_ref: BTreeMap<&Key, &str> =
+                    ids.iter().map(|(k, v)| (k, v.as_str())).collect();
+                resolve_references(content, &by_ref)
+            };
+            if pending {
+                let missing: Vec<String> = definition
+                    .references
+                    .iter()
+                    .filter(|r| !lock(ids).contains_key(*r))
+                    .map(Key::to_string)
+                    .collect();
+                return Err(ApplyError::UnresolvedReferences(missing.join(", ")));
+            }
+            Ok(provider.write_draft(&remote_id, &resolved).await?)
+        }
+        ActionKind::Publish => {
+            provider.publish(&remote_id).await?;
+            Ok(())
+        }
+    }
+}
+
+/// The top-level fields an update action changes, with their wanted values.
+fn changed_fields(agent: &AgentPlan, definition: &Definition) -> Document {
+    let names: BTreeSet<String> = agent
+        .actions
+        .iter()
+        .filter(|a| a.kind == ActionKind::Update)
+        .flat_map(|a| &a.changes)
+        .filter_map(|c| match c.path.segments().first() {
+            Some(crate::model::Segment::Field(name)) => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    definition
+        .fields
+        .iter()
+        .filter(|(k, _)| names.contains(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}

@@ -1,0 +1,117 @@
+//! `agentsync apply`: make the platform match the definitions, after showing the plan.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{GlobalArgs, Reporter};
+use crate::apply::{Outcome, Report};
+use crate::exit::ExitStatus;
+use crate::ops::OpsError;
+use crate::ops::apply::{ApplyOptions, apply};
+use crate::ops::plan::PlanOptions;
+use crate::ops::workspace::process_env;
+use crate::render;
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved by `plan --out`; refused if the platform changed since it was made
+    #[arg(value_name = "PLAN")]
+    pub saved: Option<PathBuf>,
+
+    /// Apply without asking for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Take over unmanaged agents whose name matches a new definition
+    #[arg(long)]
+    pub adopt: bool,
+}
+
+pub async fn run(args: ApplyArgs, global: &GlobalArgs, reporter: &Reporter) -> ExitStatus {
+    let workspace = match global.workspace_options() {
+        Ok(options) => options,
+        Err(err) => {
+            reporter.error(&err);
+            return ExitStatus::Failure;
+        }
+    };
+    let options = ApplyOptions {
+        plan: PlanOptions {
+            workspace,
+            adopt: args.adopt,
+        },
+        saved: args.saved.clone(),
+    };
+    let yes = args.yes;
+    let confirm = |plan: &crate::plan::Plan| {
+        reporter.print(&render::text(plan));
+        if yes {
+            return Ok(true);
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(OpsError::NotConfirmable);
+        }
+        Ok(ask("Apply these changes? Only 'yes' is accepted: "))
+    };
+    let applied = match apply(&options, &process_env, confirm).await {
+        Ok(applied) => applied,
+        Err(err) => {
+            reporter.ops_error(&err);
+            return ExitStatus::Failure;
+        }
+    };
+    match &applied.report {
+        None => {
+            reporter.print(&render::text(&applied.plan));
+            ExitStatus::Success
+        }
+        Some(report) => {
+            reporter.print(&report_text(report));
+            if report.succeeded() {
+                ExitStatus::Success
+            } else {
+                ExitStatus::Failure
+            }
+        }
+    }
+}
+
+fn ask(question: &str) -> bool {
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).is_ok() && answer.trim() == "yes"
+}
+
+/// One line per action with its outcome, then the totals.
+pub fn report_text(report: &Report) -> String {
+    let mut out = String::from("\n");
+    for agent in &report.agents {
+        for action in &agent.actions {
+            let outcome = match &action.outcome {
+                Outcome::Done => "done".to_string(),
+                Outcome::Failed(why) => format!("FAILED: {why}"),
+                Outcome::Skipped(why) => format!("skipped: {why}"),
+            };
+            out.push_str(&format!(
+                "{} {}: {}\n",
+                agent.key,
+                action.kind.name(),
+                outcome
+            ));
+        }
+    }
+    let done = report.count(|o| matches!(o, Outcome::Done));
+    let failed = report.count(|o| matches!(o, Outcome::Failed(_)));
+    let skipped = report.count(|o| matches!(o, Outcome::Skipped(_)));
+    if report.succeeded() {
+        out.push_str(&format!("\nApply complete: {done} actions done.\n"));
+    } else {
+        out.push_str(&format!(
+            "\nApply incomplete: {done} done, {failed} failed, {skipped} skipped. Run apply again once the cause is fixed.\n"
+        ));
+    }
+    out
+}

@@ -1,0 +1,48 @@
+//! What can stop a command that talks to the platform, with what the user needs to act.
+
+use std::path::PathBuf;
+
+use crate::config::ConfigError;
+use crate::plan::PlanError;
+use crate::provider::ProviderError;
+use crate::sim::SimError;
+use crate::spec::Loaded;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The definitions have problems; nothing was read from or written to the platform.
+    #[error("the definitions have {} problem{}", .0.problems.len(), if .0.problems.len() == 1 { "" } else { "s" })]
+    InvalidDefinitions(Box<Loaded>),
+    #[error("the token variable {var} named by token_env is not set")]
+    MissingToken { var: String },
+    #[error("cannot set up the platform client")]
+    Setup(#[source] crate::http::SetupError),
+    #[error("cannot start the embedded simulator")]
+    Embedded(#[source] SimError),
+    #[error("cannot read the platform's state")]
+    Observe(#[source] ProviderError),
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Conflicts(Vec<PlanError>),
+    #[error("cannot read the saved plan {}", path.display())]
+    SavedPlanRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is not a plan saved by this version of agentsync: {message}", path.display())]
+    SavedPlanFormat { path: PathBuf, message: String },
+    #[error("cannot write the plan to {}", path.display())]
+    SavedPlanWrite {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the saved plan is stale: {reason}; run plan again")]
+    StalePlan { reason: String },
+    #[error("apply needs confirmation: run it on a terminal, or pass --yes")]
+    NotConfirmable,
+    #[error("apply was cancelled; nothing was changed")]
+    Cancelled,
+}

@@ -1,0 +1,66 @@
+//! Reads what the platform holds: every agent, then the content of the agents the plan can
+//! touch, concurrently up to the configured limit.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::model::Desired;
+use crate::plan::{Observed, ObservedAgent};
+use crate::provider::{Provider, ProviderError};
+
+/// Lists every agent, then reads content for managed agents whose definition has a flow, and
+/// for unmanaged agents a new definition may adopt (same name). Nothing else is read.
+pub async fn observe<P: Provider + 'static>(
+    provider: Arc<P>,
+    desired: &Desired,
+    concurrency: usize,
+) -> Result<Observed, ProviderError> {
+    let agents = provider.list_agents().await?;
+    let managed_keys: BTreeSet<_> = agents.iter().filter_map(|a| a.key.clone()).collect();
+    let adoptable_names: BTreeSet<&str> = desired
+        .values()
+        .filter(|d| !managed_keys.contains(&d.key) && d.content.is_some())
+        .filter_map(|d| d.fields.get("name").and_then(Value::as_str))
+        .collect();
+    let wants_content = |agent: &crate::provider::RemoteAgent| match &agent.key {
+        Some(key) => desired.get(key).is_some_and(|d| d.content.is_some()),
+        None => agent
+            .fields
+            .get("name")
+            .and_then(Value::as_str)
+            .is_some_and(|n| adoptable_names.contains(n)),
+    };
+
+    let semaphore = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut reads = JoinSet::new();
+    for (index, agent) in agents.iter().enumerate() {
+        if !wants_content(agent) {
+            continue;
+        }
+        let provider = Arc::clone(&provider);
+        let semaphore = Arc::clone(&semaphore);
+        let id = agent.id.clone();
+        reads.spawn(async move {
+            let _permit = semaphore.acquire_owned().await.ok();
+            (index, provider.read_content(&id).await)
+        });
+    }
+    let mut observed: Vec<ObservedAgent> = agents
+        .into_iter()
+        .map(|agent| ObservedAgent {
+            agent,
+            content: None,
+        })
+        .collect();
+    while let Some(joined) = reads.join_next().await {
+        let Ok((index, content)) = joined else {
+            continue;
+        };
+        observed[index].content = Some(content?);
+    }
+    Ok(Observed { agents: observed })
+}

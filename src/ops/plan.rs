@@ -1,0 +1,68 @@
+//! `plan`: load, connect, observe, compute. Writes nothing to the platform.
+
+use std::collections::BTreeSet;
+
+use super::connect::{Connection, connect};
+use super::error::OpsError;
+use super::observe::observe;
+use super::workspace::{self, Workspace, WorkspaceOptions};
+use crate::plan::{self, Observed, Plan, Settings};
+use crate::provider::Provider;
+
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub workspace: WorkspaceOptions,
+    /// Take over unmanaged agents whose name matches a new definition.
+    pub adopt: bool,
+}
+
+/// A plan, and everything it was made from (apply goes on from here).
+pub struct Planned {
+    pub workspace: Workspace,
+    pub observed: Observed,
+    pub plan: Plan,
+    pub connection: Connection,
+}
+
+/// Loads and checks the definitions (refusing to go on when any has a problem), then observes
+/// the platform and computes the plan.
+pub async fn plan(
+    options: &PlanOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Planned, OpsError> {
+    let workspace = workspace::load(&options.workspace, env)?;
+    if !workspace.loaded.is_valid() {
+        return Err(OpsError::InvalidDefinitions(Box::new(workspace.loaded)));
+    }
+    let config = &workspace.config;
+    let connection = connect(config, env).await?;
+    let concurrency = config.concurrency as usize;
+    let provider = std::sync::Arc::clone(&connection.provider);
+    let observed = match observe(provider, &workspace.loaded.desired, concurrency).await {
+        Ok(observed) => observed,
+        Err(err) => {
+            connection.close().await;
+            return Err(OpsError::Observe(err));
+        }
+    };
+    let settings = Settings {
+        publish: config.publish,
+        prune: config.prune,
+        adopt: options.adopt,
+        capabilities: connection.provider.capabilities(),
+    };
+    let broken: BTreeSet<_> = crate::spec::broken_keys(&workspace.loaded);
+    let plan = match plan::compute(&workspace.loaded.desired, &broken, &observed, &settings) {
+        Ok(plan) => plan,
+        Err(conflicts) => {
+            connection.close().await;
+            return Err(OpsError::Conflicts(conflicts));
+        }
+    };
+    Ok(Planned {
+        workspace,
+        observed,
+        plan,
+        connection,
+    })
+}

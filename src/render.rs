@@ -1,0 +1,266 @@
+//! Plans as people and programs read them: text for a terminal, JSON for scripts, Markdown for
+//! a pull-request comment. Pure: a plan in, a string out.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::diff::{ChangeKind, FieldChange};
+use crate::plan::{ActionKind, AgentPlan, Note, Plan, Summary};
+
+/// Strings longer than this, or with a line break, are shown as a line diff.
+const LONG_STRING: usize = 60;
+/// Lists and mappings longer than this (as compact JSON) are summarized.
+const LONG_VALUE: usize = 80;
+
+/// The one-line summary: `Plan: 2 to create, 1 to update, ...`, or `No changes.`
+pub fn summary_line(summary: &Summary) -> String {
+    let parts: Vec<String> = [
+        (summary.create, "to create"),
+        (summary.adopt, "to adopt"),
+        (summary.restore, "to restore"),
+        (summary.update, "to update"),
+        (
+            summary.update_draft,
+            if summary.update_draft == 1 {
+                "draft to update"
+            } else {
+                "drafts to update"
+            },
+        ),
+        (summary.publish, "to publish"),
+        (summary.archive, "to archive"),
+        (summary.delete, "to delete"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if parts.is_empty() {
+        "No changes. The platform matches the definitions.".into()
+    } else {
+        format!("Plan: {}.", parts.join(", "))
+    }
+}
+
+fn symbol(agent: &AgentPlan) -> char {
+    let has = |kind| agent.actions.iter().any(|a| a.kind == kind);
+    if has(ActionKind::Create) {
+        '+'
+    } else if has(ActionKind::Delete) || has(ActionKind::Archive) {
+        '-'
+    } else {
+        '~'
+    }
+}
+
+fn action_names(agent: &AgentPlan) -> String {
+    agent
+        .actions
+        .iter()
+        .map(|a| a.kind.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The plan for a terminal.
+pub fn text(plan: &Plan) -> String {
+    let mut out = String::new();
+    for agent in plan.changes.iter().filter(|c| !c.actions.is_empty()) {
+        let _ = write!(
+            out,
+            "{} {}  ({})",
+            symbol(agent),
+            agent.key,
+            action_names(agent)
+        );
+        if let Some(file) = &agent.file {
+            let _ = write!(out, "  {}", file.display());
+        }
+        out.push('\n');
+        let mut shown: Option<&[FieldChange]> = None;
+        for action in &agent.actions {
+            let _ = writeln!(out, "    {}: {}", action.kind.name(), action.reason);
+            if action.changes.is_empty() {
+                continue;
+            }
+            // A publish after a draft update carries the same changes: say so, once.
+            if action.kind == ActionKind::Publish && shown == Some(action.changes.as_slice()) {
+                let _ = writeln!(out, "      (the changes above go live)");
+                continue;
+            }
+            for change in &action.changes {
+                change_lines(&mut out, change, "      ");
+            }
+            shown = Some(&action.changes);
+        }
+        out.push('\n');
+    }
+    if !plan.notes.is_empty() {
+        out.push_str("Notes:\n");
+        for note in &plan.notes {
+            let _ = writeln!(out, "  {}", note_line(note));
+        }
+        out.push('\n');
+    }
+    out.push_str(&summary_line(&plan.summary()));
+    out.push('\n');
+    out
+}
+
+fn note_line(note: &Note) -> String {
+    let mut line = String::new();
+    if let Some(key) = &note.key {
+        let _ = write!(line, "{key}");
+    }
+    if let Some(id) = &note.id {
+        let _ = write!(line, " ({id})");
+    }
+    if !line.is_empty() {
+        line.push_str(": ");
+    }
+    line.push_str(&note.message);
+    line
+}
+
+fn change_lines(out: &mut String, change: &FieldChange, indent: &str) {
+    let sign = match change.kind {
+        ChangeKind::Add => '+',
+        ChangeKind::Remove => '-',
+        ChangeKind::Modify => '~',
+    };
+    if change.sensitive {
+        let _ = writeln!(out, "{indent}{sign} {}: (sensitive)", change.path);
+        return;
+    }
+    if let (Some(Value::String(before)), Some(Value::String(after))) =
+        (&change.before, &change.after)
+        && (is_long(before) || is_long(after))
+    {
+        let _ = writeln!(out, "{indent}{sign} {}:", change.path);
+        for line in unified(before, after).lines() {
+            let _ = writeln!(out, "{indent}    {line}");
+        }
+        return;
+    }
+    let value = |v: &Option<Value>| v.as_ref().map_or_else(|| "(none)".into(), short);
+    let text = match change.kind {
+        ChangeKind::Add => value(&change.after),
+        ChangeKind::Remove => value(&change.before),
+        ChangeKind::Modify => format!("{} -> {}", value(&change.before), value(&change.after)),
+    };
+    let _ = writeln!(out, "{indent}{sign} {}: {text}", change.path);
+}
+
+fn is_long(text: &str) -> bool {
+    text.len() > LONG_STRING || text.contains('\n')
+}
+
+/// A unified line diff of two texts, without file headers.
+fn unified(before: &str, after: &str) -> String {
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(2)
+        .to_string()
+}
+
+/// A value on one line: JSON, shortened when long.
+fn short(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() <= LONG_VALUE {
+        return text;
+    }
+    match value {
+        Value::Array(items) => format!("[...] ({} items)", items.len()),
+        Value::Object(map) => format!("{{...}} ({} fields)", map.len()),
+        Value::String(s) => {
+            let head: String = s.chars().take(LONG_STRING).collect();
+            format!("{:?}... ({} characters)", head, s.chars().count())
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The plan's JSON form: `format_version`, a summary, changes and notes.
+pub fn json(plan: &Plan) -> String {
+    #[derive(Serialize)]
+    struct JsonPlan<'a> {
+        format_version: u32,
+        summary: Summary,
+        changes: Vec<&'a AgentPlan>,
+        notes: &'a [Note],
+    }
+    let doc = JsonPlan {
+        format_version: plan.format_version,
+        summary: plan.summary(),
+        changes: plan
+            .changes
+            .iter()
+            .filter(|c| !c.actions.is_empty())
+            .collect(),
+        notes: &plan.notes,
+    };
+    // Serializing plain data to a string cannot fail; fall back to an empty object regardless.
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into()) + "\n"
+}
+
+/// The plan as a pull-request comment: a summary table and a collapsible block per agent.
+pub fn markdown(plan: &Plan) -> String {
+    let mut out = String::from("### agentsync plan\n\n");
+    let _ = writeln!(out, "**{}**\n", summary_line(&plan.summary()));
+    let changed: Vec<&AgentPlan> = plan
+        .changes
+        .iter()
+        .filter(|c| !c.actions.is_empty())
+        .collect();
+    if !changed.is_empty() {
+        out.push_str("| | agent | actions | file |\n|---|---|---|---|\n");
+        for agent in &changed {
+            let file = agent
+                .file
+                .as_ref()
+                .map_or_else(|| "(removed)".to_string(), |f| format!("`{}`", f.display()));
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} |",
+                symbol(agent),
+                agent.key,
+                action_names(agent),
+                file
+            );
+        }
+        out.push('\n');
+        for agent in &changed {
+            let _ = writeln!(
+                out,
+                "<details><summary><code>{}</code>: {}</summary>\n\n```diff",
+                agent.key,
+                action_names(agent)
+            );
+            let mut block = String::new();
+            let mut shown: Option<&[FieldChange]> = None;
+            for action in &agent.actions {
+                let _ = writeln!(block, "# {}: {}", action.kind.name(), action.reason);
+                if action.kind == ActionKind::Publish && shown == Some(action.changes.as_slice()) {
+                    let _ = writeln!(block, "#   (the changes above go live)");
+                    continue;
+                }
+                for change in &action.changes {
+                    change_lines(&mut block, change, "");
+                }
+                shown = Some(&action.changes);
+            }
+            // A fence inside a value must not end the block early.
+            out.push_str(&block.replace("```", "`\u{200b}``"));
+            out.push_str("```\n\n</details>\n\n");
+        }
+    }
+    if !plan.notes.is_empty() {
+        out.push_str("**Notes**\n\n");
+        for note in &plan.notes {
+            let _ = writeln!(out, "- {}", note_line(note));
+        }
+    }
+    out
+}

@@ -1,0 +1,446 @@
+//! `plan` and `apply` through the real binary against the simulator over loopback HTTP, with
+//! requests counted by the simulator.
+
+mod fixture;
+
+use fixture::platform::{Platform, count};
+use fixture::{Repo, minimal};
+use serde_json::json;
+
+const FLOWS: &str = "/agents/{agent_id}/flows";
+const PUBLISH: &str = "/agents/{agent_id}/flows/publish";
+const AGENT: &str = "/agents/{agent_id}";
+
+fn with_flow(key: &str, prompt: &str) -> String {
+    format!(
+        "kind: agent\nkey: {key}\nname: {key} agent\nflow:\n  mode: chat\n  graph:\n    nodes:\n      - id: llm\n        data: {{prompt: \"{prompt}\"}}\n"
+    )
+}
+
+/// A repository applied once to a fresh platform.
+async fn applied(repo: &Repo) -> Platform {
+    let platform = Platform::start().await;
+    platform.run(repo, &["apply", "--yes"]).await.expect_code(0);
+    platform.reset();
+    platform
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_apply_creates_and_publishes_every_example_agent() {
+    let repo = Repo::with_examples();
+    let platform = Platform::start().await;
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(0);
+    assert!(run.stdout.contains("Apply complete"), "{}", run.stdout);
+    let agents = platform.agents().await;
+    assert_eq!(agents.len(), 5);
+    for key in [
+        "support-bot",
+        "billing-assistant",
+        "ticket-triage",
+        "support-router",
+        "onboarding-guide",
+    ] {
+        let agent = platform.agent(key).await;
+        let versions = platform.versions(agent["id"].as_str().unwrap()).await;
+        let names: Vec<&str> = versions
+            .iter()
+            .map(|v| v["version"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["draft", "1"], "{key}");
+    }
+    let requests = platform.requests();
+    assert_eq!(count(&requests, "POST", "/agents"), 5);
+    assert_eq!(count(&requests, "POST", PUBLISH), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_apply_makes_zero_writes() {
+    let repo = Repo::with_examples();
+    let platform = applied(&repo).await;
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(0);
+    assert!(run.stdout.contains("No changes."), "{}", run.stdout);
+    assert_eq!(platform.requests().writes, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_checkout_plans_no_changes() {
+    let platform = applied(&Repo::with_examples()).await;
+    let fresh = Repo::with_examples();
+    let run = platform.run(&fresh, &["plan", "--detailed-exitcode"]).await;
+    run.expect_code(0);
+    assert_eq!(platform.requests().writes, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn references_resolve_to_the_ids_of_agents_created_first() {
+    let repo = Repo::with_examples();
+    let platform = applied(&repo).await;
+    let router = platform.agent("support-router").await;
+    let versions = platform.versions(router["id"].as_str().unwrap()).await;
+    let graph = versions[0]["graph"].to_string();
+    for key in ["support-bot", "billing-assistant", "ticket-triage"] {
+        let id = platform.agent(key).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            graph.contains(&id),
+            "{key} ({id}) not in the router's graph"
+        );
+    }
+    assert!(!graph.contains("${agent:"), "{graph}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_shows_references_as_known_after_apply_before_the_first_apply() {
+    let repo = Repo::with_examples();
+    let platform = Platform::start().await;
+    let run = platform.run(&repo, &["plan", "--detailed-exitcode"]).await;
+    run.expect_code(2);
+    assert!(run.stdout.contains("(known after apply)"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("Plan: 5 to create, 5 drafts to update, 5 to publish."),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(platform.requests().writes, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_edited_on_the_platform_is_repaired_without_a_publish() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &with_flow("a", "be brief"));
+    let platform = applied(&repo).await;
+    let id = platform.agent("a").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    platform
+        .write_draft(&id, json!({"mode": "chat", "graph": {"nodes": []}}))
+        .await;
+    platform.reset();
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(0);
+    let requests = platform.requests();
+    assert_eq!(count(&requests, "POST", FLOWS), 1);
+    assert_eq!(count(&requests, "POST", PUBLISH), 0);
+    assert_eq!(requests.writes, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_prompt_publishes_exactly_once() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &with_flow("a", "be brief"));
+    let platform = applied(&repo).await;
+    repo.write("agents/a.yaml", &with_flow("a", "be thorough"));
+    let plan = platform.run(&repo, &["plan"]).await;
+    plan.expect_code(0);
+    assert!(
+        plan.stdout
+            .contains("~ flow.graph.nodes[0].data.prompt: \"be brief\" -> \"be thorough\""),
+        "{}",
+        plan.stdout
+    );
+    platform.reset();
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    let requests = platform.requests();
+    assert_eq!(count(&requests, "POST", FLOWS), 1);
+    assert_eq!(count(&requests, "POST", PUBLISH), 1);
+    let id = platform.agent("a").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(platform.versions(&id).await.len(), 3, "draft, 2, 1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_archived_archives_and_active_restores() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let platform = applied(&repo).await;
+    repo.write("agents/a.yaml", &(minimal("a") + "status: archived\n"));
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    assert_eq!(platform.agent("a").await["status"], "ARCHIVED");
+    repo.write("agents/a.yaml", &(minimal("a") + "status: active\n"));
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    assert_eq!(platform.agent("a").await["status"], "ACTIVE");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protect_blocks_archiving() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let platform = applied(&repo).await;
+    repo.write(
+        "agents/a.yaml",
+        &(minimal("a") + "status: archived\nprotect: true\n"),
+    );
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    assert_eq!(platform.agent("a").await["status"], "ACTIVE");
+    assert_eq!(platform.requests().writes, 0);
+}
+
+async fn after_removal(prune: &str) -> (Platform, fixture::Run) {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    repo.write("agents/b.yaml", &minimal("b"));
+    let platform = applied(&repo).await;
+    repo.remove("agents/b.yaml");
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}prune: {prune}\n", fixture::CONFIG),
+    );
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    (platform, run)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_prune_off_a_removed_definition_is_listed_and_left_alone() {
+    let (platform, run) = after_removal("false").await;
+    run.expect_code(0);
+    assert!(run.stdout.contains("b ("), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("not in the repository"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(platform.requests().writes, 0);
+    assert_eq!(platform.agent("b").await["status"], "ACTIVE");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_prune_archive_a_removed_definition_is_archived() {
+    let (platform, run) = after_removal("archive").await;
+    run.expect_code(0);
+    assert_eq!(platform.agent("b").await["status"], "ARCHIVED");
+    assert_eq!(platform.agent("a").await["status"], "ACTIVE");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_prune_delete_a_removed_definition_is_deleted() {
+    let (platform, run) = after_removal("delete").await;
+    run.expect_code(0);
+    assert_eq!(count(&platform.requests(), "DELETE", AGENT), 1);
+    assert_eq!(platform.agents().await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unmanaged_agent_with_the_same_name_is_untouched_unless_adopted() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let platform = Platform::start().await;
+    let id = platform
+        .create(json!({"name": "a agent", "description": "by hand"}))
+        .await;
+
+    let plan = platform.run(&repo, &["plan"]).await;
+    plan.expect_code(0);
+    assert!(plan.stdout.contains("apply --adopt"), "{}", plan.stdout);
+
+    let run = platform.run(&repo, &["apply", "--yes", "--adopt"]).await;
+    run.expect_code(0);
+    assert!(run.stdout.contains("a adopt: done"), "{}", run.stdout);
+    let agents = platform.agents().await;
+    assert_eq!(agents.len(), 1, "adopted, not duplicated");
+    assert_eq!(agents[0]["id"], id.as_str());
+    assert_eq!(agents[0]["extend_properties"]["agentsync"]["key"], "a");
+    assert_eq!(
+        agents[0]["description"], "by hand",
+        "fields the file leaves out stay"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_remote_agents_claiming_one_key_are_refused_naming_both() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let platform = Platform::start().await;
+    let first = platform.create_claimed("a", "one").await;
+    let second = platform.create_claimed("a", "two").await;
+    platform.reset();
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("key 'a' is claimed by more than one agent")
+            && run.stderr.contains(&first)
+            && run.stderr.contains(&second),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(platform.requests().writes, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_is_refused_when_the_platform_changed_since() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &with_flow("a", "one"));
+    let platform = applied(&repo).await;
+    repo.write("agents/a.yaml", &with_flow("a", "two"));
+    platform
+        .run(&repo, &["plan", "--out", "plan.json"])
+        .await
+        .expect_code(0);
+    let saved = std::fs::read_to_string(repo.path().join("plan.json")).unwrap();
+    assert!(saved.contains("\"format_version\": 1"), "{saved}");
+
+    let id = platform.agent("a").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    platform
+        .update(&id, json!({"description": "edited meanwhile"}))
+        .await;
+    platform.reset();
+    let run = platform.run(&repo, &["apply", "--yes", "plan.json"]).await;
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(
+            "the saved plan is stale: agent 'a' changed on the platform since the plan was made"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(platform.requests().writes, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_saved_plan_is_applied() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &with_flow("a", "one"));
+    let platform = applied(&repo).await;
+    repo.write("agents/a.yaml", &with_flow("a", "two"));
+    platform
+        .run(&repo, &["plan", "--out", "plan.json"])
+        .await
+        .expect_code(0);
+    platform
+        .run(&repo, &["apply", "--yes", "plan.json"])
+        .await
+        .expect_code(0);
+    assert_eq!(count(&platform.requests(), "POST", PUBLISH), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_without_a_terminal_or_yes_refuses_and_writes_nothing() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let platform = Platform::start().await;
+    let run = platform.run(&repo, &["apply"]).await;
+    run.expect_code(1);
+    assert!(run.stderr.contains("pass --yes"), "{}", run.stderr);
+    assert_eq!(platform.requests().writes, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_definitions_stop_plan_and_apply_before_any_request() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", "kind: agent\nkey: a\nnmae: A\n");
+    let platform = Platform::start().await;
+    for args in [&["plan"][..], &["apply", "--yes"][..]] {
+        let run = platform.run(&repo, args).await;
+        run.expect_code(1);
+        assert!(
+            run.stderr.contains("unknown field 'nmae'"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(platform.requests().total, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_token_variable_is_named() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let platform = Platform::start().await;
+    let run = fixture::Run::from(
+        repo.command(&["plan", "--endpoint", &platform.endpoint()])
+            .output()
+            .unwrap(),
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("the token variable WORKFX_TOKEN named by token_env is not set"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_detailed_exit_code_is_2_when_there_are_changes() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let platform = Platform::start().await;
+    platform
+        .run(&repo, &["plan", "--detailed-exitcode"])
+        .await
+        .expect_code(2);
+    platform.run(&repo, &["plan"]).await.expect_code(0);
+}
+
+/// Ids differ from run to run: every UUID becomes `[uuid]`, the rest of an output is pinned.
+fn stable(text: &str) -> String {
+    let is_uuid = |c: &str| {
+        c.len() == 36
+            && c.char_indices().all(|(j, ch)| {
+                if [8, 13, 18, 23].contains(&j) {
+                    ch == '-'
+                } else {
+                    ch.is_ascii_hexdigit()
+                }
+            })
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(ch) = rest.chars().next() {
+        if rest.get(..36).is_some_and(is_uuid) {
+            out.push_str("[uuid]");
+            rest = &rest[36..];
+        } else {
+            out.push(ch);
+            rest = &rest[ch.len_utf8()..];
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_and_markdown_plans_are_pinned() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &with_flow("a", "one"));
+    repo.write("agents/new.yaml", &minimal("new"));
+    let platform = Platform::start().await;
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    repo.write("agents/a.yaml", &with_flow("a", "two"));
+    repo.write("agents/b.yaml", &minimal("b"));
+    let json = platform.run(&repo, &["plan", "--output", "json"]).await;
+    json.expect_code(0);
+    let parsed: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(parsed["format_version"], 1);
+    insta::assert_snapshot!("plan_json", stable(&json.stdout));
+    let markdown = platform.run(&repo, &["plan", "--output", "markdown"]).await;
+    markdown.expect_code(0);
+    insta::assert_snapshot!("plan_markdown", stable(&markdown.stdout));
+    let text = platform.run(&repo, &["plan"]).await;
+    insta::assert_snapshot!("plan_text", stable(&text.stdout));
+}
