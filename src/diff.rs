@@ -111,12 +111,12 @@ fn walk(
         (None, None) => {}
         (Some(b), Some(a)) if equivalent(b, a) => {}
         // A new or removed agent or flow reads better field by field than as one blob.
-        (None, Some(Value::Object(a))) if path.segments().len() < 2 => {
+        (None, Some(Value::Object(a))) if path.segments().len() < 2 && has_members(a) => {
             for (key, value) in a {
                 walk(None, Some(value), &path.field(key), out);
             }
         }
-        (Some(Value::Object(b)), None) if path.segments().len() < 2 => {
+        (Some(Value::Object(b)), None) if path.segments().len() < 2 && has_members(b) => {
             for (key, value) in b {
                 walk(Some(value), None, &path.field(key), out);
             }
@@ -161,6 +161,11 @@ fn walk(
             sensitive: false,
         }),
     }
+}
+
+/// Whether an object has a member that is not null (one that a walk would report).
+fn has_members(object: &Document) -> bool {
+    object.values().any(|v| !v.is_null())
 }
 
 #[cfg(test)]
