@@ -11,8 +11,8 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::model::{Definition, Desired, Document, Key, Lifecycle};
-use crate::plan::{ActionKind, AgentPlan, Plan, resolve_references};
+use crate::model::{Definition, Desired, Document, Key, Lifecycle, Marker};
+use crate::plan::{ActionKind, AgentPlan, PROTECT, Plan, resolve_references};
 use crate::provider::{Provider, ProviderError};
 
 /// How one action ended.
@@ -271,7 +271,7 @@ async fn run_action<P: Provider>(
     if kind == ActionKind::Create {
         let definition = need_definition("fields")?;
         let created = provider
-            .create_agent(&agent.key, &definition.fields)
+            .create_agent(&marker(agent, definition), &definition.fields)
             .await?;
         lock(ids).insert(agent.key.clone(), created.id.clone());
         *id = Some(created.id);
@@ -280,7 +280,9 @@ async fn run_action<P: Provider>(
     let remote_id = id.clone().ok_or(ApplyError::NoId)?;
     match kind {
         ActionKind::Create => Ok(()),
-        ActionKind::Adopt => Ok(provider.claim_agent(&remote_id, &agent.key).await?),
+        ActionKind::Adopt => Ok(provider
+            .claim_agent(&remote_id, &marker(agent, need_definition("marker")?))
+            .await?),
         ActionKind::Restore => Ok(provider
             .set_lifecycle(&remote_id, Lifecycle::Active)
             .await?),
@@ -291,7 +293,13 @@ async fn run_action<P: Provider>(
         ActionKind::Update => {
             let definition = need_definition("fields")?;
             let fields = changed_fields(agent, definition);
-            Ok(provider.update_agent(&remote_id, &fields).await?)
+            provider.update_agent(&remote_id, &fields).await?;
+            if changes_protection(agent) {
+                provider
+                    .claim_agent(&remote_id, &marker(agent, definition))
+                    .await?;
+            }
+            Ok(())
         }
         ActionKind::UpdateDraft => {
             let definition = need_definition("flow")?;
@@ -321,6 +329,24 @@ async fn run_action<P: Provider>(
             Ok(())
         }
     }
+}
+
+/// What agentsync records on the agent: its key, and whether it is protected.
+fn marker(agent: &AgentPlan, definition: &Definition) -> Marker {
+    Marker {
+        key: agent.key.clone(),
+        protect: definition.protect,
+    }
+}
+
+/// Whether the update turns `protect` on or off (it lives in the marker, not in the fields).
+fn changes_protection(agent: &AgentPlan) -> bool {
+    agent
+        .actions
+        .iter()
+        .filter(|a| a.kind == ActionKind::Update)
+        .flat_map(|a| &a.changes)
+        .any(|c| c.path == crate::model::FieldPath::root().field(PROTECT))
 }
 
 /// The top-level fields an update action changes, with their wanted values.

@@ -156,6 +156,14 @@ impl TryFrom<String> for FieldPath {
     }
 }
 
+/// What agentsync records on a remote agent it manages: the definition's key, and whether the
+/// agent is protected (so that prune can honour `protect: true` after the file is gone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marker {
+    pub key: Key,
+    pub protect: bool,
+}
+
 /// Whether an agent should be live or archived. Left out of a definition, it is not managed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -17,6 +17,9 @@ use crate::provider::{Capabilities, RemoteAgent, RemoteContent};
 /// The version of the plan's JSON form (`plan --output json`, saved plans).
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The field path under which a change of `protect` is shown.
+pub const PROTECT: &str = "protect";
+
 /// Shown where a value depends on an id the platform has not given yet.
 pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
 
@@ -484,12 +487,23 @@ fn update_actions(
         .keys()
         .filter_map(|k| remote.fields.get(k).map(|v| (k.clone(), v.clone())))
         .collect();
-    let field_changes = diff::diff_documents(
+    let mut field_changes = diff::diff_documents(
         Some(&current),
         &definition.fields,
         &FieldPath::root(),
         &definition.sensitive,
     );
+    // An adoption writes the marker, protection included; otherwise a change of `protect`
+    // rewrites it.
+    if !adopt && definition.protect != remote.protected {
+        field_changes.push(FieldChange {
+            path: FieldPath::root().field(PROTECT),
+            kind: diff::ChangeKind::Modify,
+            before: Some(Value::Bool(remote.protected)),
+            after: Some(Value::Bool(definition.protect)),
+            sensitive: false,
+        });
+    }
     if !field_changes.is_empty() {
         actions.push(Action {
             kind: ActionKind::Update,
@@ -558,6 +572,12 @@ fn update_actions(
 
 fn prune_actions(agent: &ObservedAgent, settings: &Settings) -> (Vec<Action>, Option<String>) {
     let archived = agent.agent.lifecycle == Lifecycle::Archived;
+    if agent.agent.protected && settings.prune != Prune::Off {
+        return (
+            Vec::new(),
+            Some("not in the repository, but protected (protect: true); not pruned".into()),
+        );
+    }
     match settings.prune {
         Prune::Off => (
             Vec::new(),
@@ -647,6 +667,7 @@ mod tests {
                 agent: RemoteAgent {
                     id: format!("id-{}", d.key),
                     key: Some(d.key.clone()),
+                    protected: d.protect,
                     fields: d.fields.clone(),
                     lifecycle: d.lifecycle.unwrap_or(Lifecycle::Active),
                 },
@@ -754,6 +775,20 @@ mod tests {
     }
 
     #[test]
+    fn a_protected_agent_is_not_pruned() {
+        let mut kept = definition("kept", "x");
+        kept.protect = true;
+        let observed = applied(&desired(vec![kept]));
+        let s = Settings {
+            prune: Prune::Delete,
+            ..settings()
+        };
+        let plan = compute(&Desired::new(), &BTreeSet::new(), &observed, &s).unwrap();
+        assert!(plan.is_empty());
+        assert!(plan.notes[0].message.contains("protected"));
+    }
+
+    #[test]
     fn a_definition_that_failed_to_load_is_never_pruned() {
         let observed = applied(&desired(vec![definition("broken", "x")]));
         let s = Settings {
@@ -852,7 +887,8 @@ mod tests {
             &settings(),
         )
         .unwrap();
-        assert!(plan.is_empty());
+        // Only the marker changes (protect on); nothing is archived.
+        assert_eq!(kinds(&plan, "a"), [ActionKind::Update]);
 
         let mut active = definition("a", "hi");
         active.lifecycle = Some(Lifecycle::Active);

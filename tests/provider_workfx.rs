@@ -37,6 +37,13 @@ fn doc(value: Value) -> Document {
     value.as_object().cloned().expect("a JSON object")
 }
 
+fn owner(text: &str) -> agentsync::model::Marker {
+    agentsync::model::Marker {
+        key: key(text),
+        protect: false,
+    }
+}
+
 fn key(text: &str) -> Key {
     Key::parse(text).expect("a valid key")
 }
@@ -78,7 +85,7 @@ async fn listing_reads_every_agent_exactly_once_across_pages_in_three_requests()
     for n in 0..230 {
         let fields = doc(json!({ "name": format!("Agent {n}") }));
         provider
-            .create_agent(&key(&format!("agent-{n}")), &fields)
+            .create_agent(&owner(&format!("agent-{n}")), &fields)
             .await
             .expect("created");
     }
@@ -112,7 +119,10 @@ async fn an_empty_platform_lists_no_agents_in_one_request() {
 async fn a_created_agent_carries_its_key_and_others_are_unmanaged() {
     let (sim, provider) = start().await;
     let created = provider
-        .create_agent(&key("support-bot"), &doc(json!({ "name": "Support Bot" })))
+        .create_agent(
+            &owner("support-bot"),
+            &doc(json!({ "name": "Support Bot" })),
+        )
         .await
         .expect("created");
     assert_eq!(created.key, Some(key("support-bot")));
@@ -183,7 +193,7 @@ async fn listed_agents_have_definition_fields_only_with_tags_as_a_list() {
 async fn drafts_and_live_versions_follow_writes_and_publishes_one_request_per_read() {
     let (sim, provider) = start().await;
     let agent = provider
-        .create_agent(&key("flowing"), &doc(json!({ "name": "Flowing" })))
+        .create_agent(&owner("flowing"), &doc(json!({ "name": "Flowing" })))
         .await
         .expect("created");
     let first = doc(json!({
@@ -240,7 +250,7 @@ async fn drafts_and_live_versions_follow_writes_and_publishes_one_request_per_re
 async fn publishing_without_a_draft_is_not_found() {
     let (sim, provider) = start().await;
     let agent = provider
-        .create_agent(&key("bare"), &doc(json!({ "name": "Bare" })))
+        .create_agent(&owner("bare"), &doc(json!({ "name": "Bare" })))
         .await
         .expect("created");
     let err = provider.publish(&agent.id).await.expect_err("no draft");
@@ -262,7 +272,7 @@ async fn claiming_an_agent_keeps_its_other_extend_properties_in_two_requests() {
     sim.reset_requests();
 
     provider
-        .claim_agent(&id, &key("legacy"))
+        .claim_agent(&id, &owner("legacy"))
         .await
         .expect("claimed");
 
@@ -282,7 +292,7 @@ async fn an_update_sends_only_the_given_fields() {
     let (sim, provider) = start().await;
     let agent = provider
         .create_agent(
-            &key("tidy"),
+            &owner("tidy"),
             &doc(json!({ "name": "Tidy", "description": "old", "tags": ["a"] })),
         )
         .await
@@ -322,7 +332,7 @@ async fn changing_the_mode_of_an_existing_agent_is_refused_and_nothing_is_sent()
     let (sim, provider) = start().await;
     let agent = provider
         .create_agent(
-            &key("moded"),
+            &owner("moded"),
             &doc(json!({ "name": "Moded", "mode": "flow-chat" })),
         )
         .await
@@ -351,7 +361,7 @@ async fn changing_the_mode_of_an_existing_agent_is_refused_and_nothing_is_sent()
 async fn archiving_and_restoring_an_agent_shows_in_the_list() {
     let (sim, provider) = start().await;
     let agent = provider
-        .create_agent(&key("sleepy"), &doc(json!({ "name": "Sleepy" })))
+        .create_agent(&owner("sleepy"), &doc(json!({ "name": "Sleepy" })))
         .await
         .expect("created");
 
@@ -376,7 +386,7 @@ async fn archiving_and_restoring_an_agent_shows_in_the_list() {
 async fn a_deleted_agent_is_gone_and_deleting_it_again_succeeds() {
     let (sim, provider) = start().await;
     let agent = provider
-        .create_agent(&key("doomed"), &doc(json!({ "name": "Doomed" })))
+        .create_agent(&owner("doomed"), &doc(json!({ "name": "Doomed" })))
         .await
         .expect("created");
 
@@ -438,7 +448,7 @@ async fn the_right_token_and_tenancy_are_sent_with_every_request() {
         ..settings_for(&sim)
     });
     let agent = provider
-        .create_agent(&key("tenanted"), &doc(json!({ "name": "Tenanted" })))
+        .create_agent(&owner("tenanted"), &doc(json!({ "name": "Tenanted" })))
         .await
         .expect("created");
     provider
@@ -465,7 +475,10 @@ async fn the_right_token_and_tenancy_are_sent_with_every_request() {
 async fn a_validation_error_names_the_field() {
     let (sim, provider) = start().await;
     let err = provider
-        .create_agent(&key("nameless"), &doc(json!({ "description": "no name" })))
+        .create_agent(
+            &owner("nameless"),
+            &doc(json!({ "description": "no name" })),
+        )
         .await
         .expect_err("refused");
     assert!(
@@ -488,7 +501,7 @@ async fn an_unknown_agent_is_not_found() {
     let (sim, provider) = start().await;
     let missing = "00000000-0000-4000-8000-000000000000";
     let err = provider
-        .claim_agent(missing, &key("ghost"))
+        .claim_agent(missing, &owner("ghost"))
         .await
         .expect_err("no agent");
     assert!(matches!(err, ProviderError::NotFound { .. }), "{err:?}");

@@ -191,8 +191,13 @@ async fn protect_blocks_archiving() {
         .run(&repo, &["apply", "--yes"])
         .await
         .expect_code(0);
-    assert_eq!(platform.agent("a").await["status"], "ACTIVE");
-    assert_eq!(platform.requests().writes, 0);
+    let agent = platform.agent("a").await;
+    assert_eq!(agent["status"], "ACTIVE");
+    assert_eq!(agent["extend_properties"]["agentsync"]["protect"], true);
+    platform
+        .run(&repo, &["plan", "--detailed-exitcode"])
+        .await
+        .expect_code(0);
 }
 
 async fn after_removal(prune: &str) -> (Platform, fixture::Run) {
@@ -443,4 +448,92 @@ async fn the_json_and_markdown_plans_are_pinned() {
     insta::assert_snapshot!("plan_markdown", stable(&markdown.stdout));
     let text = platform.run(&repo, &["plan"]).await;
     insta::assert_snapshot!("plan_text", stable(&text.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_protected_agent_is_never_pruned_even_after_its_file_is_gone() {
+    let repo = Repo::new();
+    repo.write("agents/keep.yaml", &(minimal("keep") + "protect: true\n"));
+    let platform = applied(&repo).await;
+    assert_eq!(
+        platform.agent("keep").await["extend_properties"]["agentsync"]["protect"],
+        true
+    );
+    repo.remove("agents/keep.yaml");
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}prune: delete\n", fixture::CONFIG),
+    );
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(0);
+    assert!(run.stdout.contains("protected"), "{}", run.stdout);
+    assert_eq!(platform.requests().writes, 0);
+    assert_eq!(platform.agents().await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turning_protect_off_rewrites_the_marker_and_then_prune_applies() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &(minimal("a") + "protect: true\n"));
+    let platform = applied(&repo).await;
+    repo.write("agents/a.yaml", &minimal("a"));
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(0);
+    assert!(run.stdout.contains("a update: done"), "{}", run.stdout);
+    let marker = &platform.agent("a").await["extend_properties"]["agentsync"];
+    assert!(marker.get("protect").is_none(), "{marker}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_from_the_environment_are_masked_in_every_plan_format() {
+    let repo = Repo::new();
+    repo.write(
+        "agents/a.yaml",
+        "kind: agent\nkey: a\nname: A\nflow:\n  graph: {}\n  flow_variables:\n    API_KEY: \"${env:AGENTSYNC_TEST_SECRET}\"\n",
+    );
+    let platform = Platform::start().await;
+    let secret = "s3cr3t-value-91";
+    for output in ["text", "json", "markdown"] {
+        let mut command = repo.command(&[
+            "plan",
+            "--output",
+            output,
+            "--out",
+            "plan.json",
+            "--endpoint",
+            &platform.endpoint(),
+        ]);
+        command
+            .env("WORKFX_TOKEN", fixture::platform::TOKEN)
+            .env("AGENTSYNC_TEST_SECRET", secret);
+        let run =
+            tokio::task::spawn_blocking(move || fixture::Run::from(command.output().unwrap()))
+                .await
+                .unwrap();
+        run.expect_code(0);
+        assert!(
+            run.stdout.contains("flow.flow_variables") && run.stdout.contains("sensitive"),
+            "{}",
+            run.stdout
+        );
+        assert!(!run.stdout.contains(secret), "{output}: {}", run.stdout);
+        let saved = std::fs::read_to_string(repo.path().join("plan.json")).unwrap();
+        assert!(!saved.contains(secret), "the saved plan holds the secret");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_agent_failing_does_not_stop_the_others_and_the_exit_code_says_so() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &(minimal("a") + "mode: flow-chat\n"));
+    repo.write("agents/b.yaml", &with_flow("b", "one"));
+    let platform = applied(&repo).await;
+    // workfx cannot change the mode of an existing agent: a's update fails, b's goes through.
+    repo.write("agents/a.yaml", &(minimal("a") + "mode: flow-job\n"));
+    repo.write("agents/b.yaml", &with_flow("b", "two"));
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(1);
+    assert!(run.stdout.contains("a update: FAILED"), "{}", run.stdout);
+    assert!(run.stdout.contains("b publish: done"), "{}", run.stdout);
+    assert!(run.stdout.contains("Apply incomplete"), "{}", run.stdout);
 }

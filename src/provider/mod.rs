@@ -11,7 +11,7 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Document, Key, Lifecycle};
+use crate::model::{Document, Key, Lifecycle, Marker};
 use crate::spec::schema::DefinitionSchema;
 
 /// The platforms a configuration can name in `provider:`.
@@ -63,6 +63,8 @@ pub struct RemoteAgent {
     pub id: String,
     /// The key from agentsync's ownership marker; `None` for agents agentsync does not manage.
     pub key: Option<Key>,
+    /// The marker says `protect: true`: never archived or deleted by agentsync.
+    pub protected: bool,
     /// Every agent field the definition format knows, canonicalized (tags as a list, ...).
     pub fields: Document,
     pub lifecycle: Lifecycle,
@@ -133,19 +135,19 @@ pub trait Provider: Send + Sync {
     /// The draft and live content of one agent.
     fn read_content(&self, id: &str) -> impl Future<Output = Result<RemoteContent>> + Send;
 
-    /// Creates an agent with the given fields, carrying agentsync's marker for `key` from the
-    /// very first request, so it is never unowned.
+    /// Creates an agent with the given fields, carrying agentsync's marker from the very first
+    /// request, so it is never unowned.
     fn create_agent(
         &self,
-        key: &Key,
+        marker: &Marker,
         fields: &Document,
     ) -> impl Future<Output = Result<RemoteAgent>> + Send;
 
     /// Sets the given fields (and only those) on an agent.
     fn update_agent(&self, id: &str, fields: &Document) -> impl Future<Output = Result<()>> + Send;
 
-    /// Puts agentsync's marker for `key` on an existing agent, keeping its other metadata.
-    fn claim_agent(&self, id: &str, key: &Key) -> impl Future<Output = Result<()>> + Send;
+    /// Puts (or rewrites) agentsync's marker on an existing agent, keeping its other metadata.
+    fn claim_agent(&self, id: &str, marker: &Marker) -> impl Future<Output = Result<()>> + Send;
 
     fn set_lifecycle(
         &self,

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::api::WireObject;
 use super::marker;
-use crate::model::{Document, Key, Lifecycle};
+use crate::model::{Document, Lifecycle, Marker};
 use crate::provider::{ProviderError, RemoteAgent, Result};
 
 /// Agent fields: (definition name, workfx name). Today they are the same; the table is where
@@ -60,8 +60,8 @@ pub fn agent_from_wire(wire: &WireObject, what: &str) -> Result<RemoteAgent> {
         what: what.to_owned(),
         message: "an agent without an id".to_owned(),
     })?;
-    let key = match marker::read(wire.get(EXTEND_PROPERTIES)) {
-        Ok(key) => key,
+    let marker = match marker::read(wire.get(EXTEND_PROPERTIES)) {
+        Ok(marker) => marker,
         Err(malformed) => {
             tracing::warn!(
                 agent = id,
@@ -85,7 +85,8 @@ pub fn agent_from_wire(wire: &WireObject, what: &str) -> Result<RemoteAgent> {
     }
     Ok(RemoteAgent {
         id: id.to_owned(),
-        key,
+        protected: marker.as_ref().is_some_and(|m| m.protect),
+        key: marker.map(|m| m.key),
         fields,
         lifecycle: lifecycle_from_wire(id, wire.get(STATUS)),
     })
@@ -153,10 +154,10 @@ fn agent_fields_to_wire(fields: &Document) -> WireObject {
 }
 
 /// The body of `POST /agents`: the fields, and the marker from the very first request.
-pub fn create_body(key: &Key, fields: &Document) -> Value {
+pub fn create_body(owner: &Marker, fields: &Document) -> Value {
     let mut body = agent_fields_to_wire(fields);
     let mut properties = Map::new();
-    marker::write(&mut properties, key);
+    marker::write(&mut properties, owner);
     body.insert(EXTEND_PROPERTIES.to_owned(), Value::Object(properties));
     Value::Object(body)
 }
@@ -181,13 +182,13 @@ pub fn update_body(fields: &Document, what: &str) -> Result<Value> {
 }
 
 /// The body that puts the marker for `key` on `agent`, keeping its other `extend_properties`.
-pub fn claim_body(agent: &WireObject, key: &Key) -> Value {
+pub fn claim_body(agent: &WireObject, owner: &Marker) -> Value {
     let mut properties = agent
         .get(EXTEND_PROPERTIES)
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    marker::write(&mut properties, key);
+    marker::write(&mut properties, owner);
     json!({ EXTEND_PROPERTIES: properties })
 }
 
@@ -278,8 +279,15 @@ mod tests {
         value.as_object().cloned().expect("an object")
     }
 
-    fn key(text: &str) -> Key {
-        Key::parse(text).expect("a valid key")
+    fn key(text: &str) -> crate::model::Key {
+        crate::model::Key::parse(text).expect("a valid key")
+    }
+
+    fn owner(text: &str) -> Marker {
+        Marker {
+            key: key(text),
+            protect: false,
+        }
     }
 
     #[test]
@@ -360,7 +368,7 @@ mod tests {
     fn creating_sends_the_marker_and_tags_as_a_list() {
         let fields = object(json!({"name": "Bot", "tags": ["a", "b"]}));
         assert_eq!(
-            create_body(&key("bot"), &fields),
+            create_body(&owner("bot"), &fields),
             json!({"name": "Bot", "tags": ["a", "b"], "extend_properties": {"agentsync": {"key": "bot"}}})
         );
     }
@@ -384,7 +392,7 @@ mod tests {
     fn claiming_keeps_the_other_properties() {
         let agent = object(json!({"id": "a1", "extend_properties": {"team": "billing"}}));
         assert_eq!(
-            claim_body(&agent, &key("bot")),
+            claim_body(&agent, &owner("bot")),
             json!({"extend_properties": {"team": "billing", "agentsync": {"key": "bot"}}})
         );
     }

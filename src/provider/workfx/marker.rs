@@ -4,11 +4,12 @@
 
 use serde_json::{Map, Value};
 
-use crate::model::{InvalidKey, Key};
+use crate::model::{InvalidKey, Key, Marker};
 
 /// The entry of `extend_properties` that agentsync owns.
 const MARKER: &str = "agentsync";
 const KEY: &str = "key";
+const PROTECT: &str = "protect";
 
 /// Why a marker could not be read; the agent is then treated as unmanaged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,9 +22,10 @@ pub enum MalformedMarker {
     BadKey { key: String, reason: InvalidKey },
 }
 
-/// Puts the marker for `key` into `properties`, keeping every other entry (and any other entry
-/// of an existing marker object, which a later agentsync may use).
-pub fn write(properties: &mut Map<String, Value>, key: &Key) {
+/// Puts the marker into `properties`, keeping every other entry (and any other entry of an
+/// existing marker object, which a later agentsync may use). `protect` is written only when set.
+pub fn write(properties: &mut Map<String, Value>, written: &Marker) {
+    let key = &written.key;
     let marker = properties
         .entry(MARKER)
         .or_insert_with(|| Value::Object(Map::new()));
@@ -32,13 +34,18 @@ pub fn write(properties: &mut Map<String, Value>, key: &Key) {
     }
     if let Value::Object(marker) = marker {
         marker.insert(KEY.to_owned(), Value::String(key.as_str().to_owned()));
+        if written.protect {
+            marker.insert(PROTECT.to_owned(), Value::Bool(true));
+        } else {
+            marker.remove(PROTECT);
+        }
     }
 }
 
 /// The key an agent's `extend_properties` carries: `None` when there is no marker (properties
 /// absent, `null`, not an object, or without the entry), an error when the marker is there but
 /// unreadable.
-pub fn read(properties: Option<&Value>) -> Result<Option<Key>, MalformedMarker> {
+pub fn read(properties: Option<&Value>) -> Result<Option<Marker>, MalformedMarker> {
     let Some(marker) = properties
         .and_then(Value::as_object)
         .and_then(|properties| properties.get(MARKER))
@@ -50,8 +57,12 @@ pub fn read(properties: Option<&Value>) -> Result<Option<Key>, MalformedMarker> 
         .get(KEY)
         .and_then(Value::as_str)
         .ok_or(MalformedMarker::NoKey)?;
+    let protect = marker
+        .get(PROTECT)
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     Key::parse(key)
-        .map(Some)
+        .map(|key| Some(Marker { key, protect }))
         .map_err(|reason| MalformedMarker::BadKey {
             key: key.to_owned(),
             reason,
@@ -63,21 +74,47 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn key(text: &str) -> Key {
-        Key::parse(text).expect("a valid key")
+    fn owner(text: &str) -> Marker {
+        Marker {
+            key: Key::parse(text).expect("a valid key"),
+            protect: false,
+        }
+    }
+
+    #[test]
+    fn protection_is_written_only_when_set_and_reads_back() {
+        let mut properties = Map::new();
+        let protected = Marker {
+            protect: true,
+            ..owner("bot")
+        };
+        write(&mut properties, &protected);
+        assert_eq!(
+            Value::Object(properties.clone()),
+            json!({"agentsync": {"key": "bot", "protect": true}})
+        );
+        assert_eq!(
+            read(Some(&Value::Object(properties.clone()))),
+            Ok(Some(protected))
+        );
+        write(&mut properties, &owner("bot"));
+        assert_eq!(
+            Value::Object(properties),
+            json!({"agentsync": {"key": "bot"}})
+        );
     }
 
     #[test]
     fn a_written_marker_reads_back_as_its_key() {
         let mut properties = Map::new();
-        write(&mut properties, &key("support-bot"));
+        write(&mut properties, &owner("support-bot"));
         assert_eq!(
             Value::Object(properties.clone()),
             json!({"agentsync": {"key": "support-bot"}})
         );
         assert_eq!(
             read(Some(&Value::Object(properties))),
-            Ok(Some(key("support-bot")))
+            Ok(Some(owner("support-bot")))
         );
     }
 
@@ -87,7 +124,7 @@ mod tests {
             .as_object()
             .cloned()
             .expect("an object");
-        write(&mut properties, &key("new"));
+        write(&mut properties, &owner("new"));
         assert_eq!(
             Value::Object(properties),
             json!({"team": "billing", "agentsync": {"key": "new", "since": 1}})

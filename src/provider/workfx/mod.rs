@@ -18,7 +18,7 @@ use reqwest::Url;
 
 use self::api::{Api, LIST_CONCURRENCY, MAX_PAGE_SIZE, NEWEST_FLOWS, WireObject};
 use crate::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
-use crate::model::{Document, Key, Lifecycle};
+use crate::model::{Document, Lifecycle, Marker};
 use crate::provider::{
     Capabilities, Provider, ProviderError, ProviderKind, RemoteAgent, RemoteContent, Result,
 };
@@ -169,11 +169,11 @@ impl Provider for WorkfxProvider {
         })
     }
 
-    async fn create_agent(&self, key: &Key, fields: &Document) -> Result<RemoteAgent> {
-        let what = format!("the new agent '{key}'");
+    async fn create_agent(&self, marker: &Marker, fields: &Document) -> Result<RemoteAgent> {
+        let what = format!("the new agent '{}'", marker.key);
         let created = self
             .api
-            .create_agent(&mapping::create_body(key, fields), &what)
+            .create_agent(&mapping::create_body(marker, fields), &what)
             .await?;
         mapping::agent_from_wire(&created, &what)
     }
@@ -187,11 +187,11 @@ impl Provider for WorkfxProvider {
         Ok(())
     }
 
-    async fn claim_agent(&self, id: &str, key: &Key) -> Result<()> {
+    async fn claim_agent(&self, id: &str, marker: &Marker) -> Result<()> {
         // workfx replaces extend_properties whole, so the others are read first and sent back.
         let agent = self.api.get_agent(id).await?;
         self.api
-            .update_agent(id, &mapping::claim_body(&agent, key))
+            .update_agent(id, &mapping::claim_body(&agent, marker))
             .await?;
         Ok(())
     }
@@ -237,7 +237,10 @@ mod tests {
     fn every_operation_can_run_on_a_multi_threaded_runtime() {
         let url = Url::parse("http://127.0.0.1:9").expect("a URL");
         let provider = WorkfxProvider::new(WorkfxSettings::new(url)).expect("set up");
-        let key = Key::parse("k").expect("a key");
+        let key = Marker {
+            key: crate::model::Key::parse("k").expect("a key"),
+            protect: false,
+        };
         let fields = Document::new();
         // Futures are only built here, never polled: no request is made.
         assert_send(&provider.list_agents());
