@@ -219,11 +219,29 @@ pub fn compute(
         });
     }
 
+    // An empty definitions directory is far more likely a mistake (a wrong path, a bad
+    // checkout) than a wish to remove every agent: it never prunes.
+    let prune_guarded = desired.is_empty() && broken.is_empty() && settings.prune != Prune::Off;
+    let prune_settings = Settings {
+        prune: if prune_guarded {
+            Prune::Off
+        } else {
+            settings.prune
+        },
+        ..*settings
+    };
+    if prune_guarded && !managed.is_empty() {
+        notes.push(Note {
+            key: None,
+            id: None,
+            message: "the definitions directory holds no definition, so nothing is pruned".into(),
+        });
+    }
     for (key, agent) in &managed {
         if desired.contains_key(*key) || broken.contains(*key) {
             continue;
         }
-        let (actions, note) = prune_actions(agent, settings);
+        let (actions, note) = prune_actions(agent, &prune_settings);
         if let Some(message) = note {
             notes.push(Note {
                 key: Some((*key).clone()),
@@ -756,8 +774,11 @@ mod tests {
 
     #[test]
     fn a_removed_definition_is_listed_archived_or_deleted_by_prune_mode() {
-        let observed = applied(&desired(vec![definition("gone", "x")]));
-        let none = Desired::new();
+        let observed = applied(&desired(vec![
+            definition("gone", "x"),
+            definition("kept", "y"),
+        ]));
+        let none = desired(vec![definition("kept", "y")]);
         let off = compute(&none, &BTreeSet::new(), &observed, &settings()).unwrap();
         assert!(off.is_empty());
         assert!(off.notes[0].message.contains("not in the repository"));
@@ -775,15 +796,28 @@ mod tests {
     }
 
     #[test]
-    fn a_protected_agent_is_not_pruned() {
-        let mut kept = definition("kept", "x");
-        kept.protect = true;
-        let observed = applied(&desired(vec![kept]));
+    fn an_empty_definitions_directory_never_prunes() {
+        let observed = applied(&desired(vec![definition("a", "x")]));
         let s = Settings {
             prune: Prune::Delete,
             ..settings()
         };
         let plan = compute(&Desired::new(), &BTreeSet::new(), &observed, &s).unwrap();
+        assert!(plan.is_empty());
+        assert!(plan.notes[0].message.contains("nothing is pruned"));
+    }
+
+    #[test]
+    fn a_protected_agent_is_not_pruned() {
+        let mut kept = definition("kept", "x");
+        kept.protect = true;
+        let observed = applied(&desired(vec![kept, definition("other", "y")]));
+        let s = Settings {
+            prune: Prune::Delete,
+            ..settings()
+        };
+        let rest = desired(vec![definition("other", "y")]);
+        let plan = compute(&rest, &BTreeSet::new(), &observed, &s).unwrap();
         assert!(plan.is_empty());
         assert!(plan.notes[0].message.contains("protected"));
     }

@@ -454,6 +454,7 @@ async fn the_json_and_markdown_plans_are_pinned() {
 async fn a_protected_agent_is_never_pruned_even_after_its_file_is_gone() {
     let repo = Repo::new();
     repo.write("agents/keep.yaml", &(minimal("keep") + "protect: true\n"));
+    repo.write("agents/other.yaml", &minimal("other"));
     let platform = applied(&repo).await;
     assert_eq!(
         platform.agent("keep").await["extend_properties"]["agentsync"]["protect"],
@@ -468,7 +469,7 @@ async fn a_protected_agent_is_never_pruned_even_after_its_file_is_gone() {
     run.expect_code(0);
     assert!(run.stdout.contains("protected"), "{}", run.stdout);
     assert_eq!(platform.requests().writes, 0);
-    assert_eq!(platform.agents().await.len(), 1);
+    assert_eq!(platform.agents().await.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -536,4 +537,36 @@ async fn one_agent_failing_does_not_stop_the_others_and_the_exit_code_says_so() 
     assert!(run.stdout.contains("a update: FAILED"), "{}", run.stdout);
     assert!(run.stdout.contains("b publish: done"), "{}", run.stdout);
     assert!(run.stdout.contains("Apply incomplete"), "{}", run.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_emptied_definitions_directory_prunes_nothing() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let platform = applied(&repo).await;
+    repo.remove("agents/a.yaml");
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}prune: delete\n", fixture::CONFIG),
+    );
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(0);
+    assert!(run.stdout.contains("nothing is pruned"), "{}", run.stdout);
+    assert_eq!(platform.requests().writes, 0);
+}
+
+#[test]
+fn the_embedded_endpoint_keeps_its_state_between_runs_under_dot_agentsync() {
+    let repo = Repo::with_examples();
+    let first = repo.run(&["apply", "--yes"]);
+    first.expect_code(0);
+    assert!(
+        first.stdout.contains("Apply complete: 15 actions done."),
+        "{}",
+        first.stdout
+    );
+    assert!(repo.path().join(".agentsync/embedded-state.json").is_file());
+    let second = repo.run(&["apply", "--yes"]);
+    second.expect_code(0);
+    assert!(second.stdout.contains("No changes."), "{}", second.stdout);
 }
