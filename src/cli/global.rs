@@ -9,6 +9,7 @@ use crate::config::Overrides;
 use crate::ops::workspace::WorkspaceOptions;
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// The configuration file [default: agentsync.yaml, searched from the current directory up]
     #[arg(long, global = true, value_name = "FILE")]
