@@ -27,6 +27,10 @@ pub struct ApplyArgs {
     /// Take over unmanaged agents whose name matches a new definition
     #[arg(long)]
     pub adopt: bool,
+
+    /// Prune more agents than max_prune allows (default: half of the managed agents)
+    #[arg(long)]
+    pub allow_mass_prune: bool,
 }
 
 pub async fn run(args: ApplyArgs, global: &GlobalArgs, reporter: &Reporter) -> ExitStatus {
@@ -41,6 +45,7 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, reporter: &Reporter) -> E
         plan: PlanOptions {
             workspace,
             adopt: args.adopt,
+            allow_mass_prune: args.allow_mass_prune,
         },
         saved: args.saved.clone(),
     };

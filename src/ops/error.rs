@@ -41,6 +41,15 @@ pub enum OpsError {
     },
     #[error("the saved plan is stale: {reason}; run plan again")]
     StalePlan { reason: String },
+    #[error(
+        "the plan would prune {pruned} of {managed} managed agents, more than the limit of {limit} ({setting}); nothing was changed. If that is intended, run again with --allow-mass-prune, or raise max_prune in agentsync.yaml"
+    )]
+    MassPrune {
+        pruned: usize,
+        managed: usize,
+        limit: usize,
+        setting: crate::config::MaxPrune,
+    },
     #[error("apply needs confirmation: run it on a terminal, or pass --yes")]
     NotConfirmable,
     #[error("apply was cancelled; nothing was changed")]

@@ -6,7 +6,8 @@ use super::connect::{Connection, connect};
 use super::error::OpsError;
 use super::observe::observe;
 use super::workspace::{self, Workspace, WorkspaceOptions};
-use crate::plan::{self, Observed, Plan, Settings};
+use crate::config::MaxPrune;
+use crate::plan::{self, ActionKind, Observed, Plan, Settings};
 use crate::provider::Provider;
 
 #[derive(Debug, Clone, Default)]
@@ -14,6 +15,8 @@ pub struct PlanOptions {
     pub workspace: WorkspaceOptions,
     /// Take over unmanaged agents whose name matches a new definition.
     pub adopt: bool,
+    /// Prune more agents than `max_prune` allows.
+    pub allow_mass_prune: bool,
 }
 
 /// A plan, and everything it was made from (apply goes on from here).
@@ -59,10 +62,50 @@ pub async fn plan(
             return Err(OpsError::Conflicts(conflicts));
         }
     };
+    if !options.allow_mass_prune
+        && let Err(err) = check_prune_limit(&plan, &observed, config.max_prune)
+    {
+        connection.close().await;
+        return Err(err);
+    }
     Ok(Planned {
         workspace,
         observed,
         plan,
         connection,
     })
+}
+
+/// Refuses a plan that prunes more agents than `max_prune` allows: many definitions gone at
+/// once is more often a mistake (a bad merge, a wrong directory) than a wish.
+fn check_prune_limit(
+    plan: &Plan,
+    observed: &Observed,
+    max_prune: MaxPrune,
+) -> Result<(), OpsError> {
+    let pruned = plan
+        .changes
+        .iter()
+        .filter(|c| c.file.is_none())
+        .filter(|c| {
+            c.actions
+                .iter()
+                .any(|a| matches!(a.kind, ActionKind::Archive | ActionKind::Delete))
+        })
+        .count();
+    let managed = observed
+        .agents
+        .iter()
+        .filter(|a| a.agent.key.is_some())
+        .count();
+    let limit = max_prune.limit(managed);
+    if pruned > limit {
+        return Err(OpsError::MassPrune {
+            pruned,
+            managed,
+            limit,
+            setting: max_prune,
+        });
+    }
+    Ok(())
 }
