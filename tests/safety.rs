@@ -312,3 +312,85 @@ async fn max_prune_as_a_share_or_a_count_sets_the_limit() {
         ["a", "b", "d"]
     );
 }
+
+/// The lock file an apply from this repository to this platform takes.
+fn lock_file(repo: &Repo, platform: &Platform) -> std::path::PathBuf {
+    let overrides = agentsync::config::Overrides {
+        endpoint: Some(platform.endpoint()),
+        ..Default::default()
+    };
+    let config = agentsync::config::Config::load(&agentsync::config::LoadOptions {
+        path: None,
+        cwd: repo.path(),
+        overrides: &overrides,
+        env: &|_| None,
+    })
+    .expect("the configuration loads");
+    agentsync::ops::lock::path_for(&config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_waits_for_the_lock_and_then_fails_naming_the_holder() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let platform = Platform::start().await;
+    platform
+        .run(&repo, &["plan", "--detailed-exitcode"])
+        .await
+        .expect_code(2);
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    repo.write("agents/b.yaml", &minimal("b"));
+    platform.reset();
+
+    let held = agentsync::ops::lock::RunLock::acquire(&lock_file(&repo, &platform), Duration::ZERO)
+        .await
+        .expect("the test takes the lock");
+    let run = platform
+        .run(&repo, &["apply", "--yes", "--lock-timeout", "300ms"])
+        .await;
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(&format!(
+            "another agentsync process (pid {})",
+            std::process::id()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--lock-timeout"), "{}", run.stderr);
+    assert_eq!(platform.requests().total, 0, "it touched the platform");
+
+    drop(held);
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    assert_eq!(
+        agents_by_key(&platform).await.keys().collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_left_by_a_process_that_died_is_taken_over_with_a_warning() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let platform = Platform::start().await;
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    std::fs::write(lock_file(&repo, &platform), "999999999\n").expect("leave a stale lock");
+    repo.write("agents/b.yaml", &minimal("b"));
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(0);
+    assert!(
+        run.stderr
+            .contains("taking over the lock of process 999999999"),
+        "{}",
+        run.stderr
+    );
+}

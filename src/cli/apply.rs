@@ -28,6 +28,10 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub adopt: bool,
 
+    /// How long to wait for another agentsync process applying to the same target (30s, 500ms, 2m)
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::ops::lock::parse_timeout)]
+    pub lock_timeout: std::time::Duration,
+
     /// Prune more agents than max_prune allows (default: half of the managed agents)
     #[arg(long)]
     pub allow_mass_prune: bool,
@@ -48,6 +52,7 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, reporter: &Reporter) -> E
             allow_mass_prune: args.allow_mass_prune,
         },
         saved: args.saved.clone(),
+        lock_timeout: args.lock_timeout,
     };
     let yes = args.yes;
     let confirm = |plan: &crate::plan::Plan| {

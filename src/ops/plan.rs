@@ -34,6 +34,15 @@ pub async fn plan(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Planned, OpsError> {
     let workspace = workspace::load(&options.workspace, env)?;
+    plan_in(workspace, options, env).await
+}
+
+/// [`plan`] for a workspace already loaded (apply takes the run lock in between).
+pub async fn plan_in(
+    workspace: Workspace,
+    options: &PlanOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Planned, OpsError> {
     if !workspace.loaded.is_valid() {
         return Err(OpsError::InvalidDefinitions(Box::new(workspace.loaded)));
     }
@@ -62,11 +71,11 @@ pub async fn plan(
             return Err(OpsError::Conflicts(conflicts));
         }
     };
-    if !options.allow_mass_prune
-        && let Err(err) = check_prune_limit(&plan, &observed, config.max_prune)
-    {
-        connection.close().await;
-        return Err(err);
+    if !options.allow_mass_prune {
+        if let Err(err) = check_prune_limit(&plan, &observed, config.max_prune) {
+            connection.close().await;
+            return Err(err);
+        }
     }
     Ok(Planned {
         workspace,
