@@ -321,9 +321,9 @@ async fn run_action<P: Provider>(
                     .collect();
                 return Err(ApplyError::UnresolvedReferences(missing.join(", ")));
             }
-            Ok(write_draft_retrying(provider, &remote_id, &resolved).await?)
+            Ok(write_draft_retrying(provider, &agent.key, &remote_id, &resolved).await?)
         }
-        ActionKind::Publish => Ok(publish_once(provider, &remote_id).await?),
+        ActionKind::Publish => Ok(publish_once(provider, &agent.key, &remote_id).await?),
     }
 }
 
@@ -374,7 +374,7 @@ async fn create_once<P: Provider>(
 /// Publishes the draft exactly once. A publish whose answer was lost is checked against the
 /// versions: when the live version now holds the draft, it happened (a second publish would
 /// make a duplicate version); otherwise it is sent again.
-async fn publish_once<P: Provider>(provider: &P, id: &str) -> Result<(), ProviderError> {
+async fn publish_once<P: Provider>(provider: &P, key: &Key, id: &str) -> Result<(), ProviderError> {
     let mut attempt = 1;
     loop {
         let err = match provider.publish(id).await {
@@ -382,7 +382,7 @@ async fn publish_once<P: Provider>(provider: &P, id: &str) -> Result<(), Provide
             Err(err) if err.outcome_unknown() => err,
             Err(err) => return Err(err),
         };
-        tracing::warn!(agent = id, error = %err, "the outcome of the publish is unknown; reading the versions before trying again");
+        tracing::warn!(agent = %key, id, error = %err, "the outcome of the publish is unknown; reading the versions before trying again");
         let content = provider.read_content(id).await?;
         if content.live.is_some() && content.live == content.draft {
             tracing::info!(
@@ -404,6 +404,7 @@ async fn publish_once<P: Provider>(provider: &P, id: &str) -> Result<(), Provide
 /// whole, so repeating it changes nothing more than doing it once.
 async fn write_draft_retrying<P: Provider>(
     provider: &P,
+    key: &Key,
     id: &str,
     content: &Document,
 ) -> Result<(), ProviderError> {
@@ -411,7 +412,7 @@ async fn write_draft_retrying<P: Provider>(
     loop {
         match provider.write_draft(id, content).await {
             Err(err) if err.outcome_unknown() && attempt < WRITE_ATTEMPTS => {
-                tracing::warn!(agent = id, error = %err, "the outcome of the draft write is unknown; writing it again");
+                tracing::warn!(agent = %key, id, error = %err, "the outcome of the draft write is unknown; writing it again");
                 backoff(attempt).await;
                 attempt += 1;
             }

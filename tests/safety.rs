@@ -74,15 +74,20 @@ async fn assert_one_agent_per_key(platform: &Platform, keys: &[&str], versions: 
 }
 
 /// Runs apply until it succeeds (at most `runs` times); the last run.
-async fn apply_until_done(platform: &Platform, repo: &Repo, runs: usize) -> Run {
-    let mut last = platform.run(repo, &["apply", "--yes"]).await;
+/// Runs apply one request at a time (so the seeded faults hit the same requests every time)
+/// until it succeeds, at most `runs` times; every run's log at info level, and the last run.
+async fn apply_until_done(platform: &Platform, repo: &Repo, runs: usize) -> (String, Run) {
+    let args = ["apply", "--yes", "-v", "--concurrency", "1"];
+    let mut last = platform.run(repo, &args).await;
+    let mut log = last.stderr.clone();
     for _ in 1..runs {
         if last.code == Some(0) {
             break;
         }
-        last = platform.run(repo, &["apply", "--yes"]).await;
+        last = platform.run(repo, &args).await;
+        log.push_str(&last.stderr);
     }
-    last
+    (log, last)
 }
 
 const KEYS: [&str; 6] = ["a", "b", "c", "d", "e", "f"];
@@ -102,7 +107,9 @@ async fn lost_answers_to_creates_and_publishes_never_duplicate_an_agent_or_a_ver
             ..Faults::none()
         })
         .expect("valid faults");
-    apply_until_done(&platform, &repo, 3).await.expect_code(0);
+    let (log, run) = apply_until_done(&platform, &repo, 3).await;
+    eprintln!("{log}");
+    run.expect_code(0);
     let dropped = platform.requests().dropped;
     platform.sim.set_faults(Faults::none()).expect("no faults");
     assert!(
@@ -122,8 +129,10 @@ async fn lost_answers_to_creates_and_publishes_never_duplicate_an_agent_or_a_ver
             ..Faults::none()
         })
         .expect("valid faults");
-    apply_until_done(&platform, &repo, 3).await.expect_code(0);
+    let (log, run) = apply_until_done(&platform, &repo, 3).await;
+    run.expect_code(0);
     platform.sim.set_faults(Faults::none()).expect("no faults");
+    assert!(log.contains("the publish had happened"), "{log}");
     assert_one_agent_per_key(&platform, &KEYS, &["draft", "2", "1"]).await;
     platform
         .run(&repo, &["plan", "--detailed-exitcode"])
