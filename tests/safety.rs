@@ -454,3 +454,24 @@ async fn an_apply_killed_at_any_point_is_finished_by_the_next_one_without_duplic
             .expect_code(0);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_applies_started_together_make_each_agent_once() {
+    let repo = Repo::with_examples();
+    let platform = Platform::start().await;
+    platform
+        .sim
+        .set_faults(Faults {
+            latency_ms: 20,
+            ..Faults::none()
+        })
+        .expect("valid faults");
+    let (first, second) = tokio::join!(
+        platform.run(&repo, &["apply", "--yes"]),
+        platform.run(&repo, &["apply", "--yes"])
+    );
+    platform.sim.set_faults(Faults::none()).expect("no faults");
+    first.expect_code(0);
+    second.expect_code(0);
+    assert_one_agent_per_key(&platform, &EXAMPLE_KEYS, &["draft", "1"]).await;
+}
