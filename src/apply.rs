@@ -100,7 +100,7 @@ pub async fn execute<P: Provider + 'static>(
             };
             if !blocked.is_empty() {
                 let reason = format!(
-                    "skipped: it references {}, which failed",
+                    "it references {}, which failed",
                     blocked
                         .iter()
                         .map(Key::to_string)
@@ -270,11 +270,10 @@ async fn run_action<P: Provider>(
     let need_definition = |what| definition.ok_or(ApplyError::NoDefinition(what));
     if kind == ActionKind::Create {
         let definition = need_definition("fields")?;
-        let created = provider
-            .create_agent(&marker(agent, definition), &definition.fields)
-            .await?;
-        lock(ids).insert(agent.key.clone(), created.id.clone());
-        *id = Some(created.id);
+        let created_id =
+            create_once(provider, &marker(agent, definition), &definition.fields).await?;
+        lock(ids).insert(agent.key.clone(), created_id.clone());
+        *id = Some(created_id);
         return Ok(());
     }
     let remote_id = id.clone().ok_or(ApplyError::NoId)?;
@@ -322,11 +321,102 @@ async fn run_action<P: Provider>(
                     .collect();
                 return Err(ApplyError::UnresolvedReferences(missing.join(", ")));
             }
-            Ok(provider.write_draft(&remote_id, &resolved).await?)
+            Ok(write_draft_retrying(provider, &agent.key, &remote_id, &resolved).await?)
         }
-        ActionKind::Publish => {
-            provider.publish(&remote_id).await?;
-            Ok(())
+        ActionKind::Publish => Ok(publish_once(provider, &agent.key, &remote_id).await?),
+    }
+}
+
+/// Attempts of one non-idempotent write whose outcome stays unknown (the first included).
+const WRITE_ATTEMPTS: u32 = 4;
+
+/// The wait before the second attempt of a write; it doubles with each attempt.
+const WRITE_BACKOFF: std::time::Duration = std::time::Duration::from_millis(100);
+
+async fn backoff(attempt: u32) {
+    tokio::time::sleep(WRITE_BACKOFF * 2u32.saturating_pow(attempt.saturating_sub(1))).await;
+}
+
+/// Creates the agent exactly once. A create whose answer was lost (dropped connection, 5xx)
+/// may have happened: the agents are listed again and one carrying the marker's key is taken
+/// as ours; only when none is found is the create sent again. The HTTP layer never repeats a
+/// POST, so this is the one place that decides.
+async fn create_once<P: Provider>(
+    provider: &P,
+    marker: &Marker,
+    fields: &Document,
+) -> Result<String, ProviderError> {
+    let mut attempt = 1;
+    loop {
+        let err = match provider.create_agent(marker, fields).await {
+            Ok(created) => return Ok(created.id),
+            Err(err) if err.outcome_unknown() => err,
+            Err(err) => return Err(err),
+        };
+        tracing::warn!(agent = %marker.key, error = %err, "the outcome of the create is unknown; looking for the agent before trying again");
+        let existing = provider
+            .list_agents()
+            .await?
+            .into_iter()
+            .find(|a| a.key.as_ref() == Some(&marker.key));
+        if let Some(found) = existing {
+            tracing::info!(agent = %marker.key, id = %found.id, "the create had happened; using the agent it made");
+            return Ok(found.id);
+        }
+        if attempt >= WRITE_ATTEMPTS {
+            return Err(err);
+        }
+        backoff(attempt).await;
+        attempt += 1;
+    }
+}
+
+/// Publishes the draft exactly once. A publish whose answer was lost is checked against the
+/// versions: when the live version now holds the draft, it happened (a second publish would
+/// make a duplicate version); otherwise it is sent again.
+async fn publish_once<P: Provider>(provider: &P, key: &Key, id: &str) -> Result<(), ProviderError> {
+    let mut attempt = 1;
+    loop {
+        let err = match provider.publish(id).await {
+            Ok(_) => return Ok(()),
+            Err(err) if err.outcome_unknown() => err,
+            Err(err) => return Err(err),
+        };
+        tracing::warn!(agent = %key, id, error = %err, "the outcome of the publish is unknown; reading the versions before trying again");
+        let content = provider.read_content(id).await?;
+        if content.live.is_some() && content.live == content.draft {
+            tracing::info!(
+                agent = id,
+                version = content.live_version.as_deref().unwrap_or("?"),
+                "the publish had happened"
+            );
+            return Ok(());
+        }
+        if attempt >= WRITE_ATTEMPTS {
+            return Err(err);
+        }
+        backoff(attempt).await;
+        attempt += 1;
+    }
+}
+
+/// Writes the draft, again when the outcome is unknown: a draft write replaces the draft
+/// whole, so repeating it changes nothing more than doing it once.
+async fn write_draft_retrying<P: Provider>(
+    provider: &P,
+    key: &Key,
+    id: &str,
+    content: &Document,
+) -> Result<(), ProviderError> {
+    let mut attempt = 1;
+    loop {
+        match provider.write_draft(id, content).await {
+            Err(err) if err.outcome_unknown() && attempt < WRITE_ATTEMPTS => {
+                tracing::warn!(agent = %key, id, error = %err, "the outcome of the draft write is unknown; writing it again");
+                backoff(attempt).await;
+                attempt += 1;
+            }
+            other => return other,
         }
     }
 }

@@ -44,6 +44,39 @@ pub enum Prune {
     Delete,
 }
 
+/// The most agents one run may prune without `--allow-mass-prune`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MaxPrune {
+    /// Half of the managed agents (rounded up), at least one.
+    #[default]
+    Half,
+    Count(u32),
+    /// A share of the managed agents, in percent (rounded up, at least one).
+    Percent(u32),
+}
+
+impl MaxPrune {
+    /// The limit for a platform holding `managed` agents agentsync manages.
+    pub fn limit(self, managed: usize) -> usize {
+        let share = |percent: usize| (managed * percent).div_ceil(100);
+        match self {
+            MaxPrune::Half => share(50).max(1),
+            MaxPrune::Count(n) => n as usize,
+            MaxPrune::Percent(p) => share(p as usize).max(1),
+        }
+    }
+}
+
+impl std::fmt::Display for MaxPrune {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MaxPrune::Half => f.write_str("the default: half of the managed agents"),
+            MaxPrune::Count(n) => write!(f, "max_prune: {n}"),
+            MaxPrune::Percent(p) => write!(f, "max_prune: {p}% of the managed agents"),
+        }
+    }
+}
+
 /// The configuration in force for one invocation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -61,6 +94,7 @@ pub struct Config {
     pub definitions: PathBuf,
     pub publish: bool,
     pub prune: Prune,
+    pub max_prune: MaxPrune,
     pub concurrency: u32,
 }
 
@@ -207,6 +241,11 @@ const SETTINGS: &[Setting] = &[
         key: "prune",
         env: "AGENTSYNC_PRUNE",
         doc: "false, archive or delete: what happens to managed agents whose file is gone (default: false)",
+    },
+    Setting {
+        key: "max_prune",
+        env: "AGENTSYNC_MAX_PRUNE",
+        doc: "the most agents one run prunes without --allow-mass-prune: a count (5) or a share (\"20%\") of the managed agents (default: half, at least one)",
     },
     Setting {
         key: "concurrency",
@@ -387,6 +426,9 @@ impl Checker<'_> {
         let prune = self
             .optional(raw("prune"), "prune", parse_prune)
             .unwrap_or_default();
+        let max_prune = self
+            .optional(raw("max_prune"), "max_prune", parse_max_prune)
+            .unwrap_or_default();
         let concurrency = self
             .optional(raw("concurrency"), "concurrency", parse_concurrency)
             .unwrap_or(DEFAULT_CONCURRENCY);
@@ -403,6 +445,7 @@ impl Checker<'_> {
                 definitions,
                 publish,
                 prune,
+                max_prune,
                 concurrency,
             }),
             _ => Err(self.finish()),
@@ -502,6 +545,29 @@ fn parse_prune(raw: &Raw<'_>) -> Result<Prune, String> {
         "archive" => Ok(Prune::Archive),
         "delete" => Ok(Prune::Delete),
         _ => Err(format!("must be false, archive or delete, not '{text}'")),
+    }
+}
+
+fn parse_max_prune(raw: &Raw<'_>) -> Result<MaxPrune, String> {
+    let text = match raw {
+        Raw::File(Node {
+            value: Value::Int(n),
+            ..
+        }) => n.to_string(),
+        other => other.as_text()?,
+    };
+    let text = text.trim();
+    let invalid =
+        || format!("must be a count (5) or a share of the managed agents (\"20%\"), not '{text}'");
+    match text.strip_suffix('%') {
+        Some(percent) => match percent.trim().parse::<u32>() {
+            Ok(p) if p <= 100 => Ok(MaxPrune::Percent(p)),
+            _ => Err(invalid()),
+        },
+        None => text
+            .parse::<u32>()
+            .map(MaxPrune::Count)
+            .map_err(|_| invalid()),
     }
 }
 
@@ -668,5 +734,29 @@ mod tests {
                 .iter()
                 .any(|p| p.contains("missing required setting 'endpoint'"))
         );
+    }
+
+    #[test]
+    fn max_prune_is_half_of_the_managed_agents_by_default_and_never_below_one() {
+        assert_eq!(MaxPrune::Half.limit(4), 2);
+        assert_eq!(MaxPrune::Half.limit(5), 3);
+        assert_eq!(MaxPrune::Half.limit(0), 1);
+        assert_eq!(MaxPrune::Percent(20).limit(10), 2);
+        assert_eq!(MaxPrune::Percent(1).limit(3), 1);
+        assert_eq!(MaxPrune::Count(0).limit(10), 0);
+    }
+
+    #[test]
+    fn max_prune_reads_a_count_or_a_percentage_and_refuses_anything_else() {
+        let parse = |text: &str| {
+            parse_max_prune(&Raw::Text {
+                origin: "test".into(),
+                text: text.into(),
+            })
+        };
+        assert_eq!(parse("5"), Ok(MaxPrune::Count(5)));
+        assert_eq!(parse("20%"), Ok(MaxPrune::Percent(20)));
+        assert!(parse("120%").is_err());
+        assert!(parse("lots").unwrap_err().contains("'lots'"));
     }
 }

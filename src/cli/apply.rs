@@ -27,6 +27,14 @@ pub struct ApplyArgs {
     /// Take over unmanaged agents whose name matches a new definition
     #[arg(long)]
     pub adopt: bool,
+
+    /// How long to wait for another agentsync process applying to the same target (30s, 500ms, 2m)
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::ops::lock::parse_timeout)]
+    pub lock_timeout: std::time::Duration,
+
+    /// Prune more agents than max_prune allows (default: half of the managed agents)
+    #[arg(long)]
+    pub allow_mass_prune: bool,
 }
 
 pub async fn run(args: ApplyArgs, global: &GlobalArgs, reporter: &Reporter) -> ExitStatus {
@@ -41,8 +49,10 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, reporter: &Reporter) -> E
         plan: PlanOptions {
             workspace,
             adopt: args.adopt,
+            allow_mass_prune: args.allow_mass_prune,
         },
         saved: args.saved.clone(),
+        lock_timeout: args.lock_timeout,
     };
     let yes = args.yes;
     let confirm = |plan: &crate::plan::Plan| {

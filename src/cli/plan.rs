@@ -29,6 +29,10 @@ pub struct PlanArgs {
     /// Take over unmanaged agents whose name matches a new definition
     #[arg(long)]
     pub adopt: bool,
+
+    /// Prune more agents than max_prune allows (default: half of the managed agents)
+    #[arg(long)]
+    pub allow_mass_prune: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -58,6 +62,7 @@ pub async fn run(args: PlanArgs, global: &GlobalArgs, reporter: &Reporter) -> Ex
     let options = PlanOptions {
         workspace,
         adopt: args.adopt,
+        allow_mass_prune: args.allow_mass_prune,
     };
     let planned = match plan(&options, &process_env).await {
         Ok(planned) => planned,

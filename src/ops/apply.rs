@@ -2,18 +2,33 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::error::OpsError;
-use super::plan::{PlanOptions, plan};
+use super::lock::{self, RunLock};
+use super::plan::{PlanOptions, plan_in};
 use super::saved::SavedPlan;
+use super::workspace;
 use crate::apply::{self, Report};
 use crate::plan::Plan;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ApplyOptions {
     pub plan: PlanOptions,
     /// A plan saved by `plan --out`; apply refuses if the platform changed since.
     pub saved: Option<PathBuf>,
+    /// How long to wait for another process applying to the same target.
+    pub lock_timeout: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> ApplyOptions {
+        ApplyOptions {
+            plan: PlanOptions::default(),
+            saved: None,
+            lock_timeout: lock::DEFAULT_TIMEOUT,
+        }
+    }
 }
 
 /// What apply did: the plan it carried out, and the outcome of every action (none when the
@@ -39,7 +54,15 @@ pub async fn apply(
         }
         None => None,
     };
-    let planned = plan(&plan_options, env).await?;
+    let workspace = workspace::load(&plan_options.workspace, env)?;
+    // Held from before observing until the last write: a second apply plans only after this
+    // one is done, so it sees what this one made.
+    let _lock = if workspace.loaded.is_valid() {
+        Some(RunLock::acquire(&lock::path_for(&workspace.config), options.lock_timeout).await?)
+    } else {
+        None
+    };
+    let planned = plan_in(workspace, &plan_options, env).await?;
     let result = async {
         if let Some(saved) = &saved {
             saved.check_fresh(&planned.plan, &planned.observed)?;

@@ -41,6 +41,27 @@ pub enum OpsError {
     },
     #[error("the saved plan is stale: {reason}; run plan again")]
     StalePlan { reason: String },
+    #[error(
+        "the plan would prune {pruned} of {managed} managed agents, more than the limit of {limit} ({setting}); nothing was changed. If that is intended, run again with --allow-mass-prune, or raise max_prune in agentsync.yaml"
+    )]
+    MassPrune {
+        pruned: usize,
+        managed: usize,
+        limit: usize,
+        setting: crate::config::MaxPrune,
+    },
+    #[error("another agentsync process{} is applying to this target (lock {}); waited {}s for it. Let it finish and run again, or wait longer with --lock-timeout (if no agentsync process has that pid, remove the lock file)", pid.map(|p| format!(" (pid {p})")).unwrap_or_default(), path.display(), waited.as_secs_f64())]
+    Locked {
+        path: PathBuf,
+        pid: Option<u32>,
+        waited: std::time::Duration,
+    },
+    #[error("cannot take the lock {}", path.display())]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("apply needs confirmation: run it on a terminal, or pass --yes")]
     NotConfirmable,
     #[error("apply was cancelled; nothing was changed")]

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod connect;
 pub mod error;
 pub mod fingerprint;
+pub mod lock;
 pub mod observe;
 pub mod plan;
 pub mod saved;

@@ -6,7 +6,8 @@ use super::connect::{Connection, connect};
 use super::error::OpsError;
 use super::observe::observe;
 use super::workspace::{self, Workspace, WorkspaceOptions};
-use crate::plan::{self, Observed, Plan, Settings};
+use crate::config::MaxPrune;
+use crate::plan::{self, ActionKind, Observed, Plan, Settings};
 use crate::provider::Provider;
 
 #[derive(Debug, Clone, Default)]
@@ -14,6 +15,8 @@ pub struct PlanOptions {
     pub workspace: WorkspaceOptions,
     /// Take over unmanaged agents whose name matches a new definition.
     pub adopt: bool,
+    /// Prune more agents than `max_prune` allows.
+    pub allow_mass_prune: bool,
 }
 
 /// A plan, and everything it was made from (apply goes on from here).
@@ -31,6 +34,15 @@ pub async fn plan(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Planned, OpsError> {
     let workspace = workspace::load(&options.workspace, env)?;
+    plan_in(workspace, options, env).await
+}
+
+/// [`plan`] for a workspace already loaded (apply takes the run lock in between).
+pub async fn plan_in(
+    workspace: Workspace,
+    options: &PlanOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Planned, OpsError> {
     if !workspace.loaded.is_valid() {
         return Err(OpsError::InvalidDefinitions(Box::new(workspace.loaded)));
     }
@@ -59,10 +71,50 @@ pub async fn plan(
             return Err(OpsError::Conflicts(conflicts));
         }
     };
+    if !options.allow_mass_prune {
+        if let Err(err) = check_prune_limit(&plan, &observed, config.max_prune) {
+            connection.close().await;
+            return Err(err);
+        }
+    }
     Ok(Planned {
         workspace,
         observed,
         plan,
         connection,
     })
+}
+
+/// Refuses a plan that prunes more agents than `max_prune` allows: many definitions gone at
+/// once is more often a mistake (a bad merge, a wrong directory) than a wish.
+fn check_prune_limit(
+    plan: &Plan,
+    observed: &Observed,
+    max_prune: MaxPrune,
+) -> Result<(), OpsError> {
+    let pruned = plan
+        .changes
+        .iter()
+        .filter(|c| c.file.is_none())
+        .filter(|c| {
+            c.actions
+                .iter()
+                .any(|a| matches!(a.kind, ActionKind::Archive | ActionKind::Delete))
+        })
+        .count();
+    let managed = observed
+        .agents
+        .iter()
+        .filter(|a| a.agent.key.is_some())
+        .count();
+    let limit = max_prune.limit(managed);
+    if pruned > limit {
+        return Err(OpsError::MassPrune {
+            pruned,
+            managed,
+            limit,
+            setting: max_prune,
+        });
+    }
+    Ok(())
 }

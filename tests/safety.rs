@@ -1,0 +1,477 @@
+//! Reliability and safety through the real binary against the simulator over loopback HTTP:
+//! lost answers to non-idempotent writes, mass-prune guards, the run lock, secrets in logs,
+//! crashes part-way through an apply, and partial failures.
+
+mod fixture;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use agentsync::sim::Faults;
+use fixture::platform::{Platform, TOKEN};
+use fixture::{Repo, Run, minimal};
+use serde_json::Value;
+
+fn with_flow(key: &str, prompt: &str) -> String {
+    format!(
+        "kind: agent\nkey: {key}\nname: {key} agent\nflow:\n  mode: chat\n  graph:\n    nodes:\n      - id: llm\n        data: {{prompt: \"{prompt}\"}}\n"
+    )
+}
+
+fn referencing(key: &str, target: &str) -> String {
+    format!(
+        "kind: agent\nkey: {key}\nname: {key} agent\nflow:\n  mode: chat\n  graph:\n    nodes:\n      - id: call\n        data: {{agent_id: \"${{agent:{target}}}\"}}\n"
+    )
+}
+
+/// Waits for a condition, failing the test when it does not hold by the deadline.
+async fn eventually(what: &str, within: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// The managed agents on the platform, by key, with how many agents carry each key.
+async fn agents_by_key(platform: &Platform) -> BTreeMap<String, Vec<Value>> {
+    let mut by_key: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for agent in platform.agents().await {
+        if let Some(key) = agent["extend_properties"]["agentsync"]["key"].as_str() {
+            by_key.entry(key.to_string()).or_default().push(agent);
+        }
+    }
+    by_key
+}
+
+/// The version names of an agent's flows, draft first, newest first.
+async fn version_names(platform: &Platform, id: &str) -> Vec<String> {
+    platform
+        .versions(id)
+        .await
+        .iter()
+        .filter_map(|v| v["version"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Checks each key has exactly one agent, and each agent exactly the given versions.
+async fn assert_one_agent_per_key(platform: &Platform, keys: &[&str], versions: &[&str]) {
+    let by_key = agents_by_key(platform).await;
+    assert_eq!(
+        by_key.keys().map(String::as_str).collect::<Vec<_>>(),
+        keys,
+        "the managed agents"
+    );
+    for (key, agents) in &by_key {
+        assert_eq!(agents.len(), 1, "agents with key {key}: {agents:?}");
+        let id = agents[0]["id"].as_str().expect("an id");
+        assert_eq!(
+            version_names(platform, id).await,
+            versions,
+            "versions of {key}"
+        );
+    }
+}
+
+/// Runs apply until it succeeds (at most `runs` times); the last run.
+/// Runs apply one request at a time (so the seeded faults hit the same requests every time)
+/// until it succeeds, at most `runs` times; every run's log at info level, and the last run.
+async fn apply_until_done(platform: &Platform, repo: &Repo, runs: usize) -> (String, Run) {
+    let args = ["apply", "--yes", "-v", "--concurrency", "1"];
+    let mut last = platform.run(repo, &args).await;
+    let mut log = last.stderr.clone();
+    for _ in 1..runs {
+        if last.code == Some(0) {
+            break;
+        }
+        last = platform.run(repo, &args).await;
+        log.push_str(&last.stderr);
+    }
+    (log, last)
+}
+
+const KEYS: [&str; 6] = ["a", "b", "c", "d", "e", "f"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_answers_to_creates_and_publishes_never_duplicate_an_agent_or_a_version() {
+    let repo = Repo::new();
+    for key in KEYS {
+        repo.write(&format!("agents/{key}.yaml"), &with_flow(key, "one"));
+    }
+    let platform = Platform::start().await;
+    platform
+        .sim
+        .set_faults(Faults {
+            seed: 42,
+            drop_rate: 0.3,
+            ..Faults::none()
+        })
+        .expect("valid faults");
+    let (log, run) = apply_until_done(&platform, &repo, 3).await;
+    eprintln!("{log}");
+    run.expect_code(0);
+    let dropped = platform.requests().dropped;
+    platform.sim.set_faults(Faults::none()).expect("no faults");
+    assert!(
+        dropped > 0,
+        "no request was dropped: the test proves nothing"
+    );
+    assert_one_agent_per_key(&platform, &KEYS, &["draft", "1"]).await;
+
+    for key in KEYS {
+        repo.write(&format!("agents/{key}.yaml"), &with_flow(key, "two"));
+    }
+    platform
+        .sim
+        .set_faults(Faults {
+            seed: 7,
+            drop_rate: 0.3,
+            ..Faults::none()
+        })
+        .expect("valid faults");
+    let (log, run) = apply_until_done(&platform, &repo, 3).await;
+    run.expect_code(0);
+    platform.sim.set_faults(Faults::none()).expect("no faults");
+    assert!(log.contains("the publish had happened"), "{log}");
+    assert_one_agent_per_key(&platform, &KEYS, &["draft", "2", "1"]).await;
+    platform
+        .run(&repo, &["plan", "--detailed-exitcode"])
+        .await
+        .expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_referencing_an_agent_whose_create_failed_are_skipped_and_a_rerun_finishes() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &with_flow("a", "one"));
+    repo.write("agents/b.yaml", &referencing("b", "a"));
+    // The list is answered slowly; once it is received, every later request fails, so the
+    // first write (a's create) fails. The counter sees a request a moment before its fault is
+    // drawn, and a loaded machine can be slow to react: when the faults hit another request
+    // than the create, the scenario starts over on a fresh platform.
+    let mut attempt = 0;
+    let (platform, run) = loop {
+        attempt += 1;
+        let platform = Platform::start().await;
+        let run = fail_after_the_first_request(&platform, &repo).await;
+        if run.stdout.contains("a create: FAILED") || attempt == 3 {
+            break (platform, run);
+        }
+    };
+    platform.sim.set_faults(Faults::none()).expect("no faults");
+    run.expect_code(1);
+    assert!(run.stdout.contains("a create: FAILED"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("b create: skipped: it references a, which failed"),
+        "{}",
+        run.stdout
+    );
+    assert!(agents_by_key(&platform).await.is_empty());
+
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    assert_one_agent_per_key(&platform, &["a", "b"], &["draft", "1"]).await;
+}
+
+/// Runs apply with every request after the first failing.
+async fn fail_after_the_first_request(platform: &Platform, repo: &Repo) -> Run {
+    platform
+        .sim
+        .set_faults(Faults {
+            latency_ms: 1000,
+            ..Faults::none()
+        })
+        .expect("valid faults");
+    let apply = platform.run(repo, &["apply", "--yes"]);
+    tokio::pin!(apply);
+    let requests = || platform.requests().total;
+    tokio::select! {
+        run = &mut apply => panic!("apply ended before the faults were set: {run:?}"),
+        () = eventually("the agent list request", Duration::from_secs(10), || requests() >= 1) => {}
+    }
+    platform
+        .sim
+        .set_faults(Faults {
+            error_rate: 1.0,
+            ..Faults::none()
+        })
+        .expect("valid faults");
+    apply.await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_never_appears_in_the_output_even_at_trace_level() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &with_flow("a", "one"));
+    let platform = Platform::start().await;
+    for args in [["plan", "-vvv"], ["apply", "-vvv"]] {
+        let mut args = args.to_vec();
+        if args[0] == "apply" {
+            args.push("--yes");
+        }
+        let run = platform.run(&repo, &args).await;
+        run.expect_code(0);
+        assert!(run.stderr.contains("TRACE") || run.stderr.contains("DEBUG"));
+        assert!(!run.stdout.contains(TOKEN), "{}", run.stdout);
+        assert!(!run.stderr.contains(TOKEN), "{}", run.stderr);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_is_named_plainly_with_no_retries_and_nothing_written() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let platform = Platform::start().await;
+    let mut command = repo.command(&["apply", "--yes", "--endpoint", &platform.endpoint()]);
+    command.env("WORKFX_TOKEN", "a-wrong-token");
+    let run = tokio::task::spawn_blocking(move || Run::from(command.output().expect("runs")))
+        .await
+        .expect("the command runs");
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("the platform refused the token (401)"),
+        "{}",
+        run.stderr
+    );
+    let requests = platform.requests();
+    assert_eq!(requests.total, 1, "{requests:?}");
+    assert_eq!(requests.writes, 0);
+}
+
+/// Four managed agents, applied, with `prune: delete` and the given extra settings.
+async fn four_agents_pruning(repo: &Repo, settings: &str) -> Platform {
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}prune: delete\n{settings}", fixture::CONFIG),
+    );
+    for key in ["a", "b", "c", "d"] {
+        repo.write(&format!("agents/{key}.yaml"), &minimal(key));
+    }
+    let platform = Platform::start().await;
+    platform.run(repo, &["apply", "--yes"]).await.expect_code(0);
+    platform.reset();
+    platform
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pruning_more_than_half_of_the_managed_agents_is_refused_without_the_flag() {
+    let repo = Repo::new();
+    let platform = four_agents_pruning(&repo, "").await;
+    for key in ["a", "b", "c"] {
+        repo.remove(&format!("agents/{key}.yaml"));
+    }
+    for command in ["plan", "apply"] {
+        let run = platform
+            .run(
+                &repo,
+                &[command, "--yes"][..if command == "plan" { 1 } else { 2 }],
+            )
+            .await;
+        run.expect_code(1);
+        assert!(
+            run.stderr.contains("would prune 3 of 4 managed agents")
+                && run.stderr.contains("limit of 2")
+                && run.stderr.contains("--allow-mass-prune"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(platform.requests().writes, 0);
+
+    platform
+        .run(&repo, &["apply", "--yes", "--allow-mass-prune"])
+        .await
+        .expect_code(0);
+    assert_eq!(
+        agents_by_key(&platform).await.keys().collect::<Vec<_>>(),
+        ["d"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_prune_as_a_share_or_a_count_sets_the_limit() {
+    let repo = Repo::new();
+    let platform = four_agents_pruning(&repo, "max_prune: \"75%\"\n").await;
+    for key in ["a", "b", "c"] {
+        repo.remove(&format!("agents/{key}.yaml"));
+    }
+    platform.run(&repo, &["plan"]).await.expect_code(0);
+
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}prune: delete\nmax_prune: 1\n", fixture::CONFIG),
+    );
+    let run = platform.run(&repo, &["plan"]).await;
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("limit of 1 (max_prune: 1)"),
+        "{}",
+        run.stderr
+    );
+    repo.write("agents/a.yaml", &minimal("a"));
+    repo.write("agents/b.yaml", &minimal("b"));
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    assert_eq!(
+        agents_by_key(&platform).await.keys().collect::<Vec<_>>(),
+        ["a", "b", "d"]
+    );
+}
+
+/// The lock file an apply from this repository to this platform takes.
+fn lock_file(repo: &Repo, platform: &Platform) -> std::path::PathBuf {
+    let overrides = agentsync::config::Overrides {
+        endpoint: Some(platform.endpoint()),
+        ..Default::default()
+    };
+    let config = agentsync::config::Config::load(&agentsync::config::LoadOptions {
+        path: None,
+        cwd: repo.path(),
+        overrides: &overrides,
+        env: &|_| None,
+    })
+    .expect("the configuration loads");
+    agentsync::ops::lock::path_for(&config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_waits_for_the_lock_and_then_fails_naming_the_holder() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let platform = Platform::start().await;
+    platform
+        .run(&repo, &["plan", "--detailed-exitcode"])
+        .await
+        .expect_code(2);
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    repo.write("agents/b.yaml", &minimal("b"));
+    platform.reset();
+
+    let held = agentsync::ops::lock::RunLock::acquire(&lock_file(&repo, &platform), Duration::ZERO)
+        .await
+        .expect("the test takes the lock");
+    let run = platform
+        .run(&repo, &["apply", "--yes", "--lock-timeout", "300ms"])
+        .await;
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(&format!(
+            "another agentsync process (pid {})",
+            std::process::id()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--lock-timeout"), "{}", run.stderr);
+    assert_eq!(platform.requests().total, 0, "it touched the platform");
+
+    drop(held);
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    assert_eq!(
+        agents_by_key(&platform).await.keys().collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_left_by_a_process_that_died_is_taken_over_with_a_warning() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let platform = Platform::start().await;
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    std::fs::write(lock_file(&repo, &platform), "999999999\n").expect("leave a stale lock");
+    repo.write("agents/b.yaml", &minimal("b"));
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(0);
+    assert!(
+        run.stderr
+            .contains("taking over the lock of process 999999999"),
+        "{}",
+        run.stderr
+    );
+}
+
+const EXAMPLE_KEYS: [&str; 5] = [
+    "billing-assistant",
+    "onboarding-guide",
+    "support-bot",
+    "support-router",
+    "ticket-triage",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_killed_at_any_point_is_finished_by_the_next_one_without_duplicates() {
+    // The examples take 15 writes (5 creates, 5 drafts, 5 publishes), references included.
+    for writes in [1, 2, 4, 6, 8, 10, 12, 14] {
+        let repo = Repo::with_examples();
+        let platform = Platform::start().await;
+        platform
+            .sim
+            .set_faults(Faults {
+                latency_ms: 20,
+                ..Faults::none()
+            })
+            .expect("valid faults");
+        let mut command = repo.command(&["apply", "--yes", "--endpoint", &platform.endpoint()]);
+        command
+            .env("WORKFX_TOKEN", TOKEN)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut child = command.spawn().expect("apply starts");
+        eventually(&format!("{writes} writes"), Duration::from_secs(30), || {
+            platform.requests().writes >= writes
+        })
+        .await;
+        let finished = child.try_wait().expect("apply's status");
+        assert!(
+            finished.is_none(),
+            "apply ended before {writes} writes were seen: {finished:?}"
+        );
+        child.kill().expect("apply is killed");
+        child.wait().expect("the killed apply is reaped");
+        platform.sim.set_faults(Faults::none()).expect("no faults");
+
+        let rerun = platform.run(&repo, &["apply", "--yes"]).await;
+        rerun.expect_code(0);
+        assert_one_agent_per_key(&platform, &EXAMPLE_KEYS, &["draft", "1"]).await;
+        platform
+            .run(&repo, &["plan", "--detailed-exitcode"])
+            .await
+            .expect_code(0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_applies_started_together_make_each_agent_once() {
+    let repo = Repo::with_examples();
+    let platform = Platform::start().await;
+    platform
+        .sim
+        .set_faults(Faults {
+            latency_ms: 20,
+            ..Faults::none()
+        })
+        .expect("valid faults");
+    let (first, second) = tokio::join!(
+        platform.run(&repo, &["apply", "--yes"]),
+        platform.run(&repo, &["apply", "--yes"])
+    );
+    platform.sim.set_faults(Faults::none()).expect("no faults");
+    first.expect_code(0);
+    second.expect_code(0);
+    assert_one_agent_per_key(&platform, &EXAMPLE_KEYS, &["draft", "1"]).await;
+}
