@@ -71,11 +71,11 @@ pub async fn plan_in(
             return Err(OpsError::Conflicts(conflicts));
         }
     };
-    if !options.allow_mass_prune {
-        if let Err(err) = check_prune_limit(&plan, &observed, config.max_prune) {
-            connection.close().await;
-            return Err(err);
-        }
+    if !options.allow_mass_prune
+        && let Err(err) = check_prune_limit(&plan, &observed, config.max_prune)
+    {
+        connection.close().await;
+        return Err(err);
     }
     Ok(Planned {
         workspace,

@@ -203,17 +203,17 @@ impl Validator {
             );
             return default;
         }
-        if let Some(max) = max {
-            if value > i64::from(max) {
-                self.issue(
-                    "less_than_equal",
-                    loc,
-                    format!("Input should be less than or equal to {max}"),
-                    json!(raw),
-                    Some(json!({ "le": max })),
-                );
-                return default;
-            }
+        if let Some(max) = max
+            && value > i64::from(max)
+        {
+            self.issue(
+                "less_than_equal",
+                loc,
+                format!("Input should be less than or equal to {max}"),
+                json!(raw),
+                Some(json!({ "le": max })),
+            );
+            return default;
         }
         u32::try_from(value).unwrap_or(default)
     }
