@@ -371,6 +371,31 @@ async fn sighup_reloads_the_configuration() {
     .await;
 }
 
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_published_by_swapping_a_symlink_is_applied() {
+    use std::os::unix::fs::symlink;
+    // How git-sync publishes a commit: a new worktree, then `repo` renamed over to point at it.
+    let repo = Repo::new();
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}definitions: repo/agents\n", fixture::CONFIG),
+    );
+    repo.write("worktrees/one/agents/a.yaml", &minimal("a"));
+    symlink("worktrees/one", repo.path().join("repo")).unwrap();
+    let platform = Platform::start().await;
+    let daemon = Daemon::start(&platform, &repo, &[]).await;
+    wait_until("the first sync is done", || daemon.ready()).await;
+
+    repo.write("worktrees/two/agents/a.yaml", &named("a", "Next commit"));
+    symlink("worktrees/two", repo.path().join("repo.next")).unwrap();
+    std::fs::rename(repo.path().join("repo.next"), repo.path().join("repo")).unwrap();
+    wait_until("the new checkout is applied", || {
+        has_name(&platform, "a", "Next commit")
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_duration_is_refused_with_the_accepted_forms() {
     let repo = Repo::new();
