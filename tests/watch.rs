@@ -396,6 +396,83 @@ async fn a_checkout_published_by_swapping_a_symlink_is_applied() {
     .await;
 }
 
+/// `agentsync sim` as its own process, for faults the in-process fixture does not set.
+struct SlowSim(Child, String);
+
+impl SlowSim {
+    fn start(repo: &Repo, latency_ms: &str) -> SlowSim {
+        let mut child = repo
+            .command(&["sim", "--listen", "127.0.0.1:0", "--latency-ms", latency_ms])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("agentsync sim starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut first = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut first)
+            .expect("the simulator says where it listens");
+        let url = first.trim().trim_start_matches("listening on ").to_string();
+        SlowSim(child, url)
+    }
+}
+
+impl Drop for SlowSim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_the_request_in_flight_finish_and_starts_no_new_one() {
+    let repo = Repo::new();
+    for key in ["a", "b", "c", "d", "e"] {
+        repo.write(&format!("agents/{key}.yaml"), &minimal(key));
+    }
+    let sim = SlowSim::start(&repo, "800");
+    let mut daemon = Daemon::spawn(
+        &repo,
+        &[
+            "watch",
+            "--listen",
+            "127.0.0.1:0",
+            "--endpoint",
+            &sim.1,
+            "--concurrency",
+            "1",
+        ],
+    )
+    .await;
+    wait_until("the first agent is created", || {
+        let created = daemon.log().contains("applied");
+        async move { created }
+    })
+    .await;
+    daemon.signal("TERM");
+    let mut code: Option<i32> = None;
+    wait_until("the daemon exits", || {
+        if let Ok(Some(status)) = daemon.child.try_wait() {
+            code = status.code();
+        }
+        let exited = code.is_some();
+        async move { exited }
+    })
+    .await;
+    let log = daemon.log();
+    assert_eq!(code, Some(0), "{log}");
+    let (before, after) = log
+        .split_once("shutting down")
+        .expect("the shutdown is logged");
+    let applied = |text: &str| text.matches("applied agent=").count();
+    assert_eq!(applied(after), 1, "the create in flight finishes:\n{log}");
+    assert!(
+        applied(before) + applied(after) < 5,
+        "no new create starts:\n{log}"
+    );
+    assert!(!log.contains("abandoned"), "{log}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_duration_is_refused_with_the_accepted_forms() {
     let repo = Repo::new();

@@ -9,6 +9,7 @@
 
 pub mod duration;
 pub mod files;
+pub mod gate;
 pub mod metrics;
 pub mod policy;
 pub mod reconcile;
@@ -171,6 +172,7 @@ async fn run_loop(
     let (mut watch, mut events) = FileWatch::new()?;
     let mut reload = reload_signals();
     let mut link = Link::default();
+    let gate = Arc::new(gate::Gate::default());
     // Retry no sooner than a second, no later than the next periodic sync.
     let mut backoff = Backoff::new(
         Duration::from_secs(1).min(options.interval),
@@ -184,15 +186,25 @@ async fn run_loop(
             &options.workspace,
             options.adopt,
             &mut link,
+            &gate,
             &process_env,
         ));
         let result = tokio::select! {
             result = &mut sync => result,
             () = &mut shutdown => {
-                // Start nothing new; the sync in flight may finish what it is doing.
-                tracing::info!(grace = ?options.grace, "shutting down after the sync in flight");
-                if tokio::time::timeout(options.grace, &mut sync).await.is_err() {
-                    tracing::warn!("the sync in flight did not finish in time; abandoned (the next start repairs it)");
+                // Start no new request; the ones in flight may finish (the sync is polled
+                // meanwhile, since it drives them).
+                gate.stop();
+                tracing::info!(grace = ?options.grace, "shutting down once the requests in flight finish");
+                let finished = tokio::time::timeout(options.grace, async {
+                    tokio::select! {
+                        _ = &mut sync => {}
+                        () = gate.drained() => {}
+                    }
+                })
+                .await;
+                if finished.is_err() {
+                    tracing::warn!("requests still in flight after the grace period; abandoned (the next sync repairs any half-done agent)");
                 }
                 drop(sync);
                 link.close().await;

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::WatchError;
+use super::gate::{Gate, Gated};
 use crate::apply::{self, Report};
 use crate::config::{Config, Prune};
 use crate::ops::connect::{Connection, connect};
@@ -80,6 +81,7 @@ pub async fn reconcile(
     options: &WorkspaceOptions,
     adopt: bool,
     link: &mut Link,
+    gate: &Arc<Gate>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Synced, WatchError> {
     let workspace = workspace::load(options, env).map_err(WatchError::Config)?;
@@ -101,7 +103,10 @@ pub async fn reconcile(
     }
 
     let connection = link.get(config, env).await?;
-    let provider = Arc::clone(&connection.provider);
+    let provider = Arc::new(Gated::new(
+        Arc::clone(&connection.provider),
+        Arc::clone(gate),
+    ));
     let concurrency = config.concurrency as usize;
     let observed = observe(Arc::clone(&provider), &loaded.desired, concurrency)
         .await
