@@ -9,7 +9,7 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fixture::platform::{Platform, TOKEN};
+use fixture::platform::{Platform, TOKEN, count};
 use fixture::{Repo, minimal};
 use serde_json::json;
 
@@ -217,6 +217,72 @@ async fn an_edited_file_is_applied_without_touching_the_others() {
             .contains("agent=a action=\"update\" outcome=\"done\"")
     );
     assert_eq!(platform.requests().writes, 1);
+}
+
+fn with_flow(key: &str, prompt: &str) -> String {
+    format!(
+        "kind: agent\nkey: {key}\nname: {key} agent\nflow:\n  mode: chat\n  graph:\n    nodes:\n      - id: llm\n        data: {{prompt: \"{prompt}\"}}\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_event_reads_and_writes_only_the_changed_agent() {
+    let repo = Repo::new();
+    let keys = ["a", "b", "c", "d", "e", "f"];
+    for key in keys {
+        repo.write(&format!("agents/{key}.yaml"), &with_flow(key, "hello"));
+    }
+    let platform = Platform::start().await;
+    let daemon = Daemon::start(&platform, &repo, &[]).await;
+    wait_until("the first sync is done", || daemon.ready()).await;
+    platform.reset();
+
+    repo.write("agents/c.yaml", &with_flow("c", "changed"));
+    wait_until("the change is synced", || {
+        let done = daemon.log().contains("scope=\"changes\"");
+        async move { done }
+    })
+    .await;
+    let requests = platform.requests();
+    let flows = "/agents/{agent_id}/flows";
+    assert_eq!(count(&requests, "GET", flows), 1, "one content read");
+    assert_eq!(count(&requests, "GET", "/agents"), 1, "one list page");
+    assert_eq!(requests.writes, 2, "the draft and its publication");
+
+    // Touching a file without changing it costs nothing.
+    platform.reset();
+    repo.write("agents/a.yaml", &with_flow("a", "hello"));
+    wait_until("the no-op is noticed", || {
+        let done = daemon.log().matches("scope=\"changes\"").count() == 2;
+        async move { done }
+    })
+    .await;
+    let total = platform.requests();
+    assert_eq!(total.total, 0, "no request at all");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_flow_still_resolves_the_ids_of_unchanged_agents_it_references() {
+    let repo = Repo::with_examples();
+    let platform = Platform::start().await;
+    let daemon = Daemon::start(&platform, &repo, &[]).await;
+    wait_until("the first sync is done", || daemon.ready()).await;
+    let file = "agents/router/support-router.yaml";
+    let text = std::fs::read_to_string(repo.path().join(file)).unwrap();
+    let edited = text.replace("How-to and product questions", "Product questions");
+    assert_ne!(edited, text);
+    repo.write(file, &edited);
+    wait_until("the change is synced", || {
+        let done = daemon.log().contains("scope=\"changes\"");
+        async move { done }
+    })
+    .await;
+    let log = daemon.log();
+    assert!(
+        log.contains("agent=support-router action=\"publish\" outcome=\"done\""),
+        "{log}"
+    );
+    assert!(!log.contains("apply failed"), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

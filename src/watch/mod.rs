@@ -187,6 +187,7 @@ async fn run_loop(
             options.adopt,
             &mut link,
             &gate,
+            trigger == Trigger::Files,
             &process_env,
         ));
         let result = tokio::select! {
@@ -302,6 +303,11 @@ fn record(
             tracing::info!(
                 trigger = trigger.name(),
                 result = outcome,
+                scope = if synced.incremental {
+                    "changes"
+                } else {
+                    "full"
+                },
                 actions,
                 broken = synced.broken,
                 elapsed_ms = elapsed.as_millis() as u64,

@@ -3,6 +3,13 @@
 //! Unlike `ops::plan`, a definition that fails to load does not stop the sync: the valid ones
 //! are applied, and the broken ones' keys go to `plan::compute` so their agents are neither
 //! updated nor pruned. A broken file whose key cannot be read turns prune off for the sync.
+//!
+//! A sync after file events is incremental when the previous sync succeeded: the definitions
+//! are all loaded again (local, no requests), compared with what the platform was last made to
+//! match, and only the changed ones (with the agents they reference, for their ids) are
+//! observed, planned and applied; every other key is held like a broken one, so it is neither
+//! touched nor pruned. Requests then grow with the change, not the repository: one list per
+//! 100 agents, plus reads and writes for the changed agents. Nothing changed: no request.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -11,6 +18,7 @@ use super::WatchError;
 use super::gate::{Gate, Gated};
 use crate::apply::{self, Report};
 use crate::config::{Config, Prune};
+use crate::model::{Desired, Key};
 use crate::ops::connect::{Connection, connect};
 use crate::ops::observe::observe;
 use crate::ops::workspace::{self, WorkspaceOptions};
@@ -22,6 +30,9 @@ use crate::provider::Provider;
 #[derive(Default)]
 pub struct Link {
     current: Option<(String, Connection)>,
+    /// The definitions the platform was last made to match in full; `None` after a failure
+    /// or a reconnection, which makes the next sync a full one.
+    last: Option<Desired>,
 }
 
 impl Link {
@@ -50,6 +61,7 @@ impl Link {
 
     /// Forget the connection (after SIGHUP, or at exit).
     pub async fn close(&mut self) {
+        self.last = None;
         if let Some((_, connection)) = self.current.take() {
             connection.close().await;
         }
@@ -67,6 +79,8 @@ pub struct Synced {
     pub report: Option<Report>,
     /// The definitions directory the sync read (the watcher follows it).
     pub definitions: std::path::PathBuf,
+    /// Only changed definitions were observed and planned.
+    pub incremental: bool,
 }
 
 impl Synced {
@@ -82,8 +96,27 @@ pub async fn reconcile(
     adopt: bool,
     link: &mut Link,
     gate: &Arc<Gate>,
+    incremental: bool,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Synced, WatchError> {
+    let result = sync(options, adopt, link, gate, incremental, env).await;
+    // Only a sync that fully succeeded with every definition loaded is a base for the next
+    // incremental one: with a broken file, what its key last held is not known.
+    link.last = match &result {
+        Ok((synced, Some(desired))) if synced.succeeded() => Some(desired.clone()),
+        _ => None,
+    };
+    result.map(|(synced, _)| synced)
+}
+
+async fn sync(
+    options: &WorkspaceOptions,
+    adopt: bool,
+    link: &mut Link,
+    gate: &Arc<Gate>,
+    incremental: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Synced, Option<Desired>), WatchError> {
     let workspace = workspace::load(options, env).map_err(WatchError::Config)?;
     let loaded = &workspace.loaded;
     for problem in &loaded.problems {
@@ -102,13 +135,46 @@ pub async fn reconcile(
         );
     }
 
+    let broken_only = broken;
+    let mut held = broken_only.clone();
+    let scope = match (&link.last, incremental) {
+        (Some(last), true) => Some(changed(last, &loaded.desired, &broken_only)),
+        _ => None,
+    };
+    let all = &loaded.desired;
+    let (desired, removed): (Desired, usize) = match &scope {
+        Some((keys, removed)) => {
+            held.extend(all.keys().filter(|k| !keys.contains(*k)).cloned());
+            let subset = all
+                .iter()
+                .filter(|(k, _)| keys.contains(*k))
+                .map(|(k, d)| (k.clone(), d.clone()))
+                .collect();
+            (subset, *removed)
+        }
+        None => (all.clone(), 0),
+    };
+    let base = loaded.problems.is_empty().then(|| all.clone());
+    let synced = |plan, report| Synced {
+        broken: loaded.broken.len(),
+        prune_suspended,
+        plan,
+        report,
+        definitions: config.definitions.clone(),
+        incremental: scope.is_some(),
+    };
+    if scope.is_some() && desired.is_empty() && removed == 0 {
+        tracing::debug!("no definition changed; nothing to sync");
+        return Ok((synced(None, None), base));
+    }
+
     let connection = link.get(config, env).await?;
     let provider = Arc::new(Gated::new(
         Arc::clone(&connection.provider),
         Arc::clone(gate),
     ));
     let concurrency = config.concurrency as usize;
-    let observed = observe(Arc::clone(&provider), &loaded.desired, concurrency)
+    let observed = observe(Arc::clone(&provider), &desired, concurrency)
         .await
         .map_err(WatchError::Observe)?;
     let settings = Settings {
@@ -121,20 +187,37 @@ pub async fn reconcile(
         adopt,
         capabilities: provider.capabilities(),
     };
-    let broken_set: BTreeSet<_> = broken;
-    let plan = plan::compute(&loaded.desired, &broken_set, &observed, &settings)
-        .map_err(WatchError::Conflicts)?;
+    let plan =
+        plan::compute(&desired, &held, &observed, &settings).map_err(WatchError::Conflicts)?;
     let report = if plan.is_empty() {
         None
     } else {
         let ids = apply::known_ids(&plan);
-        Some(apply::execute(provider, &plan, &loaded.desired, ids, concurrency).await)
+        Some(apply::execute(provider, &plan, &desired, ids, concurrency).await)
     };
-    Ok(Synced {
-        broken: loaded.broken.len(),
-        prune_suspended,
-        plan: Some(plan),
-        report,
-        definitions: config.definitions.clone(),
-    })
+    Ok((synced(Some(plan), report), base))
+}
+
+/// The keys to sync after a file change: definitions added or changed since `last`, with the
+/// agents they reference (transitively; planning needs their ids); and how many keys were
+/// removed (files gone, not broken), which prune may act on.
+fn changed(last: &Desired, now: &Desired, broken: &BTreeSet<Key>) -> (BTreeSet<Key>, usize) {
+    let mut keys: BTreeSet<Key> = now
+        .iter()
+        .filter(|(k, d)| last.get(*k) != Some(*d))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let mut pending: Vec<Key> = keys.iter().cloned().collect();
+    while let Some(key) = pending.pop() {
+        for reference in now.get(&key).map(|d| &d.references).into_iter().flatten() {
+            if now.contains_key(reference) && keys.insert(reference.clone()) {
+                pending.push(reference.clone());
+            }
+        }
+    }
+    let removed = last
+        .keys()
+        .filter(|k| !now.contains_key(*k) && !broken.contains(*k))
+        .count();
+    (keys, removed)
 }
