@@ -135,10 +135,11 @@ async fn sync(
         );
     }
 
-    let broken_only = broken;
-    let mut held = broken_only.clone();
+    // Keys the plan must neither touch nor prune: the broken ones, and in an incremental sync
+    // every unchanged one.
+    let mut held = broken.clone();
     let scope = match (&link.last, incremental) {
-        (Some(last), true) => Some(changed(last, &loaded.desired, &broken_only)),
+        (Some(last), true) => Some(changed(last, &loaded.desired, &broken)),
         _ => None,
     };
     let all = &loaded.desired;
