@@ -17,6 +17,7 @@ pub mod provider;
 pub mod render;
 pub mod sim;
 pub mod spec;
+pub mod watch;
 pub mod yaml;
 
 pub use exit::ExitStatus;

@@ -9,6 +9,7 @@ pub mod plan;
 mod report;
 pub mod sim;
 pub mod validate;
+pub mod watch;
 
 use std::ffi::OsString;
 
@@ -39,6 +40,8 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Serve the embedded platform simulator on loopback until stopped.
     Sim(sim::SimArgs),
+    /// Keep the platform in step continuously: on file changes and on an interval.
+    Watch(watch::WatchArgs),
 }
 
 /// A command line that could not be parsed, or a request for help or the version.
@@ -79,7 +82,7 @@ impl Cli {
     pub fn logging(&self) -> LoggingOptions {
         let default_level = match self.command {
             // A daemon's log is its output: one line per action is wanted by default.
-            Command::Sim(_) => tracing::Level::INFO,
+            Command::Sim(_) | Command::Watch(_) => tracing::Level::INFO,
             Command::Validate(_) | Command::Plan(_) | Command::Apply(_) => tracing::Level::WARN,
         };
         self.global.logging(default_level)
@@ -93,6 +96,7 @@ impl Cli {
             Command::Plan(args) => plan::run(args, &self.global, &reporter).await,
             Command::Apply(args) => apply::run(args, &self.global, &reporter).await,
             Command::Sim(args) => sim::run(args, &reporter).await,
+            Command::Watch(args) => watch::run(args, &self.global, &reporter).await,
         }
     }
 }

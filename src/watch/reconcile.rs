@@ -1,0 +1,224 @@
+//! One sync, idempotent: load -> observe -> plan -> apply. Never prompts.
+//!
+//! Unlike `ops::plan`, a definition that fails to load does not stop the sync: the valid ones
+//! are applied, and the broken ones' keys go to `plan::compute` so their agents are neither
+//! updated nor pruned. A broken file whose key cannot be read turns prune off for the sync.
+//!
+//! A sync after file events is incremental when the previous sync succeeded: the definitions
+//! are all loaded again (local, no requests), compared with what the platform was last made to
+//! match, and only the changed ones (with the agents they reference, for their ids) are
+//! observed, planned and applied; every other key is held like a broken one, so it is neither
+//! touched nor pruned. Requests then grow with the change, not the repository: one list per
+//! 100 agents, plus reads and writes for the changed agents. Nothing changed: no request.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::WatchError;
+use super::gate::{Gate, Gated};
+use crate::apply::{self, Report};
+use crate::config::{Config, Prune};
+use crate::model::{Desired, Key};
+use crate::ops::connect::{Connection, connect};
+use crate::ops::observe::observe;
+use crate::ops::workspace::{self, WorkspaceOptions};
+use crate::plan::{self, Plan, Settings};
+use crate::provider::Provider;
+
+/// A platform connection kept across syncs (one HTTP pool; one embedded simulator), made
+/// again when the settings it was made from change.
+#[derive(Default)]
+pub struct Link {
+    current: Option<(String, Connection)>,
+    /// The definitions the platform was last made to match in full; `None` after a failure
+    /// or a reconnection, which makes the next sync a full one.
+    last: Option<Desired>,
+}
+
+impl Link {
+    async fn get(
+        &mut self,
+        config: &Config,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<&Connection, WatchError> {
+        let identity = format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}",
+            config.endpoint, config.token_env, config.tenant_id, config.tenant_unit_id, config.root
+        );
+        let stale = self.current.as_ref().is_some_and(|(id, _)| *id != identity);
+        if stale {
+            self.close().await;
+        }
+        if self.current.is_none() {
+            let connection = connect(config, env).await.map_err(WatchError::Connect)?;
+            self.current = Some((identity, connection));
+        }
+        match &self.current {
+            Some((_, connection)) => Ok(connection),
+            None => Err(WatchError::NotConnected),
+        }
+    }
+
+    /// Forget the connection (after SIGHUP, or at exit).
+    pub async fn close(&mut self) {
+        self.last = None;
+        if let Some((_, connection)) = self.current.take() {
+            connection.close().await;
+        }
+    }
+}
+
+/// What one sync found and did.
+#[derive(Debug, Default)]
+pub struct Synced {
+    /// Definition files that failed to load (each already logged with its position).
+    pub broken: usize,
+    /// Prune was turned off for this sync because a broken file's key could not be read.
+    pub prune_suspended: bool,
+    pub plan: Option<Plan>,
+    pub report: Option<Report>,
+    /// The definitions directory the sync read (the watcher follows it).
+    pub definitions: std::path::PathBuf,
+    /// Only changed definitions were observed and planned.
+    pub incremental: bool,
+}
+
+impl Synced {
+    /// Every action done.
+    pub fn succeeded(&self) -> bool {
+        self.report.as_ref().is_none_or(Report::succeeded)
+    }
+}
+
+/// Runs one sync.
+pub async fn reconcile(
+    options: &WorkspaceOptions,
+    adopt: bool,
+    link: &mut Link,
+    gate: &Arc<Gate>,
+    incremental: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Synced, WatchError> {
+    let result = sync(options, adopt, link, gate, incremental, env).await;
+    // Only a sync that fully succeeded with every definition loaded is a base for the next
+    // incremental one: with a broken file, what its key last held is not known.
+    link.last = match &result {
+        Ok((synced, Some(desired))) if synced.succeeded() => Some(desired.clone()),
+        _ => None,
+    };
+    result.map(|(synced, _)| synced)
+}
+
+async fn sync(
+    options: &WorkspaceOptions,
+    adopt: bool,
+    link: &mut Link,
+    gate: &Arc<Gate>,
+    incremental: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Synced, Option<Desired>), WatchError> {
+    let workspace = workspace::load(options, env).map_err(WatchError::Config)?;
+    let loaded = &workspace.loaded;
+    for problem in &loaded.problems {
+        tracing::error!(problem = %problem, "definition not applied");
+    }
+    let broken = crate::spec::broken_keys(loaded);
+    // Prune needs to know every key the directory defines; a file whose key is unreadable
+    // (or a directory that could not be read) might hold any of them.
+    let keys_unknown = loaded.broken.iter().any(|b| b.key.is_none())
+        || (loaded.files == 0 && !loaded.problems.is_empty());
+    let config = &workspace.config;
+    let prune_suspended = keys_unknown && config.prune != Prune::Off;
+    if prune_suspended {
+        tracing::warn!(
+            "prune is suspended for this sync: a definition file's key could not be read"
+        );
+    }
+
+    // Keys the plan must neither touch nor prune: the broken ones, and in an incremental sync
+    // every unchanged one.
+    let mut held = broken.clone();
+    let scope = match (&link.last, incremental) {
+        (Some(last), true) => Some(changed(last, &loaded.desired, &broken)),
+        _ => None,
+    };
+    let all = &loaded.desired;
+    let (desired, removed): (Desired, usize) = match &scope {
+        Some((keys, removed)) => {
+            held.extend(all.keys().filter(|k| !keys.contains(*k)).cloned());
+            let subset = all
+                .iter()
+                .filter(|(k, _)| keys.contains(*k))
+                .map(|(k, d)| (k.clone(), d.clone()))
+                .collect();
+            (subset, *removed)
+        }
+        None => (all.clone(), 0),
+    };
+    let base = loaded.problems.is_empty().then(|| all.clone());
+    let synced = |plan, report| Synced {
+        broken: loaded.broken.len(),
+        prune_suspended,
+        plan,
+        report,
+        definitions: config.definitions.clone(),
+        incremental: scope.is_some(),
+    };
+    if scope.is_some() && desired.is_empty() && removed == 0 {
+        tracing::debug!("no definition changed; nothing to sync");
+        return Ok((synced(None, None), base));
+    }
+
+    let connection = link.get(config, env).await?;
+    let provider = Arc::new(Gated::new(
+        Arc::clone(&connection.provider),
+        Arc::clone(gate),
+    ));
+    let concurrency = config.concurrency as usize;
+    let observed = observe(Arc::clone(&provider), &desired, concurrency)
+        .await
+        .map_err(WatchError::Observe)?;
+    let settings = Settings {
+        publish: config.publish,
+        prune: if keys_unknown {
+            Prune::Off
+        } else {
+            config.prune
+        },
+        adopt,
+        capabilities: provider.capabilities(),
+    };
+    let plan =
+        plan::compute(&desired, &held, &observed, &settings).map_err(WatchError::Conflicts)?;
+    let report = if plan.is_empty() {
+        None
+    } else {
+        let ids = apply::known_ids(&plan);
+        Some(apply::execute(provider, &plan, &desired, ids, concurrency).await)
+    };
+    Ok((synced(Some(plan), report), base))
+}
+
+/// The keys to sync after a file change: definitions added or changed since `last`, with the
+/// agents they reference (transitively; planning needs their ids); and how many keys were
+/// removed (files gone, not broken), which prune may act on.
+fn changed(last: &Desired, now: &Desired, broken: &BTreeSet<Key>) -> (BTreeSet<Key>, usize) {
+    let mut keys: BTreeSet<Key> = now
+        .iter()
+        .filter(|(k, d)| last.get(*k) != Some(*d))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let mut pending: Vec<Key> = keys.iter().cloned().collect();
+    while let Some(key) = pending.pop() {
+        for reference in now.get(&key).map(|d| &d.references).into_iter().flatten() {
+            if now.contains_key(reference) && keys.insert(reference.clone()) {
+                pending.push(reference.clone());
+            }
+        }
+    }
+    let removed = last
+        .keys()
+        .filter(|k| !now.contains_key(*k) && !broken.contains(*k))
+        .count();
+    (keys, removed)
+}

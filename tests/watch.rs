@@ -1,0 +1,548 @@
+//! `agentsync watch`: the real daemon process against the simulator over loopback. Every wait
+//! polls a condition with a deadline; nothing sleeps for synchronization.
+
+mod fixture;
+
+use std::future::Future;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fixture::platform::{Platform, TOKEN, count};
+use fixture::{Repo, minimal};
+use serde_json::json;
+
+const DEADLINE: Duration = Duration::from_secs(15);
+
+/// Polls `condition` until it holds; fails the test with `what` at the deadline.
+async fn wait_until<F, Fut>(what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !condition().await {
+        assert!(start.elapsed() < DEADLINE, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A running `agentsync watch`, killed when dropped.
+struct Daemon {
+    child: Child,
+    log: Arc<Mutex<String>>,
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Daemon {
+    async fn start(platform: &Platform, repo: &Repo, extra: &[&str]) -> Daemon {
+        let endpoint = platform.endpoint();
+        let mut args = vec!["watch", "--listen", "127.0.0.1:0", "--endpoint", &endpoint];
+        args.extend_from_slice(extra);
+        Daemon::spawn(repo, &args).await
+    }
+
+    async fn spawn(repo: &Repo, args: &[&str]) -> Daemon {
+        let mut command = repo.command(args);
+        command
+            .env("WORKFX_TOKEN", TOKEN)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("agentsync watch starts");
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let sink = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let mut daemon = Daemon {
+            child,
+            log,
+            base: String::new(),
+            client: reqwest::Client::new(),
+        };
+        wait_until("the daemon says where it listens", || {
+            let found = daemon.listening();
+            async move { found.is_some() }
+        })
+        .await;
+        daemon.base = daemon.listening().unwrap_or_default();
+        daemon
+    }
+
+    fn listening(&self) -> Option<String> {
+        let log = self.log();
+        let start = log.find("listening on http://")? + "listening on ".len();
+        let end = log[start..].find(char::is_whitespace)? + start;
+        Some(log[start..end].to_string())
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits for a sync triggered by file events to finish with definitions that failed to load.
+    async fn synced_with_problems(&self) {
+        wait_until(
+            "a sync after the file event has finished with problems",
+            || {
+                let done = self
+                    .log()
+                    .contains("sync finished trigger=\"files\" result=\"problems\"");
+                async move { done }
+            },
+        )
+        .await;
+    }
+
+    fn signal(&self, name: &str) {
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+    }
+
+    fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The status and body of `GET path` on the daemon's HTTP face.
+    async fn get(&self, path: &str) -> (u16, String) {
+        match self.client.get(format!("{}{path}", self.base)).send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                (status, response.text().await.unwrap_or_default())
+            }
+            Err(_) => (0, String::new()),
+        }
+    }
+
+    async fn ready(&self) -> bool {
+        self.get("/readyz").await.0 == 200
+    }
+
+    /// The value of one metric line (`name{labels}` as written), 0 when absent.
+    async fn metric(&self, series: &str) -> f64 {
+        let (_, text) = self.get("/metrics").await;
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn named(key: &str, name: &str) -> String {
+    format!("kind: agent\nkey: {key}\nname: {name}\n")
+}
+
+async fn name_of(platform: &Platform, key: &str) -> Option<String> {
+    platform
+        .agents()
+        .await
+        .into_iter()
+        .find(|a| a["extend_properties"]["agentsync"]["key"] == key)
+        .and_then(|a| a["name"].as_str().map(str::to_string))
+}
+
+async fn has_name(platform: &Platform, key: &str, name: &str) -> bool {
+    name_of(platform, key).await.as_deref() == Some(name)
+}
+
+/// A repository with agents `a` and `b`, and a daemon that has converged on it.
+async fn converged(config_extra: &str, extra: &[&str]) -> (Repo, Platform, Daemon) {
+    let repo = Repo::new();
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}{config_extra}", fixture::CONFIG),
+    );
+    repo.write("agents/a.yaml", &minimal("a"));
+    repo.write("agents/b.yaml", &minimal("b"));
+    let platform = Platform::start().await;
+    let daemon = Daemon::start(&platform, &repo, extra).await;
+    wait_until("the first sync is done", || daemon.ready()).await;
+    (repo, platform, daemon)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_converges_at_start_and_serves_health_readiness_and_metrics() {
+    let (_repo, platform, daemon) = converged("", &[]).await;
+    assert_eq!(platform.agents().await.len(), 2);
+    assert_eq!(daemon.get("/healthz").await.0, 200);
+    assert_eq!(daemon.get("/readyz").await.0, 200);
+    let (status, metrics) = daemon.get("/metrics").await;
+    assert_eq!(status, 200);
+    for series in [
+        "agentsync_syncs_total{trigger=\"start\",result=\"success\"} 1",
+        "agentsync_actions_total{kind=\"create\",result=\"done\"} 2",
+        "agentsync_definitions_failing 0",
+        "agentsync_sync_duration_seconds_count 1",
+        "agentsync_drift_repairs_total 0",
+    ] {
+        assert!(metrics.contains(series), "{series} in\n{metrics}");
+    }
+    assert!(
+        daemon
+            .metric("agentsync_last_success_timestamp_seconds")
+            .await
+            > 1.0e9
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_file_is_applied_without_touching_the_others() {
+    let (repo, platform, daemon) = converged("", &[]).await;
+    platform.reset();
+    repo.write("agents/a.yaml", &named("a", "Renamed"));
+    wait_until("the new name is on the platform", || {
+        has_name(&platform, "a", "Renamed")
+    })
+    .await;
+    assert!(
+        daemon
+            .log()
+            .contains("agent=a action=\"update\" outcome=\"done\"")
+    );
+    assert_eq!(platform.requests().writes, 1);
+}
+
+fn with_flow(key: &str, prompt: &str) -> String {
+    format!(
+        "kind: agent\nkey: {key}\nname: {key} agent\nflow:\n  mode: chat\n  graph:\n    nodes:\n      - id: llm\n        data: {{prompt: \"{prompt}\"}}\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_event_reads_and_writes_only_the_changed_agent() {
+    let repo = Repo::new();
+    let keys = ["a", "b", "c", "d", "e", "f"];
+    for key in keys {
+        repo.write(&format!("agents/{key}.yaml"), &with_flow(key, "hello"));
+    }
+    let platform = Platform::start().await;
+    let daemon = Daemon::start(&platform, &repo, &[]).await;
+    wait_until("the first sync is done", || daemon.ready()).await;
+    platform.reset();
+
+    repo.write("agents/c.yaml", &with_flow("c", "changed"));
+    wait_until("the change is synced", || {
+        let done = daemon.log().contains("scope=\"changes\"");
+        async move { done }
+    })
+    .await;
+    let requests = platform.requests();
+    let flows = "/agents/{agent_id}/flows";
+    assert_eq!(count(&requests, "GET", flows), 1, "one content read");
+    assert_eq!(count(&requests, "GET", "/agents"), 1, "one list page");
+    assert_eq!(requests.writes, 2, "the draft and its publication");
+
+    // Touching a file without changing it costs nothing.
+    platform.reset();
+    repo.write("agents/a.yaml", &with_flow("a", "hello"));
+    wait_until("the no-op is noticed", || {
+        let done = daemon.log().matches("scope=\"changes\"").count() == 2;
+        async move { done }
+    })
+    .await;
+    let total = platform.requests();
+    assert_eq!(total.total, 0, "no request at all");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_flow_still_resolves_the_ids_of_unchanged_agents_it_references() {
+    let repo = Repo::with_examples();
+    let platform = Platform::start().await;
+    let daemon = Daemon::start(&platform, &repo, &[]).await;
+    wait_until("the first sync is done", || daemon.ready()).await;
+    let file = "agents/router/support-router.yaml";
+    let text = std::fs::read_to_string(repo.path().join(file)).unwrap();
+    let edited = text.replace("How-to and product questions", "Product questions");
+    assert_ne!(edited, text);
+    repo.write(file, &edited);
+    wait_until("the change is synced", || {
+        let done = daemon.log().contains("scope=\"changes\"");
+        async move { done }
+    })
+    .await;
+    let log = daemon.log();
+    assert!(
+        log.contains("agent=support-router action=\"publish\" outcome=\"done\""),
+        "{log}"
+    );
+    assert!(!log.contains("apply failed"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_saved_by_rename_and_a_new_file_are_both_applied() {
+    let (repo, platform, _daemon) = converged("", &[]).await;
+    // How editors save: write a temporary file, then rename it over the original.
+    repo.write("agents/.a.yaml.tmp", &named("a", "Saved by rename"));
+    std::fs::rename(
+        repo.path().join("agents/.a.yaml.tmp"),
+        repo.path().join("agents/a.yaml"),
+    )
+    .unwrap();
+    repo.write("agents/sub/c.yaml", &minimal("c"));
+    wait_until("both changes are on the platform", || async {
+        has_name(&platform, "a", "Saved by rename").await && name_of(&platform, "c").await.is_some()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_file_leaves_its_agent_untouched_even_with_prune_and_its_fix_is_applied() {
+    let (repo, platform, mut daemon) = converged("prune: delete\n", &[]).await;
+    repo.write(
+        "agents/b.yaml",
+        "kind: agent\nkey: b\nname: Broken\nnmae: typo\n",
+    );
+    repo.write("agents/a.yaml", &named("a", "Still applied"));
+    daemon.synced_with_problems().await;
+    assert!(has_name(&platform, "a", "Still applied").await);
+    assert!(
+        daemon.log().contains("agents/b.yaml:4:1"),
+        "the problem is logged with its position:\n{}",
+        daemon.log()
+    );
+    assert!(has_name(&platform, "b", "b agent").await, "b is untouched");
+    assert!(daemon.alive());
+    assert_eq!(daemon.metric("agentsync_definitions_failing").await, 1.0);
+
+    repo.write("agents/b.yaml", &named("b", "Fixed"));
+    wait_until("the fix is applied", || has_name(&platform, "b", "Fixed")).await;
+    wait_until("no definition is failing", || async {
+        daemon.metric("agentsync_definitions_failing").await == 0.0
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_whose_key_cannot_be_read_suspends_prune_for_the_sync() {
+    let (repo, platform, daemon) = converged("prune: delete\n", &[]).await;
+    repo.write("agents/b.yaml", "kind: agent\nkey: [unclosed\n");
+    daemon.synced_with_problems().await;
+    assert!(
+        daemon.log().contains("prune is suspended"),
+        "{}",
+        daemon.log()
+    );
+    assert!(
+        name_of(&platform, "b").await.is_some(),
+        "b is not pruned: {}",
+        daemon.log()
+    );
+
+    // Once the directory is readable again, a file that is really gone is pruned.
+    repo.remove("agents/b.yaml");
+    wait_until("b is pruned", || async {
+        name_of(&platform, "b").await.is_none()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_made_on_the_platform_is_repaired_at_the_next_interval() {
+    let (_repo, platform, daemon) = converged("", &["--interval", "1s"]).await;
+    let id = platform.agent("a").await["id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
+    platform
+        .update(&id, json!({"name": "Changed by hand"}))
+        .await;
+    assert!(has_name(&platform, "a", "Changed by hand").await);
+    wait_until("the drift is repaired", || {
+        has_name(&platform, "a", "a agent")
+    })
+    .await;
+    wait_until("the repair is counted", || async {
+        daemon.metric("agentsync_drift_repairs_total").await >= 1.0
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_platform_keeps_the_daemon_alive_healthy_and_unready() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    // A port nothing listens on: the listener is bound, read, then closed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut daemon = Daemon::spawn(
+        &repo,
+        &["watch", "--listen", "127.0.0.1:0", "--endpoint", &endpoint],
+    )
+    .await;
+    wait_until("a failed sync is retried", || async {
+        daemon
+            .metric("agentsync_syncs_total{trigger=\"retry\",result=\"error\"}")
+            .await
+            >= 1.0
+    })
+    .await;
+    assert!(daemon.alive());
+    assert_eq!(daemon.get("/healthz").await.0, 200);
+    assert_eq!(daemon.get("/readyz").await.0, 503);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_daemon_with_exit_code_zero() {
+    let (_repo, _platform, mut daemon) = converged("", &[]).await;
+    daemon.signal("TERM");
+    let mut code: Option<i32> = None;
+    wait_until("the daemon exits", || {
+        if let Ok(Some(status)) = daemon.child.try_wait() {
+            code = status.code();
+        }
+        let exited = code.is_some();
+        async move { exited }
+    })
+    .await;
+    assert_eq!(code, Some(0), "{}", daemon.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_configuration() {
+    let (repo, platform, daemon) = converged("", &[]).await;
+    repo.write("elsewhere/c.yaml", &minimal("c"));
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}definitions: elsewhere\n", fixture::CONFIG),
+    );
+    daemon.signal("HUP");
+    wait_until(
+        "the definitions named by the new configuration are applied",
+        || async { name_of(&platform, "c").await.is_some() },
+    )
+    .await;
+    // The new directory is watched from now on.
+    repo.write("elsewhere/c.yaml", &named("c", "Watched"));
+    wait_until("an edit there is applied", || {
+        has_name(&platform, "c", "Watched")
+    })
+    .await;
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_published_by_swapping_a_symlink_is_applied() {
+    use std::os::unix::fs::symlink;
+    // How git-sync publishes a commit: a new worktree, then `repo` renamed over to point at it.
+    let repo = Repo::new();
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}definitions: repo/agents\n", fixture::CONFIG),
+    );
+    repo.write("worktrees/one/agents/a.yaml", &minimal("a"));
+    symlink("worktrees/one", repo.path().join("repo")).unwrap();
+    let platform = Platform::start().await;
+    let daemon = Daemon::start(&platform, &repo, &[]).await;
+    wait_until("the first sync is done", || daemon.ready()).await;
+
+    repo.write("worktrees/two/agents/a.yaml", &named("a", "Next commit"));
+    symlink("worktrees/two", repo.path().join("repo.next")).unwrap();
+    std::fs::rename(repo.path().join("repo.next"), repo.path().join("repo")).unwrap();
+    wait_until("the new checkout is applied", || {
+        has_name(&platform, "a", "Next commit")
+    })
+    .await;
+}
+
+/// `agentsync sim` as its own process, for faults the in-process fixture does not set.
+struct SlowSim(Child, String);
+
+impl SlowSim {
+    fn start(repo: &Repo, latency_ms: &str) -> SlowSim {
+        let mut child = repo
+            .command(&["sim", "--listen", "127.0.0.1:0", "--latency-ms", latency_ms])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("agentsync sim starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut first = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut first)
+            .expect("the simulator says where it listens");
+        let url = first.trim().trim_start_matches("listening on ").to_string();
+        SlowSim(child, url)
+    }
+}
+
+impl Drop for SlowSim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_the_request_in_flight_finish_and_starts_no_new_one() {
+    let repo = Repo::new();
+    for key in ["a", "b", "c", "d", "e"] {
+        repo.write(&format!("agents/{key}.yaml"), &minimal(key));
+    }
+    let sim = SlowSim::start(&repo, "800");
+    let mut daemon = Daemon::spawn(
+        &repo,
+        &[
+            "watch",
+            "--listen",
+            "127.0.0.1:0",
+            "--endpoint",
+            &sim.1,
+            "--concurrency",
+            "1",
+        ],
+    )
+    .await;
+    wait_until("the first agent is created", || {
+        let created = daemon.log().contains("applied");
+        async move { created }
+    })
+    .await;
+    daemon.signal("TERM");
+    let mut code: Option<i32> = None;
+    wait_until("the daemon exits", || {
+        if let Ok(Some(status)) = daemon.child.try_wait() {
+            code = status.code();
+        }
+        let exited = code.is_some();
+        async move { exited }
+    })
+    .await;
+    let log = daemon.log();
+    assert_eq!(code, Some(0), "{log}");
+    let (before, after) = log
+        .split_once("shutting down")
+        .expect("the shutdown is logged");
+    let applied = |text: &str| text.matches("applied agent=").count();
+    assert_eq!(applied(after), 1, "the create in flight finishes:\n{log}");
+    assert!(
+        applied(before) + applied(after) < 5,
+        "no new create starts:\n{log}"
+    );
+    assert!(!log.contains("abandoned"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_duration_is_refused_with_the_accepted_forms() {
+    let repo = Repo::new();
+    let run = repo.run(&["watch", "--interval", "5"]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("200ms, 5s, 5m"), "{}", run.stderr);
+}
