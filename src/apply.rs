@@ -301,11 +301,11 @@ async fn run_action<P: Provider>(
             Ok(())
         }
         ActionKind::UpdateDraft => {
-            let definition = need_definition("flow")?;
+            let definition = need_definition("content")?;
             let content = definition
                 .content
                 .as_ref()
-                .ok_or(ApplyError::NoDefinition("flow"))?;
+                .ok_or(ApplyError::NoDefinition("content"))?;
             let (resolved, pending) = {
                 let ids = lock(ids);
                 let by_ref: BTreeMap<&Key, &str> =

@@ -13,6 +13,7 @@ use crate::config::Prune;
 use crate::diff::{self, FieldChange};
 use crate::model::{Definition, Desired, Document, FieldPath, Key, Lifecycle};
 use crate::provider::{Capabilities, RemoteAgent, RemoteContent};
+use crate::spec::schema::DefinitionSchema;
 
 /// The version of the plan's JSON form (`plan --output json`, saved plans).
 pub const FORMAT_VERSION: u32 = 1;
@@ -45,6 +46,8 @@ pub struct Settings {
     /// Take over unmanaged agents whose name matches a new definition.
     pub adopt: bool,
     pub capabilities: Capabilities,
+    /// The provider's definition format: which field is the content, which one the name.
+    pub schema: &'static DefinitionSchema,
 }
 
 /// The things agentsync can do to an agent, in the order they run.
@@ -178,7 +181,8 @@ pub fn compute(
     for (key, definition) in desired {
         if let Some(agent) = managed.get(key) {
             targets.insert(key, (agent, false));
-        } else if let Some(candidate) = adoption_candidate(observed, definition, &targets) {
+        } else if let Some(candidate) = adoption_candidate(observed, definition, &targets, settings)
+        {
             if settings.adopt {
                 targets.insert(key, (candidate, true));
             } else {
@@ -187,7 +191,7 @@ pub fn compute(
                     id: Some(candidate.agent.id.clone()),
                     message: format!(
                         "an agent named {:?} exists but is not managed by agentsync; it is left alone (apply --adopt takes it over)",
-                        name_of(definition).unwrap_or_default()
+                        name_of(&definition.fields, settings).unwrap_or_default()
                     ),
                 });
             }
@@ -290,8 +294,10 @@ fn managed_by_key(observed: &Observed) -> Result<BTreeMap<&Key, &ObservedAgent>,
         .collect())
 }
 
-fn name_of(definition: &Definition) -> Option<&str> {
-    definition.fields.get("name").and_then(Value::as_str)
+fn name_of<'d>(fields: &'d Document, settings: &Settings) -> Option<&'d str> {
+    fields
+        .get(settings.schema.name_field?)
+        .and_then(Value::as_str)
 }
 
 /// An unmanaged agent with the definition's name, not already taken by another definition.
@@ -299,11 +305,12 @@ fn adoption_candidate<'o>(
     observed: &'o Observed,
     definition: &Definition,
     taken: &BTreeMap<&Key, (&ObservedAgent, bool)>,
+    settings: &Settings,
 ) -> Option<&'o ObservedAgent> {
-    let name = name_of(definition)?;
+    let name = name_of(&definition.fields, settings)?;
     observed.agents.iter().find(|a| {
         a.agent.key.is_none()
-            && a.agent.fields.get("name").and_then(Value::as_str) == Some(name)
+            && name_of(&a.agent.fields, settings) == Some(name)
             && !taken.values().any(|(t, _)| t.agent.id == a.agent.id)
     })
 }
@@ -433,7 +440,7 @@ fn create_actions(
     }];
     if let Some(content) = &definition.content {
         let (resolved, pending) = resolve_references(content, ids);
-        let changes = content_changes(None, &resolved, definition);
+        let changes = content_changes(None, &resolved, definition, settings);
         actions.push(Action {
             kind: ActionKind::UpdateDraft,
             reason: with_pending("new agent", pending, definition, ids),
@@ -457,20 +464,21 @@ fn create_actions(
     actions
 }
 
-fn content_path(definition: &Definition) -> FieldPath {
-    let _ = definition;
-    FieldPath::root().field("flow")
+/// Where content changes are shown: under the definition's own name for its content.
+fn content_path(settings: &Settings) -> FieldPath {
+    FieldPath::root().field(settings.schema.content_field.unwrap_or("content"))
 }
 
 fn content_changes(
     before: Option<&Document>,
     after: &Document,
     definition: &Definition,
+    settings: &Settings,
 ) -> Vec<FieldChange> {
     diff::diff_documents(
         before,
         after,
-        &content_path(definition),
+        &content_path(settings),
         &definition.sensitive,
     )
 }
@@ -556,7 +564,12 @@ fn update_actions(
             actions.push(Action {
                 kind: ActionKind::UpdateDraft,
                 reason: with_pending(reason, pending, definition, ids),
-                changes: content_changes(remote_content.draft.as_ref(), &resolved, definition),
+                changes: content_changes(
+                    remote_content.draft.as_ref(),
+                    &resolved,
+                    definition,
+                    settings,
+                ),
             });
         }
         if publish {
@@ -569,7 +582,12 @@ fn update_actions(
             actions.push(Action {
                 kind: ActionKind::Publish,
                 reason,
-                changes: content_changes(remote_content.live.as_ref(), &resolved, definition),
+                changes: content_changes(
+                    remote_content.live.as_ref(),
+                    &resolved,
+                    definition,
+                    settings,
+                ),
             });
         }
     }
@@ -645,6 +663,7 @@ mod tests {
             prune: Prune::Off,
             adopt: false,
             capabilities: CAPS,
+            schema: &crate::provider::workfx::definition::SCHEMA,
         }
     }
 

@@ -18,21 +18,24 @@ pub async fn observe<P: Provider + 'static>(
     provider: Arc<P>,
     desired: &Desired,
     concurrency: usize,
+    name_field: Option<&str>,
 ) -> Result<Observed, ProviderError> {
+    let name_of = |fields: &crate::model::Document| {
+        name_field
+            .and_then(|f| fields.get(f))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     let agents = provider.list_agents().await?;
     let managed_keys: BTreeSet<_> = agents.iter().filter_map(|a| a.key.clone()).collect();
-    let adoptable_names: BTreeSet<&str> = desired
+    let adoptable_names: BTreeSet<String> = desired
         .values()
         .filter(|d| !managed_keys.contains(&d.key) && d.content.is_some())
-        .filter_map(|d| d.fields.get("name").and_then(Value::as_str))
+        .filter_map(|d| name_of(&d.fields))
         .collect();
     let wants_content = |agent: &crate::provider::RemoteAgent| match &agent.key {
         Some(key) => desired.get(key).is_some_and(|d| d.content.is_some()),
-        None => agent
-            .fields
-            .get("name")
-            .and_then(Value::as_str)
-            .is_some_and(|n| adoptable_names.contains(n)),
+        None => name_of(&agent.fields).is_some_and(|n| adoptable_names.contains(&n)),
     };
 
     let semaphore = Arc::new(Semaphore::new(concurrency.max(1)));

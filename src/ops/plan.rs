@@ -50,7 +50,14 @@ pub async fn plan_in(
     let connection = connect(config, env).await?;
     let concurrency = config.concurrency as usize;
     let provider = std::sync::Arc::clone(&connection.provider);
-    let observed = match observe(provider, &workspace.loaded.desired, concurrency).await {
+    let observed = match observe(
+        provider,
+        &workspace.loaded.desired,
+        concurrency,
+        config.provider.definition_schema().name_field,
+    )
+    .await
+    {
         Ok(observed) => observed,
         Err(err) => {
             connection.close().await;
@@ -62,6 +69,7 @@ pub async fn plan_in(
         prune: config.prune,
         adopt: options.adopt,
         capabilities: connection.provider.capabilities(),
+        schema: config.provider.definition_schema(),
     };
     let broken: BTreeSet<_> = crate::spec::broken_keys(&workspace.loaded);
     let plan = match plan::compute(&workspace.loaded.desired, &broken, &observed, &settings) {

@@ -62,6 +62,9 @@ impl Field {
 pub struct DefinitionSchema {
     pub fields: &'static [Field],
     pub content_field: Option<&'static str>,
+    /// The field that names an agent for people: an unmanaged agent with the same value is the
+    /// one `--adopt` takes over.
+    pub name_field: Option<&'static str>,
 }
 
 /// The fields every definition has, whatever the platform: agentsync's own.

@@ -175,9 +175,14 @@ async fn sync(
         Arc::clone(gate),
     ));
     let concurrency = config.concurrency as usize;
-    let observed = observe(Arc::clone(&provider), &desired, concurrency)
-        .await
-        .map_err(WatchError::Observe)?;
+    let observed = observe(
+        Arc::clone(&provider),
+        &desired,
+        concurrency,
+        config.provider.definition_schema().name_field,
+    )
+    .await
+    .map_err(WatchError::Observe)?;
     let settings = Settings {
         publish: config.publish,
         prune: if keys_unknown {
@@ -187,6 +192,7 @@ async fn sync(
         },
         adopt,
         capabilities: provider.capabilities(),
+        schema: config.provider.definition_schema(),
     };
     let plan =
         plan::compute(&desired, &held, &observed, &settings).map_err(WatchError::Conflicts)?;

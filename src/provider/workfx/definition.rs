@@ -66,4 +66,5 @@ const AGENT_FIELDS: &[Field] = &[
 pub const SCHEMA: DefinitionSchema = DefinitionSchema {
     fields: AGENT_FIELDS,
     content_field: Some("flow"),
+    name_field: Some("name"),
 };
