@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Explain, Located, SourceFile, suggest};
 use crate::provider::ProviderKind;
+use crate::spec::interpolate::is_env_name;
 use crate::yaml::{self, Node, Span, Value};
 
 /// The file name searched for from the current directory upward.
@@ -593,14 +594,6 @@ fn parse_concurrency(raw: &Raw<'_>) -> Result<u32, String> {
             "must be between 1 and {MAX_CONCURRENCY}, not {value}"
         )),
     }
-}
-
-fn is_env_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]

@@ -79,7 +79,8 @@ fn closed<'a>(after: &'a str, opener: &str) -> Result<(&'a str, &'a str), Interp
     Ok((&after[..end], &after[end + 1..]))
 }
 
-fn is_env_name(name: &str) -> bool {
+/// Whether `name` is a portable environment variable name: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_env_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
