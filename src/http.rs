@@ -4,8 +4,10 @@
 //! counters, and the mapping of answers to [`ProviderError`].
 //!
 //! Retry rules, in one place:
-//! - only idempotent methods (GET, PUT, DELETE, HEAD, OPTIONS) are retried; a POST never is, since
-//!   a second one could create a second object: its caller re-observes instead;
+//! - idempotent methods (GET, PUT, DELETE, HEAD, OPTIONS) are retried; a POST only after a 429
+//!   (the platform refused it before handling it, so nothing happened), never after an answer
+//!   that leaves its outcome unknown, since a second one could create a second object: its caller
+//!   re-observes instead;
 //! - retried: 429, 502, 503, 504, and failures to connect, send or read (timeouts included);
 //! - never retried: any other status (400, 401, 403, 404, 409, 422, 500, ...);
 //! - the wait is a random share of an exponentially growing ceiling (full jitter), and at least
@@ -292,7 +294,8 @@ impl HttpClient {
                 Verdict::Fail(error) => return Err(error),
                 Verdict::Retryable { error, retry_after } => (error, retry_after),
             };
-            if !idempotent || attempt >= self.settings.max_attempts {
+            let safe_to_repeat = idempotent || matches!(error, ProviderError::RateLimited { .. });
+            if !safe_to_repeat || attempt >= self.settings.max_attempts {
                 return Err(error);
             }
             let wait = self.backoff(attempt, retry_after);

@@ -87,24 +87,38 @@ async fn a_get_retries_through_rate_limits_and_waits_at_least_retry_after() {
 }
 
 #[tokio::test]
-async fn a_post_is_never_retried() {
+async fn a_post_is_retried_after_a_rate_limit_but_never_after_a_server_error() {
+    // A 429 is refused before it is handled: sending it again cannot do anything twice.
     let sim = start_with_faults(Faults {
         rate_limit_rate: 1.0,
         retry_after_secs: 0,
         ..Faults::none()
     })
     .await;
-    let client = client(&sim, quick());
+    let first = client(&sim, quick());
     let body = json!({ "name": "Once" });
-
-    let err = client
+    let err = first
         .send::<Value>(ApiRequest::post(AGENTS, "the new agent").json(&body))
         .await
         .expect_err("rate limited");
-
     assert!(matches!(err, ProviderError::RateLimited { .. }), "{err:?}");
+    assert_eq!(sim.requests().total, u64::from(quick().max_attempts));
+    sim.shutdown().await;
+
+    // A 503 may come after the work was done: the caller re-observes instead.
+    let sim = start_with_faults(Faults {
+        error_rate: 1.0,
+        ..Faults::none()
+    })
+    .await;
+    let second = client(&sim, quick());
+    let err = second
+        .send::<Value>(ApiRequest::post(AGENTS, "the new agent").json(&body))
+        .await
+        .expect_err("server error");
+    assert!(err.outcome_unknown(), "{err:?}");
     assert_eq!(sim.requests().total, 1);
-    assert_eq!(client.stats().retries, 0);
+    assert_eq!(second.stats().retries, 0);
     sim.shutdown().await;
 }
 

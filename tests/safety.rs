@@ -475,3 +475,40 @@ async fn two_applies_started_together_make_each_agent_once() {
     second.expect_code(0);
     assert_one_agent_per_key(&platform, &EXAMPLE_KEYS, &["draft", "1"]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_converges_in_one_run_through_rate_limits_waiting_as_retry_after_asks() {
+    let repo = Repo::new();
+    for key in ["a", "b", "c"] {
+        repo.write(&format!("agents/{key}.yaml"), &with_flow(key, "one"));
+    }
+    let platform = Platform::start().await;
+    platform
+        .sim
+        .set_faults(Faults {
+            seed: 11,
+            rate_limit_rate: 0.3,
+            retry_after_secs: 1,
+            ..Faults::none()
+        })
+        .expect("valid faults");
+    let run = platform
+        .run(&repo, &["apply", "--yes", "-vv", "--concurrency", "1"])
+        .await;
+    run.expect_code(0);
+    let limited = platform.requests().status(429);
+    platform.sim.set_faults(Faults::none()).expect("no faults");
+    assert!(limited > 0, "no 429 was answered: the test proves nothing");
+    let retries = run.stderr.matches("retrying").count() as u64;
+    assert_eq!(retries, limited, "{}", run.stderr);
+    let waits: Vec<u64> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("retrying"))
+        .filter_map(|l| l.split("wait_ms=").nth(1))
+        .filter_map(|w| w.split_whitespace().next()?.parse().ok())
+        .collect();
+    assert_eq!(waits.len() as u64, limited, "{}", run.stderr);
+    assert!(waits.iter().all(|w| *w >= 1000), "{waits:?}");
+    assert_one_agent_per_key(&platform, &["a", "b", "c"], &["draft", "1"]).await;
+}

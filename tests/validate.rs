@@ -396,3 +396,43 @@ fn a_usage_error_exits_1_not_2() {
     repo.run(&["validate", "--no-such-flag"]).expect_code(1);
     repo.run(&["--help"]).expect_code(0);
 }
+
+#[test]
+fn a_50_mb_definition_is_refused_without_being_read() {
+    let repo = Repo::new();
+    let file = std::fs::File::create(repo.path().join("agents/huge.yaml")).unwrap();
+    file.set_len(50 * 1024 * 1024).unwrap();
+    let run = repo.run(&["validate"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("agents/huge.yaml: the file is 52428800 bytes, more than the 8388608 bytes a definition may have"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_graph_nested_ten_thousand_levels_deep_is_an_error_not_a_crash() {
+    let repo = Repo::new();
+    repo.write(
+        "agents/a.yaml",
+        "kind: agent\nkey: a\nname: A\nflow:\n  graph_file: deep.json\n",
+    );
+    let deep = "{\"a\":".repeat(10_000) + "1" + &"}".repeat(10_000);
+    repo.write("agents/deep.json", &deep);
+    let inline = "[".repeat(10_000) + &"]".repeat(10_000);
+    repo.write(
+        "agents/b.yaml",
+        &format!("kind: agent\nkey: b\nname: B\nflow:\n  graph: {{nodes: {inline}}}\n"),
+    );
+    let run = repo.run(&["validate"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("graph_file 'agents/deep.json' is not valid JSON"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("agents/b.yaml"), "{}", run.stderr);
+}

@@ -302,3 +302,50 @@ pub fn display(root: &Path, path: &Path) -> PathBuf {
 pub fn broken_keys(loaded: &Loaded) -> BTreeSet<Key> {
     loaded.broken.iter().filter_map(|b| b.key.clone()).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn check_text(text: &str) -> Checked {
+        let source = SourceFile::new("agents/x.yaml", text);
+        let env = |name: &str| (name == "SET").then(|| "value".to_string());
+        definition::check(
+            &source,
+            &definition::Context {
+                schema: crate::provider::ProviderKind::Workfx.definition_schema(),
+                dir: Path::new("/nonexistent"),
+                env: &env,
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn checking_any_text_never_panics(text in "\\PC{0,400}") {
+            let _ = check_text(&text);
+        }
+
+        #[test]
+        fn checking_yaml_shaped_text_never_panics(
+            lines in prop::collection::vec(
+                prop_oneof![
+                    Just("kind: agent".to_string()),
+                    "key: [a-zA-Z0-9_-]{0,8}",
+                    "name: .{0,10}",
+                    Just("flow:".to_string()),
+                    "  graph: \\{.{0,10}\\}",
+                    "  [a-z_]{1,8}: .{0,12}",
+                    "tags: \\[.{0,10}\\]",
+                    ".{0,16}",
+                ],
+                0..12,
+            )
+        ) {
+            let checked = check_text(&lines.join("\n"));
+            // Either a definition or at least one problem, never neither.
+            prop_assert!(checked.definition.is_some() || !checked.problems.is_empty());
+        }
+    }
+}
