@@ -546,3 +546,26 @@ async fn a_bad_duration_is_refused_with_the_accepted_forms() {
     run.expect_code(1);
     assert!(run.stderr.contains("200ms, 5s, 5m"), "{}", run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_file_is_pruned_when_pruning_is_on() {
+    let (repo, platform, _daemon) = converged("prune: archive\n", &[]).await;
+    repo.remove("agents/b.yaml");
+    wait_until("b is archived", || async {
+        platform.agent("b").await["status"] == "ARCHIVED"
+    })
+    .await;
+    assert_eq!(platform.agent("a").await["status"], "ACTIVE");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_file_is_left_alone_when_pruning_is_off() {
+    let (repo, platform, _daemon) = converged("", &[]).await;
+    platform.reset();
+    repo.remove("agents/b.yaml");
+    // An edit after the removal: once it is applied, the removal has been seen too.
+    repo.write("agents/a.yaml", &named("a", "Seen"));
+    wait_until("the edit is applied", || has_name(&platform, "a", "Seen")).await;
+    assert_eq!(platform.agent("b").await["status"], "ACTIVE");
+    assert_eq!(platform.requests().writes, 1);
+}
