@@ -569,3 +569,36 @@ async fn a_removed_file_is_left_alone_when_pruning_is_off() {
     assert_eq!(platform.agent("b").await["status"], "ACTIVE");
     assert_eq!(platform.requests().writes, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_waits_while_an_apply_holds_the_lock() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let platform = Platform::start().await;
+    let overrides = agentsync::config::Overrides {
+        endpoint: Some(platform.endpoint()),
+        ..Default::default()
+    };
+    let config = agentsync::config::Config::load(&agentsync::config::LoadOptions {
+        path: None,
+        cwd: repo.path(),
+        overrides: &overrides,
+        env: &|_| None,
+    })
+    .expect("the configuration loads");
+    let held = agentsync::ops::lock::RunLock::acquire(
+        &agentsync::ops::lock::path_for(&config),
+        std::time::Duration::ZERO,
+    )
+    .await
+    .expect("the test takes the lock");
+    let daemon = Daemon::start(&platform, &repo, &[]).await;
+    wait_until("the daemon reports the held lock", || async {
+        daemon.log().contains("another run holds the lock")
+    })
+    .await;
+    assert_eq!(platform.requests().writes, 0);
+    drop(held);
+    wait_until("the daemon syncs once the lock is free", || daemon.ready()).await;
+    assert_eq!(platform.agents().await.len(), 1);
+}

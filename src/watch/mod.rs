@@ -89,6 +89,9 @@ pub enum WatchError {
     Conflicts(Vec<crate::plan::PlanError>),
     #[error("no platform connection")]
     NotConnected,
+    /// Another agentsync process is applying to the same target; the sync is retried later.
+    #[error("another run holds the lock")]
+    Lock(#[source] OpsError),
 }
 
 impl WatchError {

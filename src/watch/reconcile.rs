@@ -128,6 +128,13 @@ async fn sync(
     let keys_unknown = loaded.broken.iter().any(|b| b.key.is_none())
         || (loaded.files == 0 && !loaded.problems.is_empty());
     let config = &workspace.config;
+    // The same lock as `apply`: a daemon and a one-shot apply never write at the same time.
+    let _lock = crate::ops::lock::RunLock::acquire(
+        &crate::ops::lock::path_for(config),
+        crate::ops::lock::DEFAULT_TIMEOUT,
+    )
+    .await
+    .map_err(WatchError::Lock)?;
     let prune_suspended = keys_unknown && config.prune != Prune::Off;
     if prune_suspended {
         tracing::warn!(
