@@ -4,18 +4,12 @@
 mod fixture;
 
 use fixture::platform::{Platform, count};
-use fixture::{Repo, minimal};
+use fixture::{Repo, minimal, with_flow};
 use serde_json::json;
 
 const FLOWS: &str = "/agents/{agent_id}/flows";
 const PUBLISH: &str = "/agents/{agent_id}/flows/publish";
 const AGENT: &str = "/agents/{agent_id}";
-
-fn with_flow(key: &str, prompt: &str) -> String {
-    format!(
-        "kind: agent\nkey: {key}\nname: {key} agent\nflow:\n  mode: chat\n  graph:\n    nodes:\n      - id: llm\n        data: {{prompt: \"{prompt}\"}}\n"
-    )
-}
 
 /// A repository applied once to a fresh platform.
 async fn applied(repo: &Repo) -> Platform {

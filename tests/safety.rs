@@ -9,14 +9,8 @@ use std::time::{Duration, Instant};
 
 use agentsync::sim::Faults;
 use fixture::platform::{Platform, TOKEN};
-use fixture::{Repo, Run, minimal};
+use fixture::{Repo, Run, minimal, with_flow};
 use serde_json::Value;
-
-fn with_flow(key: &str, prompt: &str) -> String {
-    format!(
-        "kind: agent\nkey: {key}\nname: {key} agent\nflow:\n  mode: chat\n  graph:\n    nodes:\n      - id: llm\n        data: {{prompt: \"{prompt}\"}}\n"
-    )
-}
 
 fn referencing(key: &str, target: &str) -> String {
     format!(

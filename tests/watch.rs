@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fixture::platform::{Platform, TOKEN, count};
-use fixture::{Repo, minimal};
+use fixture::{Repo, minimal, with_flow};
 use serde_json::json;
 
 const DEADLINE: Duration = Duration::from_secs(15);
@@ -217,12 +217,6 @@ async fn an_edited_file_is_applied_without_touching_the_others() {
             .contains("agent=a action=\"update\" outcome=\"done\"")
     );
     assert_eq!(platform.requests().writes, 1);
-}
-
-fn with_flow(key: &str, prompt: &str) -> String {
-    format!(
-        "kind: agent\nkey: {key}\nname: {key} agent\nflow:\n  mode: chat\n  graph:\n    nodes:\n      - id: llm\n        data: {{prompt: \"{prompt}\"}}\n"
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
