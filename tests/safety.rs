@@ -506,3 +506,33 @@ async fn apply_converges_in_one_run_through_rate_limits_waiting_as_retry_after_a
     assert!(waits.iter().all(|w| *w >= 1000), "{waits:?}");
     assert_one_agent_per_key(&platform, &["a", "b", "c"], &["draft", "1"]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_converges_through_server_errors_without_duplicates() {
+    let repo = Repo::new();
+    for key in KEYS {
+        repo.write(&format!("agents/{key}.yaml"), &with_flow(key, "one"));
+    }
+    let platform = Platform::start().await;
+    platform
+        .sim
+        .set_faults(Faults {
+            seed: 9,
+            error_rate: 0.2,
+            ..Faults::none()
+        })
+        .expect("valid faults");
+    let (log, run) = apply_until_done(&platform, &repo, 6).await;
+    let failed = platform.requests().status(503) + platform.requests().status(500);
+    platform.sim.set_faults(Faults::none()).expect("no faults");
+    run.expect_code(0);
+    assert!(
+        failed > 0,
+        "no 5xx was answered: the test proves nothing\n{log}"
+    );
+    assert_one_agent_per_key(&platform, &KEYS, &["draft", "1"]).await;
+    platform
+        .run(&repo, &["plan", "--detailed-exitcode"])
+        .await
+        .expect_code(0);
+}
