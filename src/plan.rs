@@ -592,16 +592,18 @@ fn update_actions(
         }
     }
 
-    if definition.lifecycle == Some(Lifecycle::Archived) && remote.lifecycle == Lifecycle::Active {
-        if definition.protect {
-            // The definition asks for both; refusing to archive is the safe reading.
-        } else if settings.capabilities.archive {
-            actions.push(Action {
-                kind: ActionKind::Archive,
-                reason: "status: archived".into(),
-                changes: Vec::new(),
-            });
-        }
+    // With `protect: true` and `status: archived` the definition asks for both; not archiving
+    // is the safe reading.
+    if definition.lifecycle == Some(Lifecycle::Archived)
+        && remote.lifecycle == Lifecycle::Active
+        && !definition.protect
+        && settings.capabilities.archive
+    {
+        actions.push(Action {
+            kind: ActionKind::Archive,
+            reason: "status: archived".into(),
+            changes: Vec::new(),
+        });
     }
     actions
 }

@@ -11,14 +11,6 @@ const FLOWS: &str = "/agents/{agent_id}/flows";
 const PUBLISH: &str = "/agents/{agent_id}/flows/publish";
 const AGENT: &str = "/agents/{agent_id}";
 
-/// A repository applied once to a fresh platform.
-async fn applied(repo: &Repo) -> Platform {
-    let platform = Platform::start().await;
-    platform.run(repo, &["apply", "--yes"]).await.expect_code(0);
-    platform.reset();
-    platform
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_apply_creates_and_publishes_every_example_agent() {
     let repo = Repo::with_examples();
@@ -51,7 +43,7 @@ async fn the_first_apply_creates_and_publishes_every_example_agent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_apply_makes_zero_writes() {
     let repo = Repo::with_examples();
-    let platform = applied(&repo).await;
+    let platform = Platform::applied(&repo).await;
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_code(0);
     assert!(run.stdout.contains("No changes."), "{}", run.stdout);
@@ -60,7 +52,7 @@ async fn a_second_apply_makes_zero_writes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_checkout_plans_no_changes() {
-    let platform = applied(&Repo::with_examples()).await;
+    let platform = Platform::applied(&Repo::with_examples()).await;
     let fresh = Repo::with_examples();
     let run = platform.run(&fresh, &["plan", "--detailed-exitcode"]).await;
     run.expect_code(0);
@@ -70,7 +62,7 @@ async fn a_fresh_checkout_plans_no_changes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn references_resolve_to_the_ids_of_agents_created_first() {
     let repo = Repo::with_examples();
-    let platform = applied(&repo).await;
+    let platform = Platform::applied(&repo).await;
     let router = platform.agent("support-router").await;
     let versions = platform.versions(router["id"].as_str().unwrap()).await;
     let graph = versions[0]["graph"].to_string();
@@ -107,7 +99,7 @@ async fn a_plan_shows_references_as_known_after_apply_before_the_first_apply() {
 async fn a_draft_edited_on_the_platform_is_repaired_without_a_publish() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &with_flow("a", "be brief"));
-    let platform = applied(&repo).await;
+    let platform = Platform::applied(&repo).await;
     let id = platform.agent("a").await["id"]
         .as_str()
         .unwrap()
@@ -128,7 +120,7 @@ async fn a_draft_edited_on_the_platform_is_repaired_without_a_publish() {
 async fn a_changed_prompt_publishes_exactly_once() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &with_flow("a", "be brief"));
-    let platform = applied(&repo).await;
+    let platform = Platform::applied(&repo).await;
     repo.write("agents/a.yaml", &with_flow("a", "be thorough"));
     let plan = platform.run(&repo, &["plan"]).await;
     plan.expect_code(0);
@@ -157,7 +149,7 @@ async fn a_changed_prompt_publishes_exactly_once() {
 async fn status_archived_archives_and_active_restores() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = applied(&repo).await;
+    let platform = Platform::applied(&repo).await;
     repo.write("agents/a.yaml", &(minimal("a") + "status: archived\n"));
     platform
         .run(&repo, &["apply", "--yes"])
@@ -176,7 +168,7 @@ async fn status_archived_archives_and_active_restores() {
 async fn protect_blocks_archiving() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = applied(&repo).await;
+    let platform = Platform::applied(&repo).await;
     repo.write(
         "agents/a.yaml",
         &(minimal("a") + "status: archived\nprotect: true\n"),
@@ -198,7 +190,7 @@ async fn after_removal(prune: &str) -> (Platform, fixture::Run) {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
     repo.write("agents/b.yaml", &minimal("b"));
-    let platform = applied(&repo).await;
+    let platform = Platform::applied(&repo).await;
     repo.remove("agents/b.yaml");
     repo.write(
         "agentsync.yaml",
@@ -289,7 +281,7 @@ async fn two_remote_agents_claiming_one_key_are_refused_naming_both() {
 async fn a_saved_plan_is_refused_when_the_platform_changed_since() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &with_flow("a", "one"));
-    let platform = applied(&repo).await;
+    let platform = Platform::applied(&repo).await;
     repo.write("agents/a.yaml", &with_flow("a", "two"));
     platform
         .run(&repo, &["plan", "--out", "plan.json"])
@@ -322,7 +314,7 @@ async fn a_saved_plan_is_refused_when_the_platform_changed_since() {
 async fn a_fresh_saved_plan_is_applied() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &with_flow("a", "one"));
-    let platform = applied(&repo).await;
+    let platform = Platform::applied(&repo).await;
     repo.write("agents/a.yaml", &with_flow("a", "two"));
     platform
         .run(&repo, &["plan", "--out", "plan.json"])
@@ -449,7 +441,7 @@ async fn a_protected_agent_is_never_pruned_even_after_its_file_is_gone() {
     let repo = Repo::new();
     repo.write("agents/keep.yaml", &(minimal("keep") + "protect: true\n"));
     repo.write("agents/other.yaml", &minimal("other"));
-    let platform = applied(&repo).await;
+    let platform = Platform::applied(&repo).await;
     assert_eq!(
         platform.agent("keep").await["extend_properties"]["agentsync"]["protect"],
         true
@@ -470,7 +462,7 @@ async fn a_protected_agent_is_never_pruned_even_after_its_file_is_gone() {
 async fn turning_protect_off_rewrites_the_marker_and_then_prune_applies() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &(minimal("a") + "protect: true\n"));
-    let platform = applied(&repo).await;
+    let platform = Platform::applied(&repo).await;
     repo.write("agents/a.yaml", &minimal("a"));
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_code(0);
@@ -522,7 +514,7 @@ async fn one_agent_failing_does_not_stop_the_others_and_the_exit_code_says_so() 
     let repo = Repo::new();
     repo.write("agents/a.yaml", &(minimal("a") + "mode: flow-chat\n"));
     repo.write("agents/b.yaml", &with_flow("b", "one"));
-    let platform = applied(&repo).await;
+    let platform = Platform::applied(&repo).await;
     // workfx cannot change the mode of an existing agent: a's update fails, b's goes through.
     repo.write("agents/a.yaml", &(minimal("a") + "mode: flow-job\n"));
     repo.write("agents/b.yaml", &with_flow("b", "two"));
@@ -537,7 +529,7 @@ async fn one_agent_failing_does_not_stop_the_others_and_the_exit_code_says_so() 
 async fn an_emptied_definitions_directory_prunes_nothing() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = applied(&repo).await;
+    let platform = Platform::applied(&repo).await;
     repo.remove("agents/a.yaml");
     repo.write(
         "agentsync.yaml",

@@ -244,10 +244,7 @@ async fn four_agents_pruning(repo: &Repo, settings: &str) -> Platform {
     for key in ["a", "b", "c", "d"] {
         repo.write(&format!("agents/{key}.yaml"), &minimal(key));
     }
-    let platform = Platform::start().await;
-    platform.run(repo, &["apply", "--yes"]).await.expect_code(0);
-    platform.reset();
-    platform
+    Platform::applied(repo).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

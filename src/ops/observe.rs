@@ -60,9 +60,11 @@ pub async fn observe<P: Provider + 'static>(
         })
         .collect();
     while let Some(joined) = reads.join_next().await {
-        let Ok((index, content)) = joined else {
-            continue;
-        };
+        // A read that never finished must not look like "no draft": that would plan a write.
+        let (index, content) = joined.map_err(|err| ProviderError::Protocol {
+            what: "an agent's content".into(),
+            message: format!("the read stopped before it finished: {err}"),
+        })?;
         observed[index].content = Some(content?);
     }
     Ok(Observed { agents: observed })
