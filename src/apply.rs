@@ -1,18 +1,18 @@
 //! Executes a [`Plan`] against a provider: agents in reference order, independent agents side by
 //! side up to the concurrency limit, each agent's actions in sequence; a [`Report`] of every
-//! action and its outcome.
+//! action and its outcome, and a [`Progress`] step per action.
 //!
 //! One agent failing does not stop the others; agents that reference a failed agent are skipped.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::model::{Definition, Desired, Document, Key, Lifecycle, Marker};
 use crate::plan::{ActionKind, AgentPlan, PROTECT, Plan, resolve_references};
+use crate::progress::{Phase, Progress};
 use crate::provider::{Provider, ProviderError};
 
 /// How one action ended.
@@ -73,80 +73,169 @@ pub fn known_ids(plan: &Plan) -> BTreeMap<Key, String> {
 
 /// Runs the plan. `ids` maps keys to remote ids for every agent that exists, including
 /// agents without actions that others reference.
+///
+/// Up to `concurrency` agents run at once, each one's actions in order. An agent starts as soon
+/// as every agent of the plan it references is done (not when a whole "wave" is), so one slow
+/// agent holds up only the agents that reference it.
 pub async fn execute<P: Provider + 'static>(
     provider: Arc<P>,
     plan: &Plan,
     desired: &Desired,
     ids: BTreeMap<Key, String>,
     concurrency: usize,
+    progress: &Progress,
 ) -> Report {
+    let agents: Vec<&AgentPlan> = plan
+        .changes
+        .iter()
+        .filter(|c| !c.actions.is_empty())
+        .collect();
+    let _phase = progress.phase(Phase::Apply, agents.iter().map(|a| a.actions.len()).sum());
+    let mut order = DependencyOrder::new(&agents);
     let ids = Arc::new(Mutex::new(ids));
-    let failed: Arc<Mutex<BTreeSet<Key>>> = Arc::default();
-    let semaphore = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut reports: BTreeMap<Key, AgentReport> = BTreeMap::new();
-
-    // Waves: every agent runs after the agents it references; a wave runs concurrently.
-    for wave in waves(plan) {
-        let mut tasks = JoinSet::new();
-        for agent in wave {
-            let blocked: Vec<Key> = {
-                let failed = lock(&failed);
-                agent
-                    .depends_on
-                    .iter()
-                    .filter(|d| failed.contains(*d))
-                    .cloned()
-                    .collect()
+    let mut reports: Vec<Option<AgentReport>> = vec![None; agents.len()];
+    let mut running = JoinSet::new();
+    let mut running_index: HashMap<tokio::task::Id, usize> = HashMap::new();
+    loop {
+        while running.len() < concurrency.max(1) {
+            let Some(index) = order.next_ready() else {
+                break;
             };
-            if !blocked.is_empty() {
+            let agent = agents[index];
+            let failed = order.failed_dependencies(index);
+            if !failed.is_empty() {
                 let reason = format!(
                     "it references {}, which failed",
-                    blocked
+                    failed
                         .iter()
-                        .map(Key::to_string)
+                        .map(|i| agents[*i].key.to_string())
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
-                lock(&failed).insert(agent.key.clone());
-                reports.insert(agent.key.clone(), skipped(agent, &reason));
+                for _ in &agent.actions {
+                    progress.step(Phase::Apply);
+                }
+                reports[index] = Some(skipped(agent, &reason));
+                order.done(index, false);
                 continue;
             }
             let provider = Arc::clone(&provider);
             let ids = Arc::clone(&ids);
-            let semaphore = Arc::clone(&semaphore);
-            let agent = agent.clone();
+            let owned = agent.clone();
             let definition = desired.get(&agent.key).cloned();
-            tasks.spawn(async move {
-                // The semaphore is never closed, so acquiring only waits.
-                let _permit = semaphore.acquire_owned().await.ok();
-                run_agent(provider.as_ref(), &agent, definition.as_ref(), &ids).await
+            let progress = progress.clone();
+            let handle = running.spawn(async move {
+                run_agent(
+                    provider.as_ref(),
+                    &owned,
+                    definition.as_ref(),
+                    &ids,
+                    &progress,
+                )
+                .await
             });
+            running_index.insert(handle.id(), index);
         }
-        while let Some(joined) = tasks.join_next().await {
-            let report = match joined {
-                Ok(report) => report,
-                Err(err) => {
-                    tracing::error!(error = %err, "an apply task ended abnormally");
-                    continue;
+        let Some(joined) = running.join_next_with_id().await else {
+            break;
+        };
+        let (index, report) = match joined {
+            Ok((id, report)) => (running_index.remove(&id), report),
+            Err(err) => {
+                tracing::error!(error = %err, "an apply task ended abnormally");
+                let index = running_index.remove(&err.id());
+                let report = index.map(|i| ended_abnormally(agents[i], &err.to_string()));
+                match (index, report) {
+                    (Some(index), Some(report)) => (Some(index), report),
+                    _ => continue,
                 }
-            };
-            if report
-                .actions
-                .iter()
-                .any(|a| !matches!(a.outcome, Outcome::Done))
-            {
-                lock(&failed).insert(report.key.clone());
             }
-            reports.insert(report.key.clone(), report);
+        };
+        let Some(index) = index else { continue };
+        let succeeded = report
+            .actions
+            .iter()
+            .all(|a| matches!(a.outcome, Outcome::Done));
+        order.done(index, succeeded);
+        reports[index] = Some(report);
+    }
+    // Only a cycle of references (which validation refuses) leaves agents never ready.
+    for (index, report) in reports.iter_mut().enumerate() {
+        if report.is_none() {
+            *report = Some(skipped(
+                agents[index],
+                "its references could not be put in an order",
+            ));
         }
     }
     Report {
-        agents: plan
-            .changes
+        agents: reports.into_iter().flatten().collect(),
+    }
+}
+
+/// Which agents of a plan may start: an agent is ready once every agent of the plan it
+/// references is done; it learns which of them failed.
+struct DependencyOrder {
+    /// For each agent, how many agents it references are not done yet.
+    waiting_for: Vec<usize>,
+    /// For each agent, the agents that reference it.
+    dependants: Vec<Vec<usize>>,
+    /// For each agent, the agents it references that failed or were skipped.
+    failed: Vec<Vec<usize>>,
+    ready: VecDeque<usize>,
+}
+
+impl DependencyOrder {
+    fn new(agents: &[&AgentPlan]) -> DependencyOrder {
+        let position: HashMap<&Key, usize> = agents
             .iter()
-            .filter(|c| !c.actions.is_empty())
-            .filter_map(|c| reports.remove(&c.key))
-            .collect(),
+            .enumerate()
+            .map(|(i, a)| (&a.key, i))
+            .collect();
+        let mut waiting_for = vec![0; agents.len()];
+        let mut dependants = vec![Vec::new(); agents.len()];
+        for (index, agent) in agents.iter().enumerate() {
+            // Agents without actions already exist: nothing to wait for.
+            let references: BTreeSet<usize> = agent
+                .depends_on
+                .iter()
+                .filter_map(|key| position.get(key).copied())
+                .filter(|referenced| *referenced != index)
+                .collect();
+            waiting_for[index] = references.len();
+            for referenced in references {
+                dependants[referenced].push(index);
+            }
+        }
+        // Plan order first: it lists agents after those they reference.
+        let ready = (0..agents.len()).filter(|i| waiting_for[*i] == 0).collect();
+        DependencyOrder {
+            waiting_for,
+            dependants,
+            failed: vec![Vec::new(); agents.len()],
+            ready,
+        }
+    }
+
+    fn next_ready(&mut self) -> Option<usize> {
+        self.ready.pop_front()
+    }
+
+    fn failed_dependencies(&self, index: usize) -> &[usize] {
+        &self.failed[index]
+    }
+
+    /// The agent is done; its dependants that were waiting only for it become ready.
+    fn done(&mut self, index: usize, succeeded: bool) {
+        for dependant in std::mem::take(&mut self.dependants[index]) {
+            if !succeeded {
+                self.failed[dependant].push(index);
+            }
+            self.waiting_for[dependant] -= 1;
+            if self.waiting_for[dependant] == 0 {
+                self.ready.push_back(dependant);
+            }
+        }
     }
 }
 
@@ -173,35 +262,21 @@ fn skipped(agent: &AgentPlan, reason: &str) -> AgentReport {
     }
 }
 
-/// Groups the agents with actions into waves; an agent's wave follows those it depends on.
-fn waves(plan: &Plan) -> Vec<Vec<&AgentPlan>> {
-    let in_plan: BTreeMap<&Key, &AgentPlan> = plan
-        .changes
-        .iter()
-        .filter(|c| !c.actions.is_empty())
-        .map(|c| (&c.key, c))
-        .collect();
-    let mut level: BTreeMap<&Key, usize> = BTreeMap::new();
-    // The plan lists agents after those they reference, so one pass settles every level.
-    for change in &plan.changes {
-        let l = change
-            .depends_on
+/// The report of an agent whose task panicked or was cancelled: every action failed, as far
+/// as anyone can tell (re-running apply observes what happened).
+fn ended_abnormally(agent: &AgentPlan, why: &str) -> AgentReport {
+    AgentReport {
+        key: agent.key.clone(),
+        id: agent.id.clone(),
+        actions: agent
+            .actions
             .iter()
-            .filter_map(|d| level.get(d).map(|l| l + 1))
-            .max()
-            .unwrap_or(0);
-        level.insert(&change.key, l);
+            .map(|a| ActionReport {
+                kind: a.kind,
+                outcome: Outcome::Failed(format!("the apply task ended abnormally: {why}")),
+            })
+            .collect(),
     }
-    let mut waves: Vec<Vec<&AgentPlan>> = Vec::new();
-    for (key, agent) in in_plan {
-        let l = level.get(key).copied().unwrap_or(0);
-        if waves.len() <= l {
-            waves.resize_with(l + 1, Vec::new);
-        }
-        waves[l].push(agent);
-    }
-    waves.retain(|w| !w.is_empty());
-    waves
 }
 
 async fn run_agent<P: Provider>(
@@ -209,6 +284,7 @@ async fn run_agent<P: Provider>(
     agent: &AgentPlan,
     definition: Option<&Definition>,
     ids: &Mutex<BTreeMap<Key, String>>,
+    progress: &Progress,
 ) -> AgentReport {
     let mut id = agent.id.clone();
     let mut actions = Vec::new();
@@ -219,6 +295,7 @@ async fn run_agent<P: Provider>(
                 kind: action.kind,
                 outcome: Outcome::Skipped("an earlier action of this agent failed".into()),
             });
+            progress.step(Phase::Apply);
             continue;
         }
         let result = run_action(provider, action.kind, agent, definition, &mut id, ids).await;
@@ -238,6 +315,7 @@ async fn run_agent<P: Provider>(
             kind: action.kind,
             outcome,
         });
+        progress.step(Phase::Apply);
     }
     AgentReport {
         key: agent.key.clone(),

@@ -1,5 +1,6 @@
-//! The one HTTP policy every provider talks through: a pooled client with timeouts, the bearer
-//! token (never printed), default query parameters, retries of idempotent requests with
+//! The one HTTP policy every provider talks through: a pooled client with timeouts and
+//! keep-alive, at most [`HttpSettings::max_in_flight`] requests in flight at once (however many
+//! tasks send), the bearer token (never printed), default query parameters, retries of idempotent requests with
 //! exponential backoff, full jitter and `Retry-After`, request logging without secrets, per-status
 //! counters, and the mapping of answers to [`ProviderError`].
 //!
@@ -24,6 +25,7 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, LOCATION, RETRY_AFT
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tokio::sync::Semaphore;
 
 use crate::provider::ProviderError;
 
@@ -74,6 +76,19 @@ pub struct HttpSettings {
     pub initial_backoff: Duration,
     /// The highest ceiling a backoff reaches (`Retry-After` may ask for more).
     pub max_backoff: Duration,
+    /// Requests in flight at once, over all tasks that share the client (the configuration's
+    /// `concurrency`). A request waiting for a retry holds no place.
+    pub max_in_flight: usize,
+}
+
+impl HttpSettings {
+    /// The default policy with `max_in_flight` requests in flight at once (at least one).
+    pub fn with_max_in_flight(max_in_flight: usize) -> HttpSettings {
+        HttpSettings {
+            max_in_flight: max_in_flight.max(1),
+            ..HttpSettings::default()
+        }
+    }
 }
 
 impl Default for HttpSettings {
@@ -85,6 +100,8 @@ impl Default for HttpSettings {
             max_elapsed: Duration::from_secs(60),
             initial_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(10),
+            // The configuration's default `concurrency`.
+            max_in_flight: 8,
         }
     }
 }
@@ -198,6 +215,8 @@ pub struct HttpClient {
     default_query: Arc<[(String, String)]>,
     settings: HttpSettings,
     stats: Arc<Mutex<HttpStats>>,
+    /// One permit per request in flight; never closed.
+    in_flight: Arc<Semaphore>,
 }
 
 impl fmt::Debug for HttpClient {
@@ -246,6 +265,8 @@ impl HttpClient {
             .user_agent(concat!("agentsync/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(settings.connect_timeout)
             .tcp_keepalive(Duration::from_secs(60))
+            // Every connection a full set of requests in flight opened stays open for the next.
+            .pool_max_idle_per_host(settings.max_in_flight.max(1))
             // A redirect would turn a POST into a GET and hide a wrong endpoint: say so instead.
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -255,6 +276,7 @@ impl HttpClient {
             base,
             authorization,
             default_query: default_query.into(),
+            in_flight: Arc::new(Semaphore::new(settings.max_in_flight.max(1))),
             settings,
             stats: Arc::new(Mutex::new(HttpStats::default())),
         })
@@ -343,6 +365,8 @@ impl HttpClient {
         if let Some(body) = request.body {
             builder = builder.json(body);
         }
+        // Held until the answer is read whole: the connection is busy until then.
+        let _permit = self.in_flight.acquire().await.ok();
         let sent = Instant::now();
         let answered = match builder.send().await {
             Ok(response) => {

@@ -13,6 +13,7 @@ pub mod http;
 pub mod model;
 pub mod ops;
 pub mod plan;
+pub mod progress;
 pub mod provider;
 pub mod render;
 pub mod sim;

@@ -25,14 +25,16 @@ fn main() -> ExitCode {
     ExitCode::from(status.code())
 }
 
-/// Logs go to stderr so that stdout carries only results (plans, reports, JSON).
+/// Logs go to stderr so that stdout carries only results (plans, reports, JSON), around the
+/// progress bar when one is drawn.
 /// `AGENTSYNC_LOG` (an `EnvFilter` directive) overrides the level chosen by `-v`/`-q`.
 fn init_tracing(options: &LoggingOptions) {
     let filter = EnvFilter::try_from_env("AGENTSYNC_LOG")
         .unwrap_or_else(|_| EnvFilter::new(options.level.as_str()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Lifts the progress bar around each line, when one is drawn.
+        .with_writer(agentsync::cli::progress::log_writer)
         .with_target(false);
     match options.format {
         LogFormat::Json => builder.json().flatten_event(true).init(),

@@ -50,6 +50,7 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, reporter: &Reporter) -> E
             workspace,
             adopt: args.adopt,
             allow_mass_prune: args.allow_mass_prune,
+            progress: super::progress::for_terminal(global.quiet),
         },
         saved: args.saved.clone(),
         lock_timeout: args.lock_timeout,

@@ -6,6 +6,7 @@
 pub mod apply;
 mod global;
 pub mod plan;
+pub mod progress;
 mod report;
 pub mod sim;
 pub mod validate;

@@ -63,6 +63,7 @@ pub async fn run(args: PlanArgs, global: &GlobalArgs, reporter: &Reporter) -> Ex
         workspace,
         adopt: args.adopt,
         allow_mass_prune: args.allow_mass_prune,
+        progress: super::progress::for_terminal(global.quiet),
     };
     let planned = match plan(&options, &process_env).await {
         Ok(planned) => planned,

@@ -80,6 +80,7 @@ pub async fn apply(
             &planned.workspace.loaded.desired,
             ids,
             planned.workspace.config.concurrency as usize,
+            &plan_options.progress,
         )
         .await;
         Ok(Some(report))

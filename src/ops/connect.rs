@@ -58,7 +58,7 @@ pub async fn connect(
         token,
         tenant_id: config.tenant_id.clone(),
         tenant_unit_id: config.tenant_unit_id.clone(),
-        http: HttpSettings::default(),
+        http: HttpSettings::with_max_in_flight(config.concurrency as usize),
     })
     .map_err(OpsError::Setup)?;
     Ok(Connection {

@@ -1,5 +1,8 @@
 //! Reads what the platform holds: every agent, then the content of the agents the plan can
-//! touch, concurrently up to the configured limit.
+//! touch, concurrently up to the configured limit, with a [`Progress`] step per content read.
+//!
+//! Requests: the provider's list, then exactly one content read per agent that needs one
+//! (nothing is read twice in a run).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -10,6 +13,7 @@ use tokio::task::JoinSet;
 
 use crate::model::Desired;
 use crate::plan::{Observed, ObservedAgent};
+use crate::progress::{Phase, Progress};
 use crate::provider::{Provider, ProviderError};
 
 /// Lists every agent, then reads content for managed agents whose definition has a flow, and
@@ -19,6 +23,7 @@ pub async fn observe<P: Provider + 'static>(
     desired: &Desired,
     concurrency: usize,
     name_field: Option<&str>,
+    progress: &Progress,
 ) -> Result<Observed, ProviderError> {
     let name_of = |fields: &crate::model::Document| {
         name_field
@@ -38,18 +43,25 @@ pub async fn observe<P: Provider + 'static>(
         None => name_of(&agent.fields).is_some_and(|n| adoptable_names.contains(&n)),
     };
 
+    let to_read: Vec<usize> = agents
+        .iter()
+        .enumerate()
+        .filter(|(_, agent)| wants_content(agent))
+        .map(|(index, _)| index)
+        .collect();
+    let _phase = progress.phase(Phase::Observe, to_read.len());
     let semaphore = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut reads = JoinSet::new();
-    for (index, agent) in agents.iter().enumerate() {
-        if !wants_content(agent) {
-            continue;
-        }
+    for index in to_read {
         let provider = Arc::clone(&provider);
         let semaphore = Arc::clone(&semaphore);
-        let id = agent.id.clone();
+        let progress = progress.clone();
+        let id = agents[index].id.clone();
         reads.spawn(async move {
             let _permit = semaphore.acquire_owned().await.ok();
-            (index, provider.read_content(&id).await)
+            let content = provider.read_content(&id).await;
+            progress.step(Phase::Observe);
+            (index, content)
         });
     }
     let mut observed: Vec<ObservedAgent> = agents

@@ -8,6 +8,7 @@ use super::observe::observe;
 use super::workspace::{self, Workspace, WorkspaceOptions};
 use crate::config::MaxPrune;
 use crate::plan::{self, ActionKind, Observed, Plan, Settings};
+use crate::progress::Progress;
 use crate::provider::Provider;
 
 #[derive(Debug, Clone, Default)]
@@ -17,6 +18,8 @@ pub struct PlanOptions {
     pub adopt: bool,
     /// Prune more agents than `max_prune` allows.
     pub allow_mass_prune: bool,
+    /// Where observe (and apply, for `ops::apply`) report how far they have got.
+    pub progress: Progress,
 }
 
 /// A plan, and everything it was made from (apply goes on from here).
@@ -55,6 +58,7 @@ pub async fn plan_in(
         &workspace.loaded.desired,
         concurrency,
         config.provider.definition_schema().name_field,
+        &options.progress,
     )
     .await
     {

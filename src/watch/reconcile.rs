@@ -23,6 +23,7 @@ use crate::ops::connect::{Connection, connect};
 use crate::ops::observe::observe;
 use crate::ops::workspace::{self, WorkspaceOptions};
 use crate::plan::{self, Plan, Settings};
+use crate::progress::Progress;
 use crate::provider::Provider;
 
 /// A platform connection kept across syncs (one HTTP pool; one embedded simulator), made
@@ -187,6 +188,8 @@ async fn sync(
         &desired,
         concurrency,
         config.provider.definition_schema().name_field,
+        // A daemon's output is its log: no progress is drawn.
+        &Progress::silent(),
     )
     .await
     .map_err(WatchError::Observe)?;
@@ -207,7 +210,17 @@ async fn sync(
         None
     } else {
         let ids = apply::known_ids(&plan);
-        Some(apply::execute(provider, &plan, &desired, ids, concurrency).await)
+        Some(
+            apply::execute(
+                provider,
+                &plan,
+                &desired,
+                ids,
+                concurrency,
+                &Progress::silent(),
+            )
+            .await,
+        )
     };
     Ok((synced(Some(plan), report), base))
 }

@@ -16,9 +16,6 @@ const AGENTS: &str = "/admin/api/v2/agents";
 /// The largest `page_size` workfx accepts (the docs are silent; the simulator enforces 100).
 pub const MAX_PAGE_SIZE: u32 = 100;
 
-/// How many pages of the agent list are fetched at once after the first.
-pub const LIST_CONCURRENCY: usize = 4;
-
 /// The flow list is read newest first, draft first: its first two items hold the draft and the
 /// live version whenever both exist (`shared/api/README.md`, assumption 6).
 pub const NEWEST_FLOWS: u32 = 2;

@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use reqwest::Url;
 
-use self::api::{Api, LIST_CONCURRENCY, MAX_PAGE_SIZE, NEWEST_FLOWS, WireObject};
+use self::api::{Api, MAX_PAGE_SIZE, NEWEST_FLOWS, WireObject};
 use crate::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
 use crate::model::{Document, Lifecycle, Marker};
 use crate::provider::{
@@ -118,9 +118,11 @@ impl Provider for WorkfxProvider {
         let mut wire = first.data;
         if let Some(total) = first.total_pages.filter(|total| *total >= 2) {
             let total = total.min(MAX_PAGES);
+            // As many at once as the client lets through; the client holds the real limit.
+            let at_once = self.api.http().settings().max_in_flight.max(1);
             let rest: Vec<_> = stream::iter(2..=total)
                 .map(|page_num| self.api.list_agents(page_num))
-                .buffered(LIST_CONCURRENCY)
+                .buffered(at_once)
                 .try_collect()
                 .await?;
             more = rest.last().is_some_and(|page| page.has_next_page);

@@ -1,0 +1,210 @@
+//! The CPU-only benchmark: load N generated definitions, decode what a no-change observe would
+//! receive for them (the agent list and each flow list's first page, as workfx sends them),
+//! and compute the plan. No network; the figures are this process's own CPU time and memory.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use agentsync::config::Prune;
+use agentsync::model::{Desired, Key, Marker};
+use agentsync::plan::{self, Observed, ObservedAgent, Settings};
+use agentsync::provider::workfx::{api::FlowPage, definition::SCHEMA, mapping};
+use agentsync::provider::{Capabilities, RemoteContent};
+use agentsync::spec;
+use serde_json::{Value, json};
+
+use crate::generate::{self, Shape};
+use crate::measure;
+
+/// What one run measured.
+pub struct CpuReport {
+    pub shape: Shape,
+    pub definition_bytes: u64,
+    /// Thread CPU time of each phase (wall time where `/proc` has no figure).
+    pub load: Duration,
+    pub decode: Duration,
+    pub plan: Duration,
+    /// Process CPU time of the three phases together, from `/proc/self/stat` (10 ms ticks).
+    pub process_cpu: Option<Duration>,
+    pub wall: Duration,
+    pub peak_rss: Option<u64>,
+    pub peak_reset: bool,
+    pub actions: usize,
+}
+
+const CAPABILITIES: Capabilities = Capabilities {
+    drafts: true,
+    publish: true,
+    versions: true,
+    archive: true,
+    delete: true,
+    validation: false,
+};
+
+/// A stopwatch on this thread's CPU time, falling back to wall time.
+struct Stopwatch {
+    cpu: Option<Duration>,
+    wall: Instant,
+}
+
+impl Stopwatch {
+    fn start() -> Stopwatch {
+        Stopwatch {
+            cpu: measure::thread_cpu(),
+            wall: Instant::now(),
+        }
+    }
+
+    fn elapsed(&self) -> Duration {
+        match (self.cpu, measure::thread_cpu()) {
+            (Some(start), Some(now)) => now.saturating_sub(start),
+            _ => self.wall.elapsed(),
+        }
+    }
+}
+
+fn directory_bytes(dir: &Path) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.metadata().ok())
+        .filter(|meta| meta.is_file())
+        .map(|meta| meta.len())
+        .sum()
+}
+
+fn id_of(index: usize) -> String {
+    format!("00000000-0000-4000-8000-{index:012}")
+}
+
+/// The flow list's first page as workfx would send it for an agent applied from `content`:
+/// the draft, then version 1, both equal to the definition.
+fn flow_page_bytes(content: &agentsync::model::Document, id: &str) -> Vec<u8> {
+    let flow = |version: &str| {
+        let mut body = mapping::content_body(content);
+        if let Value::Object(object) = &mut body {
+            object.insert("id".into(), json!(format!("{id}-{version}")));
+            object.insert("version".into(), json!(version));
+            object.insert("created_by".into(), json!("bench"));
+            object.insert("tenant_id".into(), json!("t"));
+            object.insert("tenant_unit_id".into(), json!("u"));
+        }
+        body
+    };
+    let page = json!({"page_num": 1, "page_size": 2, "total_count": 2, "has_next_page": false,
+                      "data": [flow("draft"), flow("1")]});
+    serde_json::to_vec(&page).expect("a page serializes")
+}
+
+/// Decodes the answers a no-change observe of `desired` would receive, timing only the
+/// decoding (making the answers is the platform's work).
+fn observe_from_wire(desired: &Desired, decode: &mut Duration) -> Observed {
+    let ids: BTreeMap<Key, String> = desired
+        .keys()
+        .enumerate()
+        .map(|(index, key)| (key.clone(), id_of(index)))
+        .collect();
+    let by_ref: BTreeMap<&Key, &str> = ids.iter().map(|(k, v)| (k, v.as_str())).collect();
+    let mut agents = Vec::with_capacity(desired.len());
+    for (key, definition) in desired {
+        let id = &ids[key];
+        let mut wire = mapping::create_body(
+            &Marker {
+                key: key.clone(),
+                protect: definition.protect,
+            },
+            &definition.fields,
+        );
+        wire["id"] = json!(id);
+        wire["status"] = json!("ACTIVE");
+        let agent_bytes = serde_json::to_vec(&wire).expect("an agent serializes");
+        let content_bytes = definition.content.as_ref().map(|content| {
+            let (resolved, _) = plan::resolve_references(content, &by_ref);
+            flow_page_bytes(&resolved, id)
+        });
+
+        let stopwatch = Stopwatch::start();
+        let wire: serde_json::Map<String, Value> =
+            serde_json::from_slice(&agent_bytes).expect("an agent decodes");
+        let agent = mapping::agent_from_wire(&wire, "the agent list").expect("an agent maps");
+        let content = content_bytes.map(|bytes| {
+            let page: FlowPage = serde_json::from_slice(&bytes).expect("a flow page decodes");
+            let (draft, live) = mapping::pick_versions(&page.data);
+            let (live_version, live) = live.unzip();
+            RemoteContent {
+                draft: draft.map(mapping::content_from_wire),
+                live: live.map(mapping::content_from_wire),
+                live_version,
+            }
+        });
+        *decode += stopwatch.elapsed();
+        agents.push(ObservedAgent { agent, content });
+    }
+    Observed { agents }
+}
+
+/// Generates the definitions under `root`, then loads, decodes and plans them.
+pub fn run(root: &Path, shape: Shape) -> CpuReport {
+    generate::write(root, shape).expect("write the definitions");
+    let definitions = root.join("agents");
+    let definition_bytes = directory_bytes(&definitions);
+    measure::debug_rss("generated");
+    let peak_reset = measure::reset_peak_rss();
+    measure::debug_rss("reset");
+    let env = |_: &str| None;
+    let wall = Instant::now();
+    let process_start = measure::process_cpu();
+
+    let stopwatch = Stopwatch::start();
+    let loaded = spec::load(&spec::LoadOptions {
+        dir: &definitions,
+        display_root: root,
+        schema: &SCHEMA,
+        env: &env,
+    });
+    let load = stopwatch.elapsed();
+    measure::debug_rss("loaded");
+    assert!(
+        loaded.is_valid(),
+        "generated definitions load cleanly: {:?}",
+        loaded.problems.first().map(ToString::to_string)
+    );
+    assert_eq!(loaded.desired.len(), shape.agents);
+
+    let mut decode = Duration::ZERO;
+    let observed = observe_from_wire(&loaded.desired, &mut decode);
+    measure::debug_rss("observed");
+
+    let settings = Settings {
+        publish: true,
+        prune: Prune::Off,
+        adopt: false,
+        capabilities: CAPABILITIES,
+        schema: &SCHEMA,
+    };
+    let stopwatch = Stopwatch::start();
+    let planned = plan::compute(&loaded.desired, &BTreeSet::new(), &observed, &settings)
+        .expect("no conflicts");
+    let plan = stopwatch.elapsed();
+    measure::debug_rss("planned");
+    let process_cpu = process_start
+        .zip(measure::process_cpu())
+        .map(|(start, end)| end.saturating_sub(start));
+    let wall = wall.elapsed();
+    let actions = planned.changes.iter().map(|c| c.actions.len()).sum();
+    let peak_rss = measure::peak_rss();
+    drop((planned, observed, loaded));
+    CpuReport {
+        shape,
+        definition_bytes,
+        load,
+        decode,
+        plan,
+        process_cpu,
+        wall,
+        peak_rss,
+        peak_reset,
+        actions,
+    }
+}

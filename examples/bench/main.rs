@@ -1,0 +1,187 @@
+//! agentsync's benchmark: request counts and wall time against the simulator at a given
+//! latency, and the CPU time and peak memory of loading and planning many definitions.
+//!
+//! ```sh
+//! cargo run --release --example bench                 # the README table (all of the below)
+//! cargo run --release --example bench -- network --agents 1000 --latency-ms 20 --concurrency 16
+//! cargo run --release --example bench -- cpu --agents 1000 --nodes 200
+//! ```
+//!
+//! `network` starts the simulator in this process (on its own runtime thread) with the given
+//! latency, generates the definitions, and runs the library's own `apply` (the first one:
+//! create, draft, publish every agent) and `plan` (nothing to change), then the same plan with
+//! `--concurrency 1` for comparison. For each it prints the requests the simulator counted, the
+//! wall time, the bound `requests x latency / concurrency`, and the ratio to it.
+//!
+//! `cpu` generates definitions with large graphs and reports the CPU time of loading them,
+//! decoding what observe would receive, and planning, with the peak resident memory.
+//!
+//! A measurement, not a test: nothing here asserts a speed.
+
+mod cpu;
+mod generate;
+mod measure;
+mod network;
+
+use clap::{Parser, Subcommand};
+
+use generate::{GraphStyle, Shape};
+
+#[derive(Debug, Parser)]
+#[command(about = "agentsync's benchmark")]
+struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// First apply and no-change plan against the simulator, with requests and wall time.
+    Network {
+        #[arg(long, default_value_t = 1000)]
+        agents: usize,
+        /// Nodes in every agent's graph.
+        #[arg(long, default_value_t = 20)]
+        nodes: usize,
+        /// Added by the simulator before every answer.
+        #[arg(long, default_value_t = 20)]
+        latency_ms: u64,
+        #[arg(long, default_value_t = 16)]
+        concurrency: u32,
+        /// Skip the serial (`--concurrency 1`) no-change plan.
+        #[arg(long)]
+        no_serial: bool,
+    },
+    /// Load, decode and plan, no network: CPU time and peak memory.
+    Cpu {
+        #[arg(long, default_value_t = 1000)]
+        agents: usize,
+        #[arg(long, default_value_t = 200)]
+        nodes: usize,
+        #[arg(long, value_enum, default_value_t = GraphStyle::Inline)]
+        graph: GraphStyle,
+    },
+}
+
+fn main() {
+    let args = Args::parse();
+    match args.command {
+        Some(Command::Network {
+            agents,
+            nodes,
+            latency_ms,
+            concurrency,
+            no_serial,
+        }) => {
+            let options = network::Options {
+                shape: Shape {
+                    agents,
+                    nodes,
+                    graph: GraphStyle::Inline,
+                },
+                latency_ms,
+                concurrency,
+                serial: !no_serial,
+            };
+            network::print(&[network::run(&options)]);
+        }
+        Some(Command::Cpu {
+            agents,
+            nodes,
+            graph,
+        }) => {
+            let report = cpu_in_tempdir(Shape {
+                agents,
+                nodes,
+                graph,
+            });
+            print_cpu(&[report]);
+        }
+        None => {
+            print_machine();
+            let runs: Vec<_> = [100, 1000]
+                .into_iter()
+                .map(|agents| {
+                    network::run(&network::Options {
+                        shape: Shape {
+                            agents,
+                            nodes: 20,
+                            graph: GraphStyle::Inline,
+                        },
+                        latency_ms: 20,
+                        concurrency: 16,
+                        serial: true,
+                    })
+                })
+                .collect();
+            network::print(&runs);
+            let cpu: Vec<_> = [GraphStyle::Inline, GraphStyle::File]
+                .into_iter()
+                .map(|graph| {
+                    cpu_in_tempdir(Shape {
+                        agents: 1000,
+                        nodes: 200,
+                        graph,
+                    })
+                })
+                .collect();
+            print_cpu(&cpu);
+        }
+    }
+}
+
+fn cpu_in_tempdir(shape: Shape) -> cpu::CpuReport {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    cpu::run(dir.path(), shape)
+}
+
+/// The machine the figures come from, for the README.
+fn print_machine() {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split(':').nth(1))
+                .map(|name| name.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "machine: {model}, {cores} cores, {} build",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+}
+
+fn print_cpu(reports: &[cpu::CpuReport]) {
+    println!(
+        "\n| CPU: load + plan | agents | nodes | graph | definitions | load ms | decode ms | plan ms | load + plan ms | process CPU ms | wall ms | peak RSS MiB |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in reports {
+        println!(
+            "| no-change plan | {} | {} | {:?} | {:.1} MiB | {} | {} | {} | {} | {} | {} | {}{} |",
+            r.shape.agents,
+            r.shape.nodes,
+            r.shape.graph,
+            r.definition_bytes as f64 / (1024.0 * 1024.0),
+            measure::ms(Some(r.load)),
+            measure::ms(Some(r.decode)),
+            measure::ms(Some(r.plan)),
+            measure::ms(Some(r.load + r.plan)),
+            measure::ms(r.process_cpu),
+            measure::ms(Some(r.wall)),
+            measure::mib(r.peak_rss),
+            if r.peak_reset { "" } else { " (process peak)" },
+        );
+        assert_eq!(r.actions, 0, "a no-change plan has no actions");
+    }
+    println!(
+        "\nload, decode, plan: this thread's CPU time; process CPU: all threads over the three phases, \
+         including making the simulated answers (10 ms ticks); peak RSS: VmHWM, reset before loading."
+    );
+}

@@ -1,0 +1,243 @@
+//! The network benchmark: the simulator with a fixed latency, and the library's own `apply` and
+//! `plan` against it, with the requests the simulator counted and the wall time.
+//!
+//! The bound of a run is `requests x latency / concurrency`: the time the requests take when
+//! `concurrency` of them are always in flight. Parts of a run are serial by nature and are
+//! reported beside it: the first page of the agent list comes before anything else (it tells
+//! how many pages there are and which agents exist), and an agent that references others
+//! (`${agent:KEY}`) starts only after they are done.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use agentsync::config::Overrides;
+use agentsync::ops::apply::{ApplyOptions, apply};
+use agentsync::ops::plan::{PlanOptions, plan};
+use agentsync::ops::workspace::WorkspaceOptions;
+use agentsync::sim::{self, Faults, RequestCounts, RunningSim, SimOptions};
+
+use crate::generate::{self, Shape};
+
+/// The workfx list's page size (the largest the platform accepts).
+const PAGE_SIZE: usize = 100;
+
+pub struct Options {
+    pub shape: Shape,
+    pub latency_ms: u64,
+    pub concurrency: u32,
+    /// Also run the no-change plan with concurrency 1, for comparison.
+    pub serial: bool,
+}
+
+/// One measured run.
+pub struct Measured {
+    pub scenario: &'static str,
+    pub agents: usize,
+    pub concurrency: u32,
+    pub latency: Duration,
+    pub requests: RequestCounts,
+    pub wall: Duration,
+    /// What is serial by nature in this run, in words.
+    pub serial_parts: String,
+}
+
+impl Measured {
+    /// `requests x latency / concurrency`.
+    pub fn bound(&self) -> Duration {
+        self.latency
+            .mul_f64(self.requests.total as f64 / f64::from(self.concurrency))
+    }
+
+    pub fn ratio(&self) -> f64 {
+        self.wall.as_secs_f64() / self.bound().as_secs_f64()
+    }
+}
+
+/// The simulator on a runtime of its own, as a separate server would be: the client's runtime
+/// never runs the simulator's tasks.
+struct Simulator {
+    sim: Option<RunningSim>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Simulator {
+    fn start(latency_ms: u64) -> Simulator {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("simulator")
+            .enable_all()
+            .build()
+            .expect("the simulator's runtime starts");
+        let options = SimOptions {
+            faults: Faults {
+                latency_ms,
+                ..Faults::none()
+            },
+            ..SimOptions::loopback()
+        };
+        let sim = runtime
+            .block_on(sim::start(options))
+            .expect("the simulator starts");
+        Simulator {
+            sim: Some(sim),
+            runtime,
+        }
+    }
+
+    fn sim(&self) -> &RunningSim {
+        self.sim.as_ref().expect("running until dropped")
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(sim) = self.sim.take() {
+            self.runtime.block_on(sim.shutdown());
+        }
+    }
+}
+
+fn workspace(root: &Path, concurrency: u32) -> WorkspaceOptions {
+    WorkspaceOptions {
+        config: None,
+        cwd: root.to_path_buf(),
+        overrides: Overrides {
+            concurrency: Some(concurrency),
+            ..Overrides::default()
+        },
+    }
+}
+
+/// Nothing from the developer's shell (`AGENTSYNC_*`) reaches the runs.
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+pub fn run(options: &Options) -> Vec<Measured> {
+    let simulator = Simulator::start(options.latency_ms);
+    let sim = simulator.sim();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let root = dir.path();
+    std::fs::write(
+        root.join("agentsync.yaml"),
+        format!(
+            "provider: workfx\nendpoint: {}\nconcurrency: {}\n",
+            sim.base_url(),
+            options.concurrency
+        ),
+    )
+    .expect("write the configuration");
+    generate::write(root, options.shape).expect("write the definitions");
+
+    let client = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the client's runtime starts");
+    let agents = options.shape.agents;
+    let latency = Duration::from_millis(options.latency_ms);
+    let pages = agents.div_ceil(PAGE_SIZE).max(1);
+    let routers = generate::routers(agents);
+    let mut runs = Vec::new();
+
+    sim.reset_requests();
+    let started = Instant::now();
+    let applied = client
+        .block_on(apply(
+            &ApplyOptions {
+                plan: PlanOptions {
+                    workspace: workspace(root, options.concurrency),
+                    ..PlanOptions::default()
+                },
+                ..ApplyOptions::default()
+            },
+            &no_env,
+            |_| Ok(true),
+        ))
+        .expect("the first apply runs");
+    let wall = started.elapsed();
+    let report = applied.report.expect("the first apply has work");
+    assert!(report.succeeded(), "the first apply succeeds");
+    runs.push(Measured {
+        scenario: "first apply",
+        agents,
+        concurrency: options.concurrency,
+        latency,
+        requests: sim.requests(),
+        wall,
+        serial_parts: format!(
+            "1 list request before any write; {routers} routers each start after the 3 agents they reference"
+        ),
+    });
+
+    let mut no_change = |concurrency: u32, scenario: &'static str| {
+        sim.reset_requests();
+        let started = Instant::now();
+        let planned = client
+            .block_on(plan(
+                &PlanOptions {
+                    workspace: workspace(root, concurrency),
+                    ..PlanOptions::default()
+                },
+                &no_env,
+            ))
+            .expect("the plan runs");
+        let wall = started.elapsed();
+        assert!(planned.plan.is_empty(), "nothing to change after the apply");
+        client.block_on(planned.connection.close());
+        runs.push(Measured {
+            scenario,
+            agents,
+            concurrency,
+            latency,
+            requests: sim.requests(),
+            wall,
+            serial_parts: format!(
+                "the first of {pages} list pages before the others and before the reads"
+            ),
+        });
+    };
+    no_change(options.concurrency, "no-change plan");
+    if options.serial {
+        no_change(1, "no-change plan, serial");
+    }
+    drop(client);
+    drop(simulator);
+    runs
+}
+
+pub fn print(runs: &[Vec<Measured>]) {
+    println!(
+        "\n| scenario | agents | concurrency | latency | requests (list + reads + writes) | wall ms | bound ms | wall / bound | serial by nature |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for measured in runs.iter().flatten() {
+        let requests = &measured.requests;
+        let list = requests.route("GET /admin/api/v2/agents");
+        let reads = requests.total - list - requests.writes;
+        println!(
+            "| {} | {} | {} | {} ms | {} ({list} + {reads} + {}) | {:.0} | {:.0} | {:.2} | {} |",
+            measured.scenario,
+            measured.agents,
+            measured.concurrency,
+            measured.latency.as_millis(),
+            requests.total,
+            requests.writes,
+            measured.wall.as_secs_f64() * 1e3,
+            measured.bound().as_secs_f64() * 1e3,
+            measured.ratio(),
+            measured.serial_parts,
+        );
+    }
+    for run in runs {
+        let concurrent = run.iter().find(|m| m.scenario == "no-change plan");
+        let serial = run.iter().find(|m| m.scenario == "no-change plan, serial");
+        if let (Some(concurrent), Some(serial)) = (concurrent, serial) {
+            println!(
+                "\n{} agents: the no-change plan at concurrency {} is {:.1}x faster than at concurrency 1",
+                concurrent.agents,
+                concurrent.concurrency,
+                serial.wall.as_secs_f64() / concurrent.wall.as_secs_f64()
+            );
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! The request budget of each operation, pinned: the real binary against the simulator, with
+//! the requests counted at the simulator, so that an extra read or write fails a test. The
+//! numbers are the minimum the workfx API allows (ARCHITECTURE.md, "Requests per operation").
+//! Also: no more than `concurrency` requests are ever in flight, and progress is counted.
+
+mod fixture;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use agentsync::config::Overrides;
+use agentsync::http::{ApiRequest, HttpClient, HttpSettings};
+use agentsync::ops::plan::{PlanOptions, plan};
+use agentsync::ops::workspace::WorkspaceOptions;
+use agentsync::progress::{Phase, Progress, ProgressSink};
+use fixture::platform::{Platform, count};
+use fixture::{Repo, minimal, with_flow};
+use serde_json::Value;
+
+const LIST: &str = "/agents";
+const FLOWS: &str = "/agents/{agent_id}/flows";
+const PUBLISH: &str = "/agents/{agent_id}/flows/publish";
+
+/// The largest page the platform accepts, at which agentsync lists.
+const PAGE_SIZE: u64 = 100;
+
+/// A repository of `n` agents with flows (more than one page of them when `n > 100`).
+fn repo_with_flows(n: usize) -> Repo {
+    let repo = Repo::new();
+    for i in 0..n {
+        let key = format!("agent-{i:03}");
+        repo.write(
+            &format!("agents/{key}.yaml"),
+            &with_flow(&key, &format!("prompt {i}")),
+        );
+    }
+    repo
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_apply_makes_one_list_request_and_three_writes_per_agent() {
+    let agents = 150;
+    let repo = repo_with_flows(agents);
+    let platform = Platform::start().await;
+    platform
+        .run(&repo, &["apply", "--yes", "--concurrency", "16"])
+        .await
+        .expect_code(0);
+    let requests = platform.requests();
+    // The platform is empty: the first list page says so, and nothing else is read.
+    assert_eq!(count(&requests, "GET", LIST), 1, "{requests:?}");
+    assert_eq!(count(&requests, "GET", FLOWS), 0, "{requests:?}");
+    assert_eq!(count(&requests, "POST", LIST), 150);
+    assert_eq!(count(&requests, "POST", FLOWS), 150);
+    assert_eq!(count(&requests, "POST", PUBLISH), 150);
+    assert_eq!(requests.total, 1 + 3 * agents as u64, "{requests:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_change_plan_makes_one_request_per_list_page_and_one_read_per_agent() {
+    let agents = 150u64;
+    let repo = repo_with_flows(agents as usize);
+    let platform = Platform::applied(&repo).await;
+    platform
+        .run(
+            &repo,
+            &["plan", "--detailed-exitcode", "--concurrency", "16"],
+        )
+        .await
+        .expect_code(0);
+    let requests = platform.requests();
+    assert_eq!(
+        count(&requests, "GET", LIST),
+        agents.div_ceil(PAGE_SIZE),
+        "{requests:?}"
+    );
+    assert_eq!(count(&requests, "GET", FLOWS), agents, "{requests:?}");
+    assert_eq!(requests.writes, 0);
+    assert_eq!(
+        requests.total,
+        agents.div_ceil(PAGE_SIZE) + agents,
+        "{requests:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_without_a_flow_cost_no_read_beyond_the_list() {
+    let repo = Repo::new();
+    for key in ["plain-a", "plain-b", "plain-c"] {
+        repo.write(&format!("agents/{key}.yaml"), &minimal(key));
+    }
+    let platform = Platform::applied(&repo).await;
+    platform.run(&repo, &["plan"]).await.expect_code(0);
+    let requests = platform.requests();
+    assert_eq!(requests.total, 1, "{requests:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_through_a_pipe_draws_no_progress_bar() {
+    let repo = repo_with_flows(3);
+    let platform = Platform::applied(&repo).await;
+    let run = platform.run(&repo, &["plan"]).await;
+    run.expect_code(0);
+    assert!(!run.stderr.contains("agents read"), "{}", run.stderr);
+    assert!(!run.stderr.contains('\u{1b}'), "{}", run.stderr);
+}
+
+/// Counts every progress call.
+#[derive(Default)]
+struct Counted {
+    started: Mutex<Vec<(Phase, u64)>>,
+    steps: AtomicUsize,
+    finished: AtomicUsize,
+}
+
+impl ProgressSink for Counted {
+    fn start(&self, phase: Phase, total: u64) {
+        self.started
+            .lock()
+            .expect("not poisoned")
+            .push((phase, total));
+    }
+    fn step(&self, _: Phase) {
+        self.steps.fetch_add(1, Ordering::SeqCst);
+    }
+    fn finish(&self, _: Phase) {
+        self.finished.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_reports_one_progress_step_per_agent_read() {
+    let repo = repo_with_flows(12);
+    let platform = Platform::applied(&repo).await;
+    let counted = Arc::new(Counted::default());
+    let options = PlanOptions {
+        workspace: WorkspaceOptions {
+            config: None,
+            cwd: repo.path().to_path_buf(),
+            overrides: Overrides {
+                endpoint: Some(platform.endpoint()),
+                ..Overrides::default()
+            },
+        },
+        progress: Progress::to(counted.clone()),
+        ..PlanOptions::default()
+    };
+    let env = |name: &str| (name == "WORKFX_TOKEN").then(|| fixture::platform::TOKEN.to_owned());
+    let planned = plan(&options, &env).await.expect("the plan runs");
+    assert!(planned.plan.is_empty());
+    planned.connection.close().await;
+    assert_eq!(
+        *counted.started.lock().expect("not poisoned"),
+        [(Phase::Observe, 12)]
+    );
+    assert_eq!(counted.steps.load(Ordering::SeqCst), 12);
+    assert_eq!(counted.finished.load(Ordering::SeqCst), 1);
+}
+
+/// A loopback HTTP/1.1 server that answers `{}` to everything after holding each request for a
+/// moment, and records the most requests it ever held at once.
+fn counting_server() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    let held = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let most_seen = Arc::clone(&most);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let held = Arc::clone(&held);
+            let most = Arc::clone(&most);
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 4096];
+                // One request per read is enough for these small GETs; keep-alive loops.
+                while let Ok(n) = stream.read(&mut buffer) {
+                    if n == 0 {
+                        return;
+                    }
+                    let now = held.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    // Held so that requests overlap if the client lets them; the assertion
+                    // does not depend on how long.
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    held.fetch_sub(1, Ordering::SeqCst);
+                    let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+                    if stream.write_all(answer.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, most_seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_more_requests_than_max_in_flight_are_out_at_once() {
+    let (url, most) = counting_server();
+    let client = HttpClient::new(
+        url.parse().expect("a URL"),
+        None,
+        Vec::new(),
+        HttpSettings::with_max_in_flight(2),
+    )
+    .expect("a client");
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let client = client.clone();
+        tasks.spawn(async move {
+            client
+                .send::<Value>(ApiRequest::get("/x", format!("request {i}")))
+                .await
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("the task ends").expect("answered");
+    }
+    let most = most.load(Ordering::SeqCst);
+    assert!((1..=2).contains(&most), "{most} requests were in flight");
+}
