@@ -53,15 +53,19 @@ pub fn equivalent(a: &Value, b: &Value) -> bool {
 }
 
 /// Whether two documents are the same once canonical (`null` members count as absent).
+///
+/// Allocation-free: planning compares every managed agent's content (graphs of hundreds of
+/// nodes) twice, so this is the planner's hottest loop.
 pub fn documents_equivalent(a: &Document, b: &Document) -> bool {
-    let present = |d: &Document, k: &String| d.get(k).is_some_and(|v| !v.is_null());
-    let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    keys.into_iter()
-        .all(|k| match (present(a, k), present(b, k)) {
-            (true, true) => equivalent(&a[k], &b[k]),
-            (false, false) => true,
-            _ => false,
-        })
+    let present = |d: &Document, k: &str| d.get(k).is_some_and(|v| !v.is_null());
+    // Every member of `a` has an equivalent one in `b`...
+    let a_in_b = a.iter().all(|(k, x)| match b.get(k) {
+        _ if x.is_null() => !present(b, k),
+        Some(y) if !y.is_null() => equivalent(x, y),
+        _ => false,
+    });
+    // ...and `b` has no member that `a` lacks.
+    a_in_b && b.iter().all(|(k, y)| y.is_null() || present(a, k))
 }
 
 /// The differences from `before` to `after`, under `base`. Paths listed in `sensitive` (or
@@ -74,7 +78,44 @@ pub fn diff(
 ) -> Vec<FieldChange> {
     let mut changes = Vec::new();
     walk(before, after, base, &mut changes);
-    for change in &mut changes {
+    withhold(&mut changes, sensitive);
+    changes
+}
+
+/// [`diff`] of two documents, without copying either.
+pub fn diff_documents(
+    before: Option<&Document>,
+    after: &Document,
+    base: &FieldPath,
+    sensitive: &BTreeSet<FieldPath>,
+) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    match before {
+        Some(before) if documents_equivalent(before, after) => {}
+        Some(before) => walk_objects(before, after, base, &mut changes),
+        // What `walk` does with a new object: member by member near the root, whole below.
+        None if base.segments().len() < 2 && has_members(after) => {
+            for (key, value) in after {
+                walk(None, Some(value), &base.field(key), &mut changes);
+            }
+        }
+        None => walk(
+            None,
+            Some(&Value::Object(after.clone())),
+            base,
+            &mut changes,
+        ),
+    }
+    withhold(&mut changes, sensitive);
+    changes
+}
+
+/// Marks the changes at or around a sensitive path, and drops their values.
+fn withhold(changes: &mut [FieldChange], sensitive: &BTreeSet<FieldPath>) {
+    if sensitive.is_empty() {
+        return;
+    }
+    for change in changes {
         let secret = sensitive
             .iter()
             .any(|s| change.path.starts_with(s) || s.starts_with(&change.path));
@@ -84,19 +125,16 @@ pub fn diff(
             change.after = None;
         }
     }
-    changes
 }
 
-/// [`diff`] of two documents.
-pub fn diff_documents(
-    before: Option<&Document>,
-    after: &Document,
-    base: &FieldPath,
-    sensitive: &BTreeSet<FieldPath>,
-) -> Vec<FieldChange> {
-    let before = before.map(|d| Value::Object(d.clone()));
-    let after = Value::Object(after.clone());
-    diff(before.as_ref(), Some(&after), base, sensitive)
+/// `walk` of two objects already known to differ.
+fn walk_objects(before: &Document, after: &Document, path: &FieldPath, out: &mut Vec<FieldChange>) {
+    for (key, value) in before {
+        walk(Some(value), after.get(key), &path.field(key), out);
+    }
+    for (key, value) in after.iter().filter(|(k, _)| !before.contains_key(*k)) {
+        walk(None, Some(value), &path.field(key), out);
+    }
 }
 
 fn walk(
@@ -121,13 +159,7 @@ fn walk(
                 walk(Some(value), None, &path.field(key), out);
             }
         }
-        (Some(Value::Object(b)), Some(Value::Object(a))) => {
-            let mut keys: Vec<&String> = b.keys().collect();
-            keys.extend(a.keys().filter(|k| !b.contains_key(*k)));
-            for key in keys {
-                walk(b.get(key), a.get(key), &path.field(key), out);
-            }
-        }
+        (Some(Value::Object(b)), Some(Value::Object(a))) => walk_objects(b, a, path, out),
         (Some(Value::Array(b)), Some(Value::Array(a))) => {
             for i in 0..b.len().max(a.len()) {
                 match (b.get(i), a.get(i)) {

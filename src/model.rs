@@ -102,6 +102,22 @@ impl FieldPath {
         &self.0
     }
 
+    /// Descends into a field in place: a walk over a large tree pushes and pops one path
+    /// instead of copying it at every node.
+    pub fn push_field(&mut self, name: &str) {
+        self.0.push(Segment::Field(name.to_string()));
+    }
+
+    /// Descends into a list element in place (see [`FieldPath::push_field`]).
+    pub fn push_index(&mut self, index: usize) {
+        self.0.push(Segment::Index(index));
+    }
+
+    /// Goes back up one level after a `push_*`.
+    pub fn pop(&mut self) {
+        self.0.pop();
+    }
+
     pub fn is_root(&self) -> bool {
         self.0.is_empty()
     }

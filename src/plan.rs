@@ -3,7 +3,8 @@
 //!
 //! Pure: no I/O, no clock, no randomness. Planning a state against itself gives no actions.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -178,20 +179,23 @@ pub fn compute(
 
     // Which remote agent each definition maps to, adoptions included.
     let mut targets: BTreeMap<&Key, (&ObservedAgent, bool)> = BTreeMap::new();
+    let mut candidates = AdoptionCandidates::new(observed, settings);
     for (key, definition) in desired {
         if let Some(agent) = managed.get(key) {
             targets.insert(key, (agent, false));
-        } else if let Some(candidate) = adoption_candidate(observed, definition, &targets, settings)
+        } else if let Some(name) = name_of(&definition.fields, settings)
+            && let Some(candidate) = candidates.first(name)
         {
             if settings.adopt {
                 targets.insert(key, (candidate, true));
+                candidates.take_first(name);
             } else {
                 notes.push(Note {
                     key: Some(key.clone()),
                     id: Some(candidate.agent.id.clone()),
                     message: format!(
                         "an agent named {:?} exists but is not managed by agentsync; it is left alone (apply --adopt takes it over)",
-                        name_of(&definition.fields, settings).unwrap_or_default()
+                        name
                     ),
                 });
             }
@@ -300,19 +304,36 @@ fn name_of<'d>(fields: &'d Document, settings: &Settings) -> Option<&'d str> {
         .and_then(Value::as_str)
 }
 
-/// An unmanaged agent with the definition's name, not already taken by another definition.
-fn adoption_candidate<'o>(
-    observed: &'o Observed,
-    definition: &Definition,
-    taken: &BTreeMap<&Key, (&ObservedAgent, bool)>,
-    settings: &Settings,
-) -> Option<&'o ObservedAgent> {
-    let name = name_of(&definition.fields, settings)?;
-    observed.agents.iter().find(|a| {
-        a.agent.key.is_none()
-            && name_of(&a.agent.fields, settings) == Some(name)
-            && !taken.values().any(|(t, _)| t.agent.id == a.agent.id)
-    })
+/// The unmanaged agents a new definition may adopt, by name, in list order: the first one not
+/// yet taken by another definition is the candidate. Indexed once, so that matching N
+/// definitions against M agents costs N + M lookups, not N x M comparisons.
+struct AdoptionCandidates<'o> {
+    by_name: HashMap<&'o str, VecDeque<&'o ObservedAgent>>,
+}
+
+impl<'o> AdoptionCandidates<'o> {
+    fn new(observed: &'o Observed, settings: &Settings) -> AdoptionCandidates<'o> {
+        let mut by_name: HashMap<&str, VecDeque<&ObservedAgent>> = HashMap::new();
+        for agent in observed.agents.iter().filter(|a| a.agent.key.is_none()) {
+            if let Some(name) = name_of(&agent.agent.fields, settings) {
+                by_name.entry(name).or_default().push_back(agent);
+            }
+        }
+        AdoptionCandidates { by_name }
+    }
+
+    fn first(&self, name: &str) -> Option<&'o ObservedAgent> {
+        self.by_name
+            .get(name)
+            .and_then(|queue| queue.front().copied())
+    }
+
+    /// The first candidate named `name` is adopted: no other definition may take it.
+    fn take_first(&mut self, name: &str) {
+        if let Some(queue) = self.by_name.get_mut(name) {
+            queue.pop_front();
+        }
+    }
 }
 
 /// Keys in an order where every agent comes after the agents it references.
@@ -348,19 +369,38 @@ pub fn creation_order(desired: &Desired) -> Vec<&Key> {
 }
 
 /// The definition's content with every `${agent:KEY}` replaced by the remote id, or by
-/// [`KNOWN_AFTER_APPLY`] where the agent does not exist yet.
-pub fn resolve_references(content: &Document, ids: &BTreeMap<&Key, &str>) -> (Document, bool) {
+/// [`KNOWN_AFTER_APPLY`] where the agent does not exist yet; the content itself, uncopied, when
+/// it holds no reference (most do, and contents can be large graphs).
+pub fn resolve_references<'c>(
+    content: &'c Document,
+    ids: &BTreeMap<&Key, &str>,
+) -> (Cow<'c, Document>, bool) {
+    if !content.values().any(holds_reference) {
+        return (Cow::Borrowed(content), false);
+    }
     let mut pending = false;
     let resolved = content
         .iter()
         .map(|(k, v)| (k.clone(), resolve_value(v, ids, &mut pending)))
         .collect();
-    (resolved, pending)
+    (Cow::Owned(resolved), pending)
 }
+
+/// Whether a string in the value would be rewritten by [`resolve_value`].
+fn holds_reference(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains(REFERENCE_OPENING),
+        Value::Array(items) => items.iter().any(holds_reference),
+        Value::Object(map) => map.values().any(holds_reference),
+        _ => false,
+    }
+}
+
+const REFERENCE_OPENING: &str = "${agent:";
 
 fn resolve_value(value: &Value, ids: &BTreeMap<&Key, &str>, pending: &mut bool) -> Value {
     match value {
-        Value::String(text) if text.contains("${agent:") => {
+        Value::String(text) if text.contains(REFERENCE_OPENING) => {
             Value::String(resolve_text(text, ids, pending))
         }
         Value::Array(items) => Value::Array(
@@ -381,18 +421,20 @@ fn resolve_value(value: &Value, ids: &BTreeMap<&Key, &str>, pending: &mut bool) 
 fn resolve_text(text: &str, ids: &BTreeMap<&Key, &str>, pending: &mut bool) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find("${agent:") {
+    while let Some(at) = rest.find(REFERENCE_OPENING) {
         // `$${agent:` was an escape, already turned into `${agent:` by the loader, and
         // recorded as no reference: only keys the loader recorded are resolved.
         out.push_str(&rest[..at]);
-        let after = &rest[at + "${agent:".len()..];
+        let after = &rest[at + REFERENCE_OPENING.len()..];
         let Some(end) = after.find('}') else {
             out.push_str(&rest[at..]);
             return out;
         };
-        let key = &after[..end];
-        match ids.iter().find(|(k, _)| k.as_str() == key) {
-            Some((_, id)) => out.push_str(id),
+        let id = Key::parse(&after[..end])
+            .ok()
+            .and_then(|key| ids.get(&key).copied());
+        match id {
+            Some(id) => out.push_str(id),
             None => {
                 *pending = true;
                 out.push_str(KNOWN_AFTER_APPLY);
@@ -540,7 +582,8 @@ fn update_actions(
 
     if let Some(content) = &definition.content {
         let (resolved, pending) = resolve_references(content, ids);
-        let remote_content = observed.content.clone().unwrap_or_default();
+        let no_content = RemoteContent::default();
+        let remote_content = observed.content.as_ref().unwrap_or(&no_content);
         let draft_same = !pending
             && remote_content
                 .draft

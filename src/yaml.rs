@@ -129,25 +129,47 @@ pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
 struct LineIndex<'a> {
     source: &'a str,
     line_starts: Vec<usize>,
+    /// For each line, how many bytes from its start are ASCII: within them a column (counted in
+    /// characters) is also a byte count, so most positions are found without scanning the line
+    /// (a minified JSON graph is one line of many thousand scalars).
+    ascii_prefixes: Vec<usize>,
 }
 
 impl<'a> LineIndex<'a> {
     fn new(source: &'a str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        let ascii_prefixes = line_starts
+            .iter()
+            .map(|start| {
+                source.as_bytes()[*start..]
+                    .iter()
+                    .position(|byte| !byte.is_ascii() || *byte == b'\n')
+                    .unwrap_or(source.len() - start)
+            })
+            .collect();
         LineIndex {
             source,
             line_starts,
+            ascii_prefixes,
         }
     }
 
     /// `line` is 1-based, `col` 0-based in characters.
     fn offset(&self, line: usize, col: usize) -> usize {
+        let index = line.saturating_sub(1);
         let start = self
             .line_starts
-            .get(line.saturating_sub(1))
+            .get(index)
             .copied()
             .unwrap_or(self.source.len());
+        if self
+            .ascii_prefixes
+            .get(index)
+            .is_some_and(|ascii| col <= *ascii)
+        {
+            return start + col;
+        }
         let rest = &self.source[start..];
         rest.char_indices()
             .nth(col)

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use agentsync::config::Prune;
 use agentsync::model::{Desired, Key, Marker};
 use agentsync::plan::{self, Observed, ObservedAgent, Settings};
+use agentsync::provider::Capabilities;
 use agentsync::provider::workfx::{api::FlowPage, definition::SCHEMA, mapping};
-use agentsync::provider::{Capabilities, RemoteContent};
 use agentsync::spec;
 use serde_json::{Value, json};
 
@@ -130,13 +130,7 @@ fn observe_from_wire(desired: &Desired, decode: &mut Duration) -> Observed {
         let agent = mapping::agent_from_wire(&wire, "the agent list").expect("an agent maps");
         let content = content_bytes.map(|bytes| {
             let page: FlowPage = serde_json::from_slice(&bytes).expect("a flow page decodes");
-            let (draft, live) = mapping::pick_versions(&page.data);
-            let (live_version, live) = live.unzip();
-            RemoteContent {
-                draft: draft.map(mapping::content_from_wire),
-                live: live.map(mapping::content_from_wire),
-                live_version,
-            }
+            mapping::content_from_flows(page.data)
         });
         *decode += stopwatch.elapsed();
         agents.push(ObservedAgent { agent, content });

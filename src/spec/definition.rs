@@ -9,7 +9,7 @@ use super::error::{Problem, SpecError};
 use super::interpolate::{InterpolationError, interpolate};
 use super::schema::{COMMON_FIELDS, DefinitionSchema, Field, Kind};
 use crate::diagnostic::{Located, SourceFile, suggest};
-use crate::model::{Definition, Document, FieldPath, Key, Lifecycle};
+use crate::model::{Definition, Document, FieldPath, Key, Lifecycle, Segment};
 use crate::yaml::{self, Entry, Node, Span, Value};
 
 /// Included graph files larger than this are refused, like definitions.
@@ -476,6 +476,13 @@ impl Checker<'_, '_> {
 
     /// Converts a subtree to JSON, substituting `${...}` in every string.
     fn json(&mut self, source: &SourceFile, node: &Node, path: &FieldPath) -> Option<Json> {
+        let mut path = path.clone();
+        self.json_at(source, node, &mut path)
+    }
+
+    /// [`Checker::json`] with one path, extended and shortened in place on the way down and up:
+    /// graphs have thousands of nodes, and copying the path at each was most of the load time.
+    fn json_at(&mut self, source: &SourceFile, node: &Node, path: &mut FieldPath) -> Option<Json> {
         Some(match &node.value {
             Value::Null => Json::Null,
             Value::Bool(b) => Json::Bool(*b),
@@ -492,22 +499,28 @@ impl Checker<'_, '_> {
                 }
             },
             Value::String(text) => Json::String(self.substitute(source, node.span, text, path)?),
-            Value::Seq(items) => Json::Array(
-                items
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, item)| self.json(source, item, &path.index(i)))
-                    .collect(),
-            ),
-            Value::Map(entries) => Json::Object(
-                entries
-                    .iter()
-                    .filter_map(|e| {
-                        let value = self.json(source, &e.value, &path.field(&e.key))?;
-                        Some((e.key.clone(), value))
-                    })
-                    .collect(),
-            ),
+            Value::Seq(items) => {
+                let mut array = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    path.push_index(i);
+                    let value = self.json_at(source, item, path);
+                    path.pop();
+                    array.extend(value);
+                }
+                Json::Array(array)
+            }
+            Value::Map(entries) => {
+                let mut object = Document::with_capacity(entries.len());
+                for entry in entries {
+                    path.push_field(&entry.key);
+                    let value = self.json_at(source, &entry.value, path);
+                    path.pop();
+                    if let Some(value) = value {
+                        object.insert(entry.key.clone(), value);
+                    }
+                }
+                Json::Object(object)
+            }
         })
     }
 
@@ -518,19 +531,22 @@ impl Checker<'_, '_> {
         text: &str,
         path: &FieldPath,
     ) -> Option<String> {
-        let field = path.to_string();
+        // Named only when something is wrong: most strings are fine, and there are many.
+        let field = || path.to_string();
         match interpolate(text, self.cx.env) {
             Ok(done) => {
                 if done.sensitive {
                     self.sensitive.insert(path.clone());
                 }
-                let in_content = self
-                    .cx
-                    .schema
-                    .content_field
-                    .is_some_and(|content| path.starts_with(&FieldPath::root().field(content)));
-                if !done.references.is_empty() && !in_content {
-                    self.problem(source, span, SpecError::ReferenceOutsideContent { field });
+                if done.references.is_empty() {
+                    return Some(done.text);
+                }
+                let in_content = self.cx.schema.content_field.is_some_and(|content| {
+                    matches!(path.segments().first(), Some(Segment::Field(first)) if first == content)
+                });
+                if !in_content {
+                    let error = SpecError::ReferenceOutsideContent { field: field() };
+                    self.problem(source, span, error);
                     return None;
                 }
                 for target in done.references {
@@ -544,11 +560,19 @@ impl Checker<'_, '_> {
                 Some(done.text)
             }
             Err(InterpolationError::MissingEnv(var)) => {
-                self.problem(source, span, SpecError::MissingEnv { field, var });
+                let error = SpecError::MissingEnv {
+                    field: field(),
+                    var,
+                };
+                self.problem(source, span, error);
                 None
             }
             Err(InterpolationError::Malformed(message)) => {
-                self.problem(source, span, SpecError::Interpolation { field, message });
+                let error = SpecError::Interpolation {
+                    field: field(),
+                    message,
+                };
+                self.problem(source, span, error);
                 None
             }
         }

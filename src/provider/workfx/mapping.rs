@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use super::api::WireObject;
 use super::marker;
 use crate::model::{Document, Lifecycle, Marker};
-use crate::provider::{ProviderError, RemoteAgent, Result};
+use crate::provider::{ProviderError, RemoteAgent, RemoteContent, Result};
 
 /// Agent fields: (definition name, workfx name). Today they are the same; the table is where
 /// they would part.
@@ -211,15 +211,28 @@ pub fn content_body(content: &Document) -> Value {
     Value::Object(body)
 }
 
-/// A flow's content in definition names, without `null`s or server-owned fields.
-pub fn content_from_wire(wire: &WireObject) -> Document {
+/// A flow's content in definition names, without `null`s or server-owned fields. Takes the flow
+/// whole, so that its graph is moved, not copied.
+pub fn content_from_wire(mut wire: WireObject) -> Document {
     CONTENT_FIELDS
         .iter()
-        .filter_map(|(name, wire_name)| match wire.get(*wire_name) {
+        .filter_map(|(name, wire_name)| match wire.remove(*wire_name) {
             None | Some(Value::Null) => None,
-            Some(value) => Some(((*name).to_owned(), value.clone())),
+            Some(value) => Some(((*name).to_owned(), value)),
         })
         .collect()
+}
+
+/// The draft and the live content among `flows`, as [`pick_versions`] chooses them, moved out
+/// of the answer.
+pub fn content_from_flows(mut flows: Vec<WireObject>) -> RemoteContent {
+    let (draft, live) = version_positions(&flows);
+    let mut take = |index: usize| content_from_wire(std::mem::take(&mut flows[index]));
+    RemoteContent {
+        draft: draft.map(&mut take),
+        live_version: live.map(|(number, _)| number.to_string()),
+        live: live.map(|(_, index)| take(index)),
+    }
 }
 
 fn version(flow: &WireObject) -> Option<&str> {
@@ -246,14 +259,24 @@ pub fn published_version(flow: &WireObject, what: &str) -> Result<String> {
 /// The draft and the live flow among `flows`: the item whose version is "draft", and the
 /// published one with the highest version number, with its version (assumption 6).
 pub fn pick_versions(flows: &[WireObject]) -> (Option<&WireObject>, Option<(String, &WireObject)>) {
+    let (draft, live) = version_positions(flows);
+    (
+        draft.map(|index| &flows[index]),
+        live.map(|(number, index)| (number.to_string(), &flows[index])),
+    )
+}
+
+/// Where [`pick_versions`]'s choices are in `flows`: the draft's index, and the live version's
+/// number and index. The one place that says which flows are the draft and the live one.
+fn version_positions(flows: &[WireObject]) -> (Option<usize>, Option<(u64, usize)>) {
     let draft = flows
         .iter()
-        .find(|flow| version(flow) == Some(DRAFT_VERSION));
+        .position(|flow| version(flow) == Some(DRAFT_VERSION));
     let live = flows
         .iter()
-        .filter_map(|flow| published_number(flow).map(|number| (number, flow)))
-        .max_by_key(|(number, _)| *number)
-        .map(|(number, flow)| (number.to_string(), flow));
+        .enumerate()
+        .filter_map(|(index, flow)| published_number(flow).map(|number| (number, index)))
+        .max_by_key(|(number, _)| *number);
     (draft, live)
 }
 
@@ -416,6 +439,21 @@ mod tests {
     }
 
     #[test]
+    fn the_content_of_the_draft_and_the_live_version_is_moved_out_of_the_flows() {
+        let content = content_from_flows(vec![flow("draft"), flow("2"), flow("1")]);
+        assert_eq!(
+            content.draft.map(Value::Object),
+            Some(json!({"graph": {"v": "draft"}}))
+        );
+        assert_eq!(
+            content.live.map(Value::Object),
+            Some(json!({"graph": {"v": "2"}}))
+        );
+        assert_eq!(content.live_version.as_deref(), Some("2"));
+        assert_eq!(content_from_flows(Vec::new()), RemoteContent::default());
+    }
+
+    #[test]
     fn only_the_documented_order_lets_the_first_page_suffice() {
         assert!(in_documented_order(&[flow("draft"), flow("3")]));
         assert!(in_documented_order(&[flow("3"), flow("2")]));
@@ -429,7 +467,7 @@ mod tests {
     #[test]
     fn content_reads_without_nulls_or_server_fields() {
         assert_eq!(
-            Value::Object(content_from_wire(&flow("draft"))),
+            Value::Object(content_from_wire(flow("draft"))),
             json!({"graph": {"v": "draft"}})
         );
     }

@@ -162,13 +162,7 @@ impl Provider for WorkfxProvider {
             );
             self.all_flows(id).await?
         };
-        let (draft, live) = mapping::pick_versions(&flows);
-        let (live_version, live) = live.unzip();
-        Ok(RemoteContent {
-            draft: draft.map(mapping::content_from_wire),
-            live: live.map(mapping::content_from_wire),
-            live_version,
-        })
+        Ok(mapping::content_from_flows(flows))
     }
 
     async fn create_agent(&self, marker: &Marker, fields: &Document) -> Result<RemoteAgent> {
