@@ -8,6 +8,7 @@
 //! (`${agent:KEY}`) starts only after they are done.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use agentsync::config::Overrides;
@@ -37,6 +38,11 @@ pub struct Measured {
     pub latency: Duration,
     pub requests: RequestCounts,
     pub wall: Duration,
+    /// From the start to the first answer, less one latency: loading the definitions and
+    /// connecting, before any request.
+    pub before_requests: Duration,
+    /// From the last answer to the end: planning (or reporting) after the last request.
+    pub after_requests: Duration,
     /// What is serial by nature in this run, in words.
     pub serial_parts: String,
 }
@@ -51,6 +57,61 @@ impl Measured {
     pub fn ratio(&self) -> f64 {
         self.wall.as_secs_f64() / self.bound().as_secs_f64()
     }
+
+    /// The time requests were out: the wall time less what came before the first and after
+    /// the last.
+    pub fn network(&self) -> Duration {
+        self.wall
+            .saturating_sub(self.before_requests)
+            .saturating_sub(self.after_requests)
+    }
+}
+
+/// What timing one run gave.
+struct Timed<R> {
+    result: R,
+    wall: Duration,
+    before_requests: Duration,
+    after_requests: Duration,
+}
+
+/// Runs `run`, watching the simulator's request count from a thread of its own to tell when
+/// the first and the last answers came.
+fn timed<R>(sim: &RunningSim, latency: Duration, run: impl FnOnce() -> R) -> Timed<R> {
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let (mut first, mut last, mut seen) = (None, None, 0);
+            while !stop.load(Ordering::SeqCst) {
+                let total = sim.requests().total;
+                if total != seen {
+                    let now = Instant::now();
+                    first.get_or_insert(now);
+                    last = Some(now);
+                    seen = total;
+                }
+                // A measuring loop, not synchronization: 1 ms is the resolution reported.
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            (first, last)
+        });
+        let started = Instant::now();
+        let result = run();
+        let ended = Instant::now();
+        stop.store(true, Ordering::SeqCst);
+        let (first, last) = watcher.join().unwrap_or((None, None));
+        Timed {
+            result,
+            wall: ended - started,
+            before_requests: first.map_or(Duration::ZERO, |first| {
+                first
+                    .saturating_duration_since(started)
+                    .saturating_sub(latency)
+            }),
+            after_requests: last
+                .map_or(Duration::ZERO, |last| ended.saturating_duration_since(last)),
+        }
+    })
 }
 
 /// The simulator on a runtime of its own, as a separate server would be: the client's runtime
@@ -140,9 +201,8 @@ pub fn run(options: &Options) -> Vec<Measured> {
     let mut runs = Vec::new();
 
     sim.reset_requests();
-    let started = Instant::now();
-    let applied = client
-        .block_on(apply(
+    let timing = timed(sim, latency, || {
+        client.block_on(apply(
             &ApplyOptions {
                 plan: PlanOptions {
                     workspace: workspace(root, options.concurrency),
@@ -153,8 +213,8 @@ pub fn run(options: &Options) -> Vec<Measured> {
             &no_env,
             |_| Ok(true),
         ))
-        .expect("the first apply runs");
-    let wall = started.elapsed();
+    });
+    let applied = timing.result.expect("the first apply runs");
     let report = applied.report.expect("the first apply has work");
     assert!(report.succeeded(), "the first apply succeeds");
     runs.push(Measured {
@@ -163,7 +223,9 @@ pub fn run(options: &Options) -> Vec<Measured> {
         concurrency: options.concurrency,
         latency,
         requests: sim.requests(),
-        wall,
+        wall: timing.wall,
+        before_requests: timing.before_requests,
+        after_requests: timing.after_requests,
         serial_parts: format!(
             "1 list request before any write; {routers} routers each start after the 3 agents they reference"
         ),
@@ -171,26 +233,32 @@ pub fn run(options: &Options) -> Vec<Measured> {
 
     let mut no_change = |concurrency: u32, scenario: &'static str| {
         sim.reset_requests();
-        let started = Instant::now();
-        let planned = client
-            .block_on(plan(
+        let timing = timed(sim, latency, || {
+            let planned = client.block_on(plan(
                 &PlanOptions {
                     workspace: workspace(root, concurrency),
                     ..PlanOptions::default()
                 },
                 &no_env,
-            ))
-            .expect("the plan runs");
-        let wall = started.elapsed();
-        assert!(planned.plan.is_empty(), "nothing to change after the apply");
-        client.block_on(planned.connection.close());
+            ));
+            // Closing is part of the run: the embedded case stops a simulator here.
+            planned.map(|planned| {
+                let plan = planned.plan.clone();
+                client.block_on(planned.connection.close());
+                plan
+            })
+        });
+        let plan = timing.result.expect("the plan runs");
+        assert!(plan.is_empty(), "nothing to change after the apply");
         runs.push(Measured {
             scenario,
             agents,
             concurrency,
             latency,
             requests: sim.requests(),
-            wall,
+            wall: timing.wall,
+            before_requests: timing.before_requests,
+            after_requests: timing.after_requests,
             serial_parts: format!(
                 "the first of {pages} list pages before the others and before the reads"
             ),
@@ -207,15 +275,15 @@ pub fn run(options: &Options) -> Vec<Measured> {
 
 pub fn print(runs: &[Vec<Measured>]) {
     println!(
-        "\n| scenario | agents | concurrency | latency | requests (list + reads + writes) | wall ms | bound ms | wall / bound | serial by nature |"
+        "\n| scenario | agents | concurrency | latency | requests (list + reads + writes) | wall ms | bound ms | wall / bound | before the first request ms | requests out ms | after the last ms | requests out / bound | serial by nature |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for measured in runs.iter().flatten() {
         let requests = &measured.requests;
         let list = requests.route("GET /admin/api/v2/agents");
         let reads = requests.total - list - requests.writes;
         println!(
-            "| {} | {} | {} | {} ms | {} ({list} + {reads} + {}) | {:.0} | {:.0} | {:.2} | {} |",
+            "| {} | {} | {} | {} ms | {} ({list} + {reads} + {}) | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | {:.0} | {:.2} | {} |",
             measured.scenario,
             measured.agents,
             measured.concurrency,
@@ -225,6 +293,10 @@ pub fn print(runs: &[Vec<Measured>]) {
             measured.wall.as_secs_f64() * 1e3,
             measured.bound().as_secs_f64() * 1e3,
             measured.ratio(),
+            measured.before_requests.as_secs_f64() * 1e3,
+            measured.network().as_secs_f64() * 1e3,
+            measured.after_requests.as_secs_f64() * 1e3,
+            measured.network().as_secs_f64() / measured.bound().as_secs_f64(),
             measured.serial_parts,
         );
     }

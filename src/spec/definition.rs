@@ -46,14 +46,23 @@ pub struct Context<'a> {
     pub env: &'a dyn Fn(&str) -> Option<String>,
 }
 
+/// A definition's text as a YAML tree (or why it is not one).
+pub type Parsed = Result<Option<Node>, yaml::YamlError>;
+
 /// Checks a definition whose text has been read.
 pub fn check(source: &SourceFile, cx: &Context<'_>) -> Checked {
+    check_parsed(source, yaml::parse(&source.text), cx)
+}
+
+/// [`check`] for a text already parsed: parsing needs nothing but the text, so a directory's
+/// files can be parsed on several threads, then checked in order.
+pub fn check_parsed(source: &SourceFile, parsed: Parsed, cx: &Context<'_>) -> Checked {
     let mut checker = Checker {
         cx,
         out: Checked::default(),
         sensitive: BTreeSet::new(),
     };
-    let definition = checker.definition(source);
+    let definition = checker.definition(source, parsed);
     let mut out = checker.out;
     out.source = Some(source.clone());
     out.definition = if out.problems.is_empty() {
@@ -79,8 +88,8 @@ impl Checker<'_, '_> {
         self.out.problems.push(Located::at(source, span, error));
     }
 
-    fn definition(&mut self, source: &SourceFile) -> Option<Definition> {
-        let root = match yaml::parse(&source.text) {
+    fn definition(&mut self, source: &SourceFile, parsed: Parsed) -> Option<Definition> {
+        let root = match parsed {
             Ok(Some(root)) => root,
             Ok(None) => {
                 self.out

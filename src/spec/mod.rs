@@ -69,10 +69,16 @@ pub fn load(options: &LoadOptions<'_>) -> Loaded {
             return loaded;
         }
     };
-    let mut checked: Vec<(PathBuf, Checked)> = files
+    let mut checked: Vec<(PathBuf, Checked)> = read_and_parse(files, options.display_root)
         .into_iter()
-        .map(|path| {
-            let result = load_file(&path, options);
+        .map(|(path, read)| {
+            let result = match read {
+                Ok((source, parsed)) => check_source(&path, &source, parsed, options),
+                Err(problem) => Checked {
+                    problems: vec![*problem],
+                    ..Checked::default()
+                },
+            };
             (path, result)
         })
         .collect();
@@ -141,7 +147,67 @@ pub fn load(options: &LoadOptions<'_>) -> Loaded {
 /// Loads one file on its own (watch mode re-reads only what changed). Cross-file checks are
 /// the caller's: see [`check_references`] and the duplicate check in [`load`].
 pub fn load_file(path: &Path, options: &LoadOptions<'_>) -> Checked {
-    let shown = display(options.display_root, path);
+    match read_source(path, options.display_root) {
+        Ok(source) => {
+            let parsed = crate::yaml::parse(&source.text);
+            check_source(path, &source, parsed, options)
+        }
+        Err(problem) => Checked {
+            problems: vec![*problem],
+            ..Checked::default()
+        },
+    }
+}
+
+/// Below this many files, parsing on one thread is quicker than starting others.
+const PARALLEL_FROM: usize = 32;
+
+/// Reads and parses every file, on as many threads as there are cores for large directories
+/// (YAML parsing is most of the loading time, and needs neither the environment nor the other
+/// files). The answer is in the order of `files`.
+fn read_and_parse(
+    files: Vec<PathBuf>,
+    display_root: &Path,
+) -> Vec<(
+    PathBuf,
+    Result<(SourceFile, definition::Parsed), Box<Problem>>,
+)> {
+    let read = |path: PathBuf| {
+        let result = read_source(&path, display_root).map(|source| {
+            let parsed = crate::yaml::parse(&source.text);
+            (source, parsed)
+        });
+        (path, result)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    if threads < 2 || files.len() < PARALLEL_FROM {
+        return files.into_iter().map(read).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<PathBuf>> = Vec::new();
+    let mut files = files.into_iter().peekable();
+    while files.peek().is_some() {
+        chunks.push(files.by_ref().take(chunk).collect());
+    }
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || chunk.into_iter().map(read).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| match worker.join() {
+                Ok(parsed) => parsed,
+                // A parser panic is a bug; carry it to this thread as a panic, not a lost file.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
+/// A definition file's text, or the problem that kept it from being read.
+fn read_source(path: &Path, display_root: &Path) -> Result<SourceFile, Box<Problem>> {
+    let shown = display(display_root, path);
     let text = match definition::read_limited(path) {
         Ok(text) => text,
         Err(err) => {
@@ -153,16 +219,22 @@ pub fn load_file(path: &Path, options: &LoadOptions<'_>) -> Checked {
                 _ if err.kind() == std::io::ErrorKind::InvalidData => SpecError::NotUtf8,
                 _ => SpecError::Read { source: err },
             };
-            return Checked {
-                problems: vec![Located::file(shown, error)],
-                ..Checked::default()
-            };
+            return Err(Box::new(Located::file(shown, error)));
         }
     };
-    let source = SourceFile::new(shown, text);
+    Ok(SourceFile::new(shown, text))
+}
+
+fn check_source(
+    path: &Path,
+    source: &SourceFile,
+    parsed: definition::Parsed,
+    options: &LoadOptions<'_>,
+) -> Checked {
     let dir = path.parent().unwrap_or(Path::new("."));
-    definition::check(
-        &source,
+    definition::check_parsed(
+        source,
+        parsed,
         &definition::Context {
             schema: options.schema,
             dir,
