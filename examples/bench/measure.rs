@@ -1,5 +1,6 @@
-//! What the benchmark reads about its own process: CPU time and peak memory, from `/proc` on
-//! Linux. Elsewhere the figures are `None` and the report says "n/a" rather than guessing.
+//! What the benchmark reads about its own process: CPU time (`getrusage`, and `/proc` per
+//! thread) and peak memory (`/proc`), on Linux. Elsewhere the figures are `None` and the report
+//! says "n/a" rather than guessing.
 
 use std::time::Duration;
 
@@ -12,16 +13,37 @@ pub fn thread_cpu() -> Option<Duration> {
 }
 
 /// CPU time of the whole process (user + system, every thread, finished ones included), from
-/// `/proc/self/stat`, in clock ticks of 10 ms (the Linux default `CLK_TCK` of 100).
+/// `getrusage`, in microseconds.
 pub fn process_cpu() -> Option<Duration> {
-    let text = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // The command name (field 2) may hold spaces; fields are counted after its closing ')'.
-    let after_name = &text[text.rfind(')')? + 1..];
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line, i.e. 12 and 13 after the name.
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(Duration::from_millis((utime + stime) * 10))
+    // SAFETY: `getrusage` only writes the struct it is given, which is zeroed and ours.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let status = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    if status != 0 {
+        return None;
+    }
+    let micros = |time: libc::timeval| {
+        u64::try_from(time.tv_sec).unwrap_or(0) * 1_000_000
+            + u64::try_from(time.tv_usec).unwrap_or(0)
+    };
+    Some(Duration::from_micros(
+        micros(usage.ru_utime) + micros(usage.ru_stime),
+    ))
+}
+
+/// CPU time so far of this process's live threads whose name is `name`
+/// (`/proc/self/task/*/comm` and `schedstat`).
+pub fn threads_cpu(name: &str) -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let schedstat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+        let nanos: u64 = schedstat.split_whitespace().next()?.parse().ok()?;
+        total += Duration::from_nanos(nanos);
+    }
+    Some(total)
 }
 
 /// The process's peak resident memory (`VmHWM` in `/proc/self/status`), in bytes.
@@ -63,6 +85,7 @@ pub fn mib(bytes: Option<u64>) -> String {
     )
 }
 
+/// With `BENCH_DEBUG` set, prints the resident and peak memory at a point of a run.
 pub fn debug_rss(at: &str) {
     if std::env::var_os("BENCH_DEBUG").is_some() {
         let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

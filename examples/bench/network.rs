@@ -18,6 +18,7 @@ use agentsync::ops::workspace::WorkspaceOptions;
 use agentsync::sim::{self, Faults, RequestCounts, RunningSim, SimOptions};
 
 use crate::generate::{self, Shape};
+use crate::measure;
 
 /// The workfx list's page size (the largest the platform accepts).
 const PAGE_SIZE: usize = 100;
@@ -43,6 +44,7 @@ pub struct Measured {
     pub before_requests: Duration,
     /// From the last answer to the end: planning (or reporting) after the last request.
     pub after_requests: Duration,
+    pub cpu: CpuSplit,
     /// What is serial by nature in this run, in words.
     pub serial_parts: String,
 }
@@ -73,7 +75,41 @@ struct Timed<R> {
     wall: Duration,
     before_requests: Duration,
     after_requests: Duration,
+    cpu: CpuSplit,
 }
+
+/// CPU time of a run, on the simulator's threads and on everything else (the client).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuSplit {
+    pub simulator: Option<Duration>,
+    pub client: Option<Duration>,
+}
+
+fn cpu_now() -> (Option<Duration>, Option<Duration>) {
+    (
+        measure::process_cpu(),
+        measure::threads_cpu(SIMULATOR_THREAD),
+    )
+}
+
+fn cpu_since(start: (Option<Duration>, Option<Duration>)) -> CpuSplit {
+    let (process, simulator) = cpu_now();
+    let simulator = simulator
+        .zip(start.1)
+        .map(|(end, start)| end.saturating_sub(start));
+    let process = process
+        .zip(start.0)
+        .map(|(end, start)| end.saturating_sub(start));
+    CpuSplit {
+        simulator,
+        client: process
+            .zip(simulator)
+            .map(|(process, simulator)| process.saturating_sub(simulator)),
+    }
+}
+
+/// The simulator's runtime threads are named so, to tell their CPU time from the client's.
+const SIMULATOR_THREAD: &str = "simulator";
 
 /// Runs `run`, watching the simulator's request count from a thread of its own to tell when
 /// the first and the last answers came.
@@ -95,9 +131,11 @@ fn timed<R>(sim: &RunningSim, latency: Duration, run: impl FnOnce() -> R) -> Tim
             }
             (first, last)
         });
+        let cpu_start = cpu_now();
         let started = Instant::now();
         let result = run();
         let ended = Instant::now();
+        let cpu = cpu_since(cpu_start);
         stop.store(true, Ordering::SeqCst);
         let (first, last) = watcher.join().unwrap_or((None, None));
         Timed {
@@ -110,6 +148,7 @@ fn timed<R>(sim: &RunningSim, latency: Duration, run: impl FnOnce() -> R) -> Tim
             }),
             after_requests: last
                 .map_or(Duration::ZERO, |last| ended.saturating_duration_since(last)),
+            cpu,
         }
     })
 }
@@ -125,7 +164,7 @@ impl Simulator {
     fn start(latency_ms: u64) -> Simulator {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
-            .thread_name("simulator")
+            .thread_name(SIMULATOR_THREAD)
             .enable_all()
             .build()
             .expect("the simulator's runtime starts");
@@ -226,6 +265,7 @@ pub fn run(options: &Options) -> Vec<Measured> {
         wall: timing.wall,
         before_requests: timing.before_requests,
         after_requests: timing.after_requests,
+        cpu: timing.cpu,
         serial_parts: format!(
             "1 list request before any write; {routers} routers each start after the 3 agents they reference"
         ),
@@ -259,6 +299,7 @@ pub fn run(options: &Options) -> Vec<Measured> {
             wall: timing.wall,
             before_requests: timing.before_requests,
             after_requests: timing.after_requests,
+            cpu: timing.cpu,
             serial_parts: format!(
                 "the first of {pages} list pages before the others and before the reads"
             ),
@@ -275,15 +316,15 @@ pub fn run(options: &Options) -> Vec<Measured> {
 
 pub fn print(runs: &[Vec<Measured>]) {
     println!(
-        "\n| scenario | agents | concurrency | latency | requests (list + reads + writes) | wall ms | bound ms | wall / bound | before the first request ms | requests out ms | after the last ms | requests out / bound | serial by nature |"
+        "\n| scenario | agents | concurrency | latency | requests (list + reads + writes) | wall ms | bound ms | wall / bound | before the first request ms | requests out ms | after the last ms | requests out / bound | CPU ms: client, simulator | serial by nature |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for measured in runs.iter().flatten() {
         let requests = &measured.requests;
         let list = requests.route("GET /admin/api/v2/agents");
         let reads = requests.total - list - requests.writes;
         println!(
-            "| {} | {} | {} | {} ms | {} ({list} + {reads} + {}) | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | {:.0} | {:.2} | {} |",
+            "| {} | {} | {} | {} ms | {} ({list} + {reads} + {}) | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | {:.0} | {:.2} | {}, {} | {} |",
             measured.scenario,
             measured.agents,
             measured.concurrency,
@@ -297,6 +338,8 @@ pub fn print(runs: &[Vec<Measured>]) {
             measured.network().as_secs_f64() * 1e3,
             measured.after_requests.as_secs_f64() * 1e3,
             measured.network().as_secs_f64() / measured.bound().as_secs_f64(),
+            measure::ms(measured.cpu.client),
+            measure::ms(measured.cpu.simulator),
             measured.serial_parts,
         );
     }

@@ -393,6 +393,37 @@ mod tests {
         )
     }
 
+    #[test]
+    fn a_large_directory_loads_every_file_and_every_problem_as_one_thread_would() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let count = PARALLEL_FROM * 2 + 1;
+        for i in 0..count {
+            let text = if i == 7 {
+                "kind: agent\nkey: broken-7\nnmae: typo\n".to_string()
+            } else {
+                format!("kind: agent\nkey: agent-{i:03}\nname: Agent {i}\n")
+            };
+            std::fs::write(dir.path().join(format!("agent-{i:03}.yaml")), text).expect("write");
+        }
+        let env = |_: &str| None;
+        let loaded = load(&LoadOptions {
+            dir: dir.path(),
+            display_root: dir.path(),
+            schema: crate::provider::ProviderKind::Workfx.definition_schema(),
+            env: &env,
+        });
+        assert_eq!(loaded.files, count);
+        assert_eq!(loaded.desired.len(), count - 1);
+        assert_eq!(loaded.problems.len(), 2, "{:?}", loaded.problems);
+        assert!(
+            loaded
+                .problems
+                .iter()
+                .all(|p| p.file == Path::new("agent-007.yaml"))
+        );
+        assert_eq!(loaded.broken.len(), 1);
+    }
+
     proptest! {
         #[test]
         fn checking_any_text_never_panics(text in "\\PC{0,400}") {
