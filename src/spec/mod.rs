@@ -69,19 +69,7 @@ pub fn load(options: &LoadOptions<'_>) -> Loaded {
             return loaded;
         }
     };
-    let mut checked: Vec<(PathBuf, Checked)> = read_and_parse(files, options.display_root)
-        .into_iter()
-        .map(|(path, read)| {
-            let result = match read {
-                Ok((source, parsed)) => check_source(&path, &source, parsed, options),
-                Err(problem) => Checked {
-                    problems: vec![*problem],
-                    ..Checked::default()
-                },
-            };
-            (path, result)
-        })
-        .collect();
+    let mut checked = load_files(files, options);
 
     // A file pulled in by `graph_file` is part of another definition, not one itself.
     let includes: HashSet<PathBuf> = checked
@@ -162,46 +150,67 @@ pub fn load_file(path: &Path, options: &LoadOptions<'_>) -> Checked {
 /// Below this many files, parsing on one thread is quicker than starting others.
 const PARALLEL_FROM: usize = 32;
 
-/// Reads and parses every file, on as many threads as there are cores for large directories
-/// (YAML parsing is most of the loading time, and needs neither the environment nor the other
-/// files). The answer is in the order of `files`.
-fn read_and_parse(
-    files: Vec<PathBuf>,
-    display_root: &Path,
-) -> Vec<(
-    PathBuf,
-    Result<(SourceFile, definition::Parsed), Box<Problem>>,
-)> {
-    let read = |path: PathBuf| {
-        let result = read_source(&path, display_root).map(|source| {
-            let parsed = crate::yaml::parse(&source.text);
-            (source, parsed)
-        });
-        (path, result)
-    };
+/// How many parsed files a parsing thread may have waiting to be checked: enough to keep it
+/// busy, few enough that the trees waiting stay small.
+const PARSED_AHEAD: usize = 4;
+
+/// Reads, parses and checks every file, in the order of `files`. For large directories the
+/// reading and YAML parsing (most of the loading time, and needing neither the environment nor
+/// the other files) run on as many threads as there are cores, file `i` on thread
+/// `i % threads`, while this thread checks the parsed files in order. Bounded queues keep only
+/// a few parsed trees alive at once.
+fn load_files(files: Vec<PathBuf>, options: &LoadOptions<'_>) -> Vec<(PathBuf, Checked)> {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     if threads < 2 || files.len() < PARALLEL_FROM {
-        return files.into_iter().map(read).collect();
-    }
-    let chunk = files.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<PathBuf>> = Vec::new();
-    let mut files = files.into_iter().peekable();
-    while files.peek().is_some() {
-        chunks.push(files.by_ref().take(chunk).collect());
-    }
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = chunks
+        return files
             .into_iter()
-            .map(|chunk| scope.spawn(move || chunk.into_iter().map(read).collect::<Vec<_>>()))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| match worker.join() {
-                Ok(parsed) => parsed,
-                // A parser panic is a bug; carry it to this thread as a panic, not a lost file.
-                Err(panic) => std::panic::resume_unwind(panic),
+            .map(|path| {
+                let checked = load_file(&path, options);
+                (path, checked)
             })
-            .collect()
+            .collect();
+    }
+    let display_root = options.display_root;
+    std::thread::scope(|scope| {
+        let queues: Vec<_> = (0..threads)
+            .map(|thread| {
+                let (parsed, queue) = std::sync::mpsc::sync_channel(PARSED_AHEAD);
+                let mine: Vec<PathBuf> = files
+                    .iter()
+                    .skip(thread)
+                    .step_by(threads)
+                    .cloned()
+                    .collect();
+                scope.spawn(move || {
+                    for path in mine {
+                        let read = read_source(&path, display_root).map(|source| {
+                            let tree = crate::yaml::parse(&source.text);
+                            (source, tree)
+                        });
+                        if parsed.send(read).is_err() {
+                            return;
+                        }
+                    }
+                });
+                queue
+            })
+            .collect();
+        let mut checked = Vec::with_capacity(files.len());
+        for (index, path) in files.into_iter().enumerate() {
+            // A closed queue means its thread panicked; the scope carries the panic on.
+            let Ok(read) = queues[index % threads].recv() else {
+                break;
+            };
+            let result = match read {
+                Ok((source, tree)) => check_source(&path, &source, tree, options),
+                Err(problem) => Checked {
+                    problems: vec![*problem],
+                    ..Checked::default()
+                },
+            };
+            checked.push((path, result));
+        }
+        checked
     })
 }
 

@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::api::WireObject;
+use super::api::{FlowVersion, WireObject};
 use super::marker;
 use crate::model::{Document, Lifecycle, Marker};
 use crate::provider::{ProviderError, RemoteAgent, RemoteContent, Result};
@@ -246,8 +246,8 @@ fn published_number(flow: &WireObject) -> Option<u64> {
 }
 
 /// The version a publish answered. `what` names the request, for errors.
-pub fn published_version(flow: &WireObject, what: &str) -> Result<String> {
-    match version(flow) {
+pub fn published_version(flow: &FlowVersion, what: &str) -> Result<String> {
+    match flow.version.as_ref().and_then(Value::as_str) {
         Some(version) if version != DRAFT_VERSION => Ok(version.to_owned()),
         _ => Err(ProviderError::Protocol {
             what: what.to_owned(),
@@ -436,6 +436,20 @@ mod tests {
         assert!(draft.is_none());
         assert_eq!(live.map(|(name, _)| name), Some("10".to_owned()));
         assert_eq!(pick_versions(&[]), (None, None));
+    }
+
+    #[test]
+    fn a_publish_answer_is_read_for_its_version_alone() {
+        let published: FlowVersion =
+            serde_json::from_value(json!({"version": "3", "graph": {"nodes": [{"id": "n"}]}}))
+                .expect("a flow answer");
+        assert_eq!(
+            published_version(&published, "x").ok(),
+            Some("3".to_owned())
+        );
+        let draft: FlowVersion =
+            serde_json::from_value(json!({"version": "draft"})).expect("a flow answer");
+        assert!(published_version(&draft, "x").is_err());
     }
 
     #[test]

@@ -202,8 +202,7 @@ impl Provider for WorkfxProvider {
     async fn write_draft(&self, id: &str, content: &Document) -> Result<()> {
         self.api
             .write_draft(id, &mapping::content_body(content))
-            .await?;
-        Ok(())
+            .await
     }
 
     async fn publish(&self, id: &str) -> Result<String> {
