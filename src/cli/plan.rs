@@ -72,9 +72,14 @@ pub async fn run(args: PlanArgs, global: &GlobalArgs, reporter: &Reporter) -> Ex
             return ExitStatus::Failure;
         }
     };
-    let plan = planned.plan.clone();
-    let observed = planned.observed.clone();
-    planned.connection.close().await;
+    // Taken apart, not copied: what was observed can be every agent's flow, twice.
+    let crate::ops::plan::Planned {
+        plan,
+        observed,
+        connection,
+        ..
+    } = planned;
+    connection.close().await;
     reporter.print(&rendered(&plan, args.output));
     if let Some(path) = &args.out {
         if let Err(err) = SavedPlan::new(&plan, &observed, args.adopt).write(path) {
