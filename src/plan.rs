@@ -136,6 +136,22 @@ pub struct Summary {
     pub delete: usize,
 }
 
+impl Summary {
+    /// Both counts together (the plans of several targets).
+    pub fn plus(&self, other: &Summary) -> Summary {
+        Summary {
+            create: self.create + other.create,
+            adopt: self.adopt + other.adopt,
+            update: self.update + other.update,
+            update_draft: self.update_draft + other.update_draft,
+            publish: self.publish + other.publish,
+            archive: self.archive + other.archive,
+            restore: self.restore + other.restore,
+            delete: self.delete + other.delete,
+        }
+    }
+}
+
 impl Plan {
     pub fn is_empty(&self) -> bool {
         self.changes.iter().all(|c| c.actions.is_empty())
@@ -657,6 +673,7 @@ mod tests {
         archive: true,
         delete: true,
         validation: false,
+        tenancy: true,
     };
 
     fn settings() -> Settings {

@@ -578,6 +578,7 @@ async fn the_daemon_waits_while_an_apply_holds_the_lock() {
         cwd: repo.path(),
         overrides: &overrides,
         env: &|_| None,
+        target: None,
     })
     .expect("the configuration loads");
     let held = agentsync::ops::lock::RunLock::acquire(

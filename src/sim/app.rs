@@ -43,6 +43,13 @@ impl std::fmt::Debug for Control {
 pub(crate) fn build(options: &SimOptions) -> Result<(Router, Arc<Control>), SimError> {
     let api = match options.platform {
         Platform::Workfx => workfx::api(options)?,
+        // Placeholder until the agent-workflows simulator lands (branch `sim`).
+        Platform::AgentWorkflows => {
+            return Err(SimError::InvalidOption {
+                option: "--platform",
+                reason: "agent-workflows is not simulated yet".into(),
+            });
+        }
     };
     let requests = Arc::new(RequestLog::new(api.is_write));
     let faults = Arc::new(FaultInjector::new(options.faults.clone()));

@@ -16,6 +16,8 @@ pub enum Platform {
     /// `https://api.workfx.ai`, under `/admin/api/v2`.
     #[default]
     Workfx,
+    /// The "Agent Workflows" voice-agent API, under `/workflow`.
+    AgentWorkflows,
 }
 
 impl Platform {
@@ -23,6 +25,7 @@ impl Platform {
     pub fn name(self) -> &'static str {
         match self {
             Platform::Workfx => "workfx",
+            Platform::AgentWorkflows => "agent-workflows",
         }
     }
 }

@@ -13,6 +13,8 @@ pub enum Kind {
     Tags,
     /// Any mapping.
     Mapping,
+    /// A mapping that may not hold these keys (where agentsync keeps its marker).
+    MappingReserving(&'static [&'static str]),
     /// A mapping whose values are mappings.
     MappingOfMappings,
     /// Any value.

@@ -8,9 +8,8 @@
 use serde_json::{Map, Value, json};
 
 use super::api::WireObject;
-use super::marker;
 use crate::model::{Document, Lifecycle, Marker};
-use crate::provider::{ProviderError, RemoteAgent, Result};
+use crate::provider::{ProviderError, RemoteAgent, Result, marker};
 
 /// Agent fields: (definition name, workfx name). Today they are the same; the table is where
 /// they would part.
