@@ -388,3 +388,53 @@ fn the_embedded_endpoint_serves_agent_workflows_and_keeps_its_state() {
         .expect("the state file");
     assert!(state.contains("agent-workflows"), "{state}");
 }
+
+#[test]
+fn a_saved_plan_of_two_targets_is_applied_whole_and_refused_once_stale() {
+    let repo = Repo::new();
+    repo.write(
+        "agentsync.yaml",
+        "targets:\n  support:\n    provider: workfx\n    endpoint: embedded\n    definitions: agents/support\n  voice:\n    provider: agent-workflows\n    endpoint: embedded\n    definitions: agents/voice\n",
+    );
+    repo.write("agents/support/a.yaml", &minimal("a"));
+    repo.write("agents/voice/lead.yaml", &agent("lead", "Qualify."));
+
+    repo.run(&["plan", "--out", "plan.json"]).expect_code(0);
+    let applied = repo.run(&["apply", "plan.json", "--yes"]);
+    applied.expect_code(0);
+    assert!(
+        applied
+            .stdout
+            .contains("== target voice (agent-workflows) =="),
+        "{}",
+        applied.stdout
+    );
+    assert!(
+        applied.stdout.contains("lead publish: done"),
+        "{}",
+        applied.stdout
+    );
+    assert!(
+        applied.stdout.contains("a create: done"),
+        "{}",
+        applied.stdout
+    );
+
+    repo.write(
+        "agents/voice/lead.yaml",
+        &agent("lead", "Qualify, briefly."),
+    );
+    repo.run(&["plan", "--out", "plan.json"]).expect_code(0);
+    repo.write("agents/voice/lead.yaml", &agent("lead", "Something else."));
+    let stale = repo.run(&["apply", "plan.json", "--yes"]);
+    stale.expect_code(1);
+    assert!(
+        stale
+            .stderr
+            .contains("error: target 'voice': the saved plan is stale"),
+        "{}",
+        stale.stderr
+    );
+    repo.run(&["apply", "--target", "support", "--yes"])
+        .expect_code(0);
+}
