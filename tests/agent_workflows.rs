@@ -438,3 +438,24 @@ fn a_saved_plan_of_two_targets_is_applied_whole_and_refused_once_stale() {
     repo.run(&["apply", "--target", "support", "--yes"])
         .expect_code(0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_agent_failing_does_not_stop_the_others_and_the_exit_code_says_so() {
+    let repo = two_agents();
+    let platform = VoicePlatform::applied(&repo).await;
+    repo.write("agents/lead.yaml", &agent("lead", ""));
+    repo.write("agents/support.yaml", &agent("support", "Help, kindly."));
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(1);
+    assert!(
+        run.stdout.contains("lead publish: FAILED"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("support publish: done"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Apply incomplete"), "{}", run.stdout);
+}
