@@ -459,3 +459,21 @@ async fn one_agent_failing_does_not_stop_the_others_and_the_exit_code_says_so() 
     );
     assert!(run.stdout.contains("Apply incomplete"), "{}", run.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_voice_agents_pass_the_platforms_validation_and_converge() {
+    let repo = Repo::with_voice_examples();
+    let platform = VoicePlatform::start().await;
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(0);
+    assert_eq!(platform.count("POST", PUBLISH), 2);
+    let reminder = platform.agent("appointment-reminder").await;
+    assert_eq!(reminder["trigger_paths"], json!(["/outbound/reminders"]));
+    assert_eq!(platform.agent("lead-qualifier").await["folder_id"], 3);
+    platform.reset();
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    assert_eq!(platform.requests().writes, 0);
+}

@@ -39,6 +39,10 @@ fn the_repository_itself_validates_from_its_own_root() {
             .unwrap(),
     );
     run.expect_code(0);
+    assert_eq!(
+        run.stdout,
+        "valid: 5 definitions in agents (target support, workfx)\nvalid: 2 definitions in voice-agents (target voice, agent-workflows)\n"
+    );
 }
 
 #[test]

@@ -33,7 +33,8 @@ impl Backoff {
         let factor = 1u32.checked_shl(self.failures.min(20)).unwrap_or(u32::MAX);
         self.failures = self.failures.saturating_add(1);
         let full = self.base.saturating_mul(factor).min(self.cap);
-        full.mul_f64(1.0 - 0.2 * unit.clamp(0.0, 1.0)).max(self.base)
+        full.mul_f64(1.0 - 0.2 * unit.clamp(0.0, 1.0))
+            .max(self.base)
     }
 
     /// A sync succeeded: the next failure starts from the base delay again.
