@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     AgentWorkflows, Answer, conflict,
-    entities::{NewWorkflow, Status, StatusFilter},
+    entities::{NewWorkflow, Status, StatusFilter, Workflow},
     schema, workflow_not_found,
 };
 use crate::sim::fastapi::{ApiError, PathParam, Query, Validator, json_body};
@@ -32,36 +32,28 @@ pub(crate) async fn list(
     State(app): State<Arc<AgentWorkflows>>,
     RawQuery(raw_query): RawQuery,
 ) -> Answer {
-    let (query, mut validator) = app.begin(raw_query);
-    let filter = status_filter(&mut validator, &query);
-    validator.finish()?;
-    let workflows = app
-        .store
-        .read(|state| {
-            state
-                .list(filter)
-                .map(|w| w.list_json())
-                .collect::<Vec<_>>()
-        })
-        .await;
-    Ok(Json(json!({ "workflows": workflows })))
+    listed(&app, raw_query, Workflow::list_json).await
 }
 
 pub(crate) async fn summary(
     State(app): State<Arc<AgentWorkflows>>,
     RawQuery(raw_query): RawQuery,
 ) -> Answer {
+    listed(&app, raw_query, Workflow::summary_json).await
+}
+
+/// The list and the summary: the same filter, each item in its own shape.
+async fn listed(
+    app: &AgentWorkflows,
+    raw_query: Option<String>,
+    shape: fn(&Workflow) -> Value,
+) -> Answer {
     let (query, mut validator) = app.begin(raw_query);
     let filter = status_filter(&mut validator, &query);
     validator.finish()?;
     let workflows = app
         .store
-        .read(|state| {
-            state
-                .list(filter)
-                .map(|w| w.summary_json())
-                .collect::<Vec<_>>()
-        })
+        .read(|state| state.list(filter).map(shape).collect::<Vec<_>>())
         .await;
     Ok(Json(json!({ "workflows": workflows })))
 }
