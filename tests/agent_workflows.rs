@@ -128,10 +128,12 @@ async fn an_invalid_draft_is_refused_at_publish_with_the_platforms_errors_agains
 
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_code(1);
+    // The agents are created concurrently, so which id is lead's is not fixed.
+    let id = platform.agent("lead").await["id"].to_string();
     assert!(
-        run.stdout.contains(
-            "lead publish: FAILED: the platform found 1 problem in the draft of agent 1 and refused to publish it: definition.nodes[1].data.prompt: Prompt is required (node 'talk')"
-        ),
+        run.stdout.contains(&format!(
+            "lead publish: FAILED: the platform found 1 problem in the draft of agent {id} and refused to publish it: definition.nodes[1].data.prompt: Prompt is required (node 'talk')"
+        )),
         "{}",
         run.stdout
     );
