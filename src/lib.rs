@@ -9,6 +9,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod diff;
 pub mod exit;
+pub mod export;
 pub mod http;
 pub mod model;
 pub mod ops;
@@ -19,5 +20,6 @@ pub mod sim;
 pub mod spec;
 pub mod watch;
 pub mod yaml;
+pub mod yaml_emit;
 
 pub use exit::ExitStatus;

@@ -723,6 +723,7 @@ mod tests {
                 agent: RemoteAgent {
                     id: format!("id-{}", d.key),
                     key: Some(d.key.clone()),
+                    code: None,
                     protected: d.protect,
                     fields: d.fields.clone(),
                     lifecycle: d.lifecycle.unwrap_or(Lifecycle::Active),

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod connect;
 pub mod error;
+pub mod export;
 pub mod fingerprint;
 pub mod lock;
 pub mod observe;

@@ -1,0 +1,1 @@
+//! Tests of the export: keys, files, refusals, and the round trip through the loader.
