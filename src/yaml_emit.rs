@@ -314,7 +314,7 @@ fn literal_block(out: &mut String, text: &str, indent: usize) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
