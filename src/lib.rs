@@ -11,6 +11,7 @@ pub mod diff;
 pub mod exit;
 pub mod export;
 pub mod http;
+pub mod json_schema;
 pub mod model;
 pub mod ops;
 pub mod plan;

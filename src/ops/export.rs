@@ -9,11 +9,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
-
 use super::connect::connect;
 use super::error::OpsError;
+use super::observe::with_content;
 use super::workspace::{self, WorkspaceOptions};
 use crate::config::Config;
 use crate::export::{self, Existing, Export, ExportError, KeyFrom, Remote, Request, write};
@@ -213,36 +211,17 @@ async fn read_platform(
                                 == Some(v.as_str())
                     }))
         };
-        let semaphore = Arc::new(Semaphore::new(config.concurrency.max(1) as usize));
-        let mut reads = JoinSet::new();
-        for (index, agent) in agents.iter().enumerate() {
-            if !wanted(agent) {
-                continue;
-            }
-            let provider = Arc::clone(&provider);
-            let semaphore = Arc::clone(&semaphore);
-            let id = agent.id.clone();
-            reads.spawn(async move {
-                let _permit = semaphore.acquire_owned().await.ok();
-                (index, provider.read_content(&id).await)
-            });
-        }
-        let mut remote: Vec<Remote> = agents
+        let observed =
+            with_content(Arc::clone(&provider), agents, config.concurrency as usize, wanted)
+                .await?;
+        let remote: Vec<Remote> = observed
+            .agents
             .into_iter()
-            .map(|agent| Remote {
-                agent,
-                content: None,
+            .map(|o| Remote {
+                agent: o.agent,
+                content: o.content,
             })
             .collect();
-        while let Some(joined) = reads.join_next().await {
-            // A read that never finished must not look like "no content": the file would
-            // leave the flow out.
-            let (index, content) = joined.map_err(|err| ProviderError::Protocol {
-                what: "an agent's content".into(),
-                message: format!("the read stopped before it finished: {err}"),
-            })?;
-            remote[index].content = Some(content?);
-        }
         Ok::<_, ProviderError>(remote)
     }
     .await;

@@ -10,6 +10,7 @@ pub mod lock;
 pub mod observe;
 pub mod plan;
 pub mod saved;
+pub mod status;
 pub mod validate;
 pub mod workspace;
 
