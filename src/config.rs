@@ -285,7 +285,10 @@ pub enum SettingValue {
     /// A count, or a share such as `"20%"`.
     CountOrShare,
     /// A whole number in a range.
-    Integer { min: u32, max: u32 },
+    Integer {
+        min: u32,
+        max: u32,
+    },
 }
 
 /// Every setting, at the top level and in each target.

@@ -180,8 +180,7 @@ const YAML11_WORDS: &[&str] = &[
 
 /// Characters that may not start a plain scalar (or that make it ambiguous).
 const INDICATORS: &[char] = &[
-    '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@',
-    '`',
+    '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`',
 ];
 
 /// Whether `text` written plain reads back as the same string, in YAML 1.2 and 1.1 alike.
@@ -227,7 +226,8 @@ fn printable_in_plain(c: char) -> bool {
 }
 
 fn printable_non_ascii(c: char) -> bool {
-    !matches!(c,
+    !matches!(
+        c,
         '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
     ) && !c.is_control()
 }
@@ -353,8 +353,29 @@ pub(crate) mod tests {
     #[test]
     fn ambiguous_words_are_quoted_and_read_back_as_strings() {
         for word in [
-            "yes", "no", "on", "off", "y", "null", "Null", "~", "true", "False", "1.0", "1", "-1",
-            "0x1F", "0o17", ".inf", "-.inf", ".nan", "1e3", "12:30", "2024-01-31", "1_000", "",
+            "yes",
+            "no",
+            "on",
+            "off",
+            "y",
+            "null",
+            "Null",
+            "~",
+            "true",
+            "False",
+            "1.0",
+            "1",
+            "-1",
+            "0x1F",
+            "0o17",
+            ".inf",
+            "-.inf",
+            ".nan",
+            "1e3",
+            "12:30",
+            "2024-01-31",
+            "1_000",
+            "",
             "<<",
         ] {
             assert!(!plain_safe(word), "{word}");
@@ -365,9 +386,29 @@ pub(crate) mod tests {
     #[test]
     fn indicators_comments_and_colons_are_quoted() {
         for text in [
-            "*alias", "&anchor", "!tag", "%dir", "@at", "`tick", "- item", "-lead", "? q", "key: v",
-            "a #b", "trailing:", " lead", "trail ", "[x]", "{x}", "'q'", "\"q\"", "|", ">", "#",
-            "...", "---",
+            "*alias",
+            "&anchor",
+            "!tag",
+            "%dir",
+            "@at",
+            "`tick",
+            "- item",
+            "-lead",
+            "? q",
+            "key: v",
+            "a #b",
+            "trailing:",
+            " lead",
+            "trail ",
+            "[x]",
+            "{x}",
+            "'q'",
+            "\"q\"",
+            "|",
+            ">",
+            "#",
+            "...",
+            "---",
         ] {
             assert!(!plain_safe(text), "{text}");
             round_trips(&json!(text));
@@ -376,7 +417,15 @@ pub(crate) mod tests {
 
     #[test]
     fn ordinary_text_and_unicode_stay_plain() {
-        for text in ["Support Bot", "a:b", "a#b", "🎧", "Bienvenue à bord", "日本語", "x-1"] {
+        for text in [
+            "Support Bot",
+            "a:b",
+            "a#b",
+            "🎧",
+            "Bienvenue à bord",
+            "日本語",
+            "x-1",
+        ] {
             assert!(plain_safe(text), "{text}");
             round_trips(&json!(text));
         }
@@ -394,7 +443,10 @@ pub(crate) mod tests {
         ];
         for (text, header) in cases {
             let out = to_string(&json!({ "v": text }));
-            assert!(out.starts_with(&format!("v: {header}\n")), "{text:?}:\n{out}");
+            assert!(
+                out.starts_with(&format!("v: {header}\n")),
+                "{text:?}:\n{out}"
+            );
             round_trips(&json!(text));
             round_trips(&json!([text, {"k": text}]));
         }
@@ -402,8 +454,15 @@ pub(crate) mod tests {
 
     #[test]
     fn strings_a_block_cannot_show_are_escaped() {
-        for text in ["a\r\nb", "line\u{2028}sep", "bell\u{7}", "nul\0", "bom\u{feff}", "\n", "\n\n"]
-        {
+        for text in [
+            "a\r\nb",
+            "line\u{2028}sep",
+            "bell\u{7}",
+            "nul\0",
+            "bom\u{feff}",
+            "\n",
+            "\n\n",
+        ] {
             round_trips(&json!(text));
         }
         assert_eq!(quoted("a\"b\\c\u{7}"), r#""a\"b\\c\x07""#);
@@ -459,8 +518,24 @@ pub(crate) mod tests {
             "\\PC{0,12}",
             "[ -~\\n\\t]{0,24}",
             prop::sample::select(vec![
-                "yes", "null", "1.0", "~", "*x", "a: b", "b #c", "\n", " x\ny ", "- z", "\u{2028}",
-                "\r\n", "é\n\n", "0x10", "12:30", "${env:X}", "{{#sys.query#}}", "---",
+                "yes",
+                "null",
+                "1.0",
+                "~",
+                "*x",
+                "a: b",
+                "b #c",
+                "\n",
+                " x\ny ",
+                "- z",
+                "\u{2028}",
+                "\r\n",
+                "é\n\n",
+                "0x10",
+                "12:30",
+                "${env:X}",
+                "{{#sys.query#}}",
+                "---",
             ])
             .prop_map(str::to_string),
         ];

@@ -59,7 +59,10 @@ fn the_github_workflow_plans_on_pull_requests_and_applies_the_saved_plan_on_main
     ] {
         assert!(plan_steps.contains(expected), "plan job lacks {expected}");
     }
-    assert_eq!(text_of(at(plan, &["permissions", "pull-requests"])), "write");
+    assert_eq!(
+        text_of(at(plan, &["permissions", "pull-requests"])),
+        "write"
+    );
     let apply_steps = text_of(at(apply, &["steps"]));
     assert!(apply_steps.contains("gh run download"));
     assert!(apply_steps.contains("agentsync apply plan.json --yes"));

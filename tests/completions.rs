@@ -4,7 +4,9 @@ mod fixture;
 
 use fixture::Repo;
 
-const COMMANDS: &[&str] = &["validate", "plan", "apply", "watch", "status", "export", "schema"];
+const COMMANDS: &[&str] = &[
+    "validate", "plan", "apply", "watch", "status", "export", "schema",
+];
 
 #[test]
 fn completions_generate_for_each_shell_naming_the_subcommands() {
@@ -17,7 +19,11 @@ fn completions_generate_for_each_shell_naming_the_subcommands() {
             assert!(run.stdout.contains(command), "{shell} lacks {command}");
         }
     }
-    assert!(repo.run(&["completions", "bash"]).stdout.contains("--key-from"));
+    assert!(
+        repo.run(&["completions", "bash"])
+            .stdout
+            .contains("--key-from")
+    );
 }
 
 #[test]
@@ -32,13 +38,21 @@ fn the_man_page_names_the_commands_and_one_page_per_command_can_be_written() {
     let repo = Repo::bare();
     let run = repo.run(&["man"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert!(run.stdout.starts_with(".ie"), "roff: {}", &run.stdout[..40.min(run.stdout.len())]);
+    assert!(
+        run.stdout.starts_with(".ie"),
+        "roff: {}",
+        &run.stdout[..40.min(run.stdout.len())]
+    );
     for command in COMMANDS {
         assert!(run.stdout.contains(command), "{command}");
     }
     let run = repo.run(&["man", "--out", "man"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     for page in ["agentsync.1", "agentsync-export.1", "agentsync-status.1"] {
-        assert!(repo.path().join("man").join(page).is_file(), "{page}: {:?}", repo.files());
+        assert!(
+            repo.path().join("man").join(page).is_file(),
+            "{page}: {:?}",
+            repo.files()
+        );
     }
 }

@@ -70,7 +70,9 @@ async fn hand_made(platform: &Platform) -> Vec<String> {
     ids.push(platform.create(json!({"name": "No Flow"})).await);
 
     // Archived, with a flow never published.
-    let id = platform.create(json!({"name": "Old One", "tags": "a, b"})).await;
+    let id = platform
+        .create(json!({"name": "Old One", "tags": "a, b"}))
+        .await;
     platform
         .write_draft(&id, json!({"mode": "job", "graph": {}}))
         .await;
@@ -137,7 +139,10 @@ async fn an_export_plans_only_adoptions_and_nothing_once_applied() {
         "agents/big-graph.yaml",
         "agents/big-graph.graph.json",
     ] {
-        assert!(files.iter().any(|f| f.to_str() == Some(file)), "{file}: {files:?}");
+        assert!(
+            files.iter().any(|f| f.to_str() == Some(file)),
+            "{file}: {files:?}"
+        );
     }
     let written: String = files
         .iter()
@@ -147,7 +152,11 @@ async fn an_export_plans_only_adoptions_and_nothing_once_applied() {
     for (_, value) in SECRETS {
         assert!(!written.contains(value), "a secret was written");
     }
-    assert_eq!(platform.requests().writes, 0, "export writes nothing to the platform");
+    assert_eq!(
+        platform.requests().writes,
+        0,
+        "export writes nothing to the platform"
+    );
 
     let env: Vec<(&str, &str)> = SECRETS.to_vec();
     let plan = platform
@@ -160,7 +169,15 @@ async fn an_export_plans_only_adoptions_and_nothing_once_applied() {
     plan.expect_code(2);
     let counts = summary(&plan);
     assert_eq!(counts["adopt"], ids.len(), "{}", plan.stdout);
-    for kind in ["create", "update", "update_draft", "publish", "archive", "restore", "delete"] {
+    for kind in [
+        "create",
+        "update",
+        "update_draft",
+        "publish",
+        "archive",
+        "restore",
+        "delete",
+    ] {
         assert_eq!(counts[kind], 0, "{kind}: {}", plan.stdout);
     }
 
@@ -173,7 +190,11 @@ async fn an_export_plans_only_adoptions_and_nothing_once_applied() {
         .await;
     after.expect_code(0);
     assert!(after.stdout.contains("No changes."), "{}", after.stdout);
-    assert_eq!(platform.agents().await.len(), ids.len(), "no agent was created");
+    assert_eq!(
+        platform.agents().await.len(),
+        ids.len(),
+        "no agent was created"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -195,7 +216,9 @@ async fn an_export_never_overwrites_without_force() {
 
     // Exporting again would replace the file just written: refused, and nothing else written.
     let before = repo.files();
-    let run = platform.run(&repo, &["export", "--only", "No Flow", "--only", "Other"]).await;
+    let run = platform
+        .run(&repo, &["export", "--only", "No Flow", "--only", "Other"])
+        .await;
     run.expect_code(1);
     assert!(
         run.stderr.contains("agents/no-flow-2.yaml")
@@ -215,7 +238,10 @@ async fn an_export_never_overwrites_without_force() {
         .await
         .expect_code(0);
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains("name: No Flow") && !text.contains("# edited"), "{text}");
+    assert!(
+        text.contains("name: No Flow") && !text.contains("# edited"),
+        "{text}"
+    );
     assert!(!repo.path().join("agents/no-flow-3.yaml").exists());
 }
 
@@ -277,6 +303,9 @@ async fn dir_writes_elsewhere_and_keys_can_come_from_codes() {
         .expect_code(0);
     let file = repo.path().join(format!("adopted/{code}.yaml"));
     let text = std::fs::read_to_string(&file).unwrap_or_else(|_| panic!("{:?}", repo.files()));
-    assert!(text.contains(&format!("key: \"{code}\"")) || text.contains(&format!("key: {code}")), "{text}");
+    assert!(
+        text.contains(&format!("key: \"{code}\"")) || text.contains(&format!("key: {code}")),
+        "{text}"
+    );
     assert!(repo.files().iter().all(|f| !f.starts_with("agents/")));
 }

@@ -41,8 +41,10 @@ fn to_json(node: &Node) -> Value {
 }
 
 fn committed(name: &str) -> Value {
-    let text = std::fs::read_to_string(Path::new(ROOT).join("schemas").join(name))
-        .unwrap_or_else(|_| panic!("schemas/{name} is missing: run `cargo run -- schema all --out schemas`"));
+    let text =
+        std::fs::read_to_string(Path::new(ROOT).join("schemas").join(name)).unwrap_or_else(|_| {
+            panic!("schemas/{name} is missing: run `cargo run -- schema all --out schemas`")
+        });
     serde_json::from_str(&text).expect("JSON")
 }
 
@@ -84,8 +86,18 @@ fn every_example_definition_passes_the_schema_it_points_at() {
             file.display()
         );
         let instance = yaml_text(&text);
-        assert_eq!(errors(&schema, &instance), Vec::<String>::new(), "{}", file.display());
-        assert_eq!(errors(&workfx, &instance), Vec::<String>::new(), "{}", file.display());
+        assert_eq!(
+            errors(&schema, &instance),
+            Vec::<String>::new(),
+            "{}",
+            file.display()
+        );
+        assert_eq!(
+            errors(&workfx, &instance),
+            Vec::<String>::new(),
+            "{}",
+            file.display()
+        );
         checked += 1;
     }
     assert_eq!(checked, 5);
@@ -120,7 +132,10 @@ fn the_schema_says_what_the_loader_says_about_wrong_values() {
     }
     let mut instance = base.clone();
     instance["description"] = Value::Null;
-    assert!(errors(&schema, &instance).is_empty(), "null is a field left out");
+    assert!(
+        errors(&schema, &instance).is_empty(),
+        "null is a field left out"
+    );
 }
 
 #[test]
@@ -162,14 +177,24 @@ fn values_the_configuration_schema_allows_are_accepted_by_the_loader() {
         for example in json_schema::setting_examples(setting.value) {
             let mut config = json!({"provider": "workfx", "endpoint": "embedded"});
             config[setting.key] = example.clone();
-            assert!(errors(&schema, &config).is_empty(), "{}: {example}", setting.key);
+            assert!(
+                errors(&schema, &config).is_empty(),
+                "{}: {example}",
+                setting.key
+            );
             let repo = Repo::bare();
             let text = agentsync::yaml_emit::to_string(&config);
             repo.write("agentsync.yaml", &text);
             std::fs::create_dir_all(repo.path().join("agents")).unwrap();
             std::fs::create_dir_all(repo.path().join("x")).unwrap();
             let run = repo.run(&["validate"]);
-            assert_eq!(run.code, Some(0), "{}: {example}\n{text}\n{}", setting.key, run.stderr);
+            assert_eq!(
+                run.code,
+                Some(0),
+                "{}: {example}\n{text}\n{}",
+                setting.key,
+                run.stderr
+            );
         }
     }
 }
@@ -179,11 +204,27 @@ fn the_schema_command_prints_what_is_committed() {
     let repo = Repo::bare();
     let run = repo.run(&["schema"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert_eq!(serde_json::from_str::<Value>(&run.stdout).unwrap(), committed("agent.schema.json"));
+    assert_eq!(
+        serde_json::from_str::<Value>(&run.stdout).unwrap(),
+        committed("agent.schema.json")
+    );
     let run = repo.run(&["schema", "config"]);
-    assert_eq!(serde_json::from_str::<Value>(&run.stdout).unwrap(), committed("agentsync.schema.json"));
-    let run = repo.run(&["schema", "definition", "--provider", "agent-workflows", "--out", "s.json"]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&run.stdout).unwrap(),
+        committed("agentsync.schema.json")
+    );
+    let run = repo.run(&[
+        "schema",
+        "definition",
+        "--provider",
+        "agent-workflows",
+        "--out",
+        "s.json",
+    ]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let written = std::fs::read_to_string(repo.path().join("s.json")).unwrap();
-    assert_eq!(serde_json::from_str::<Value>(&written).unwrap(), committed("agent.agent-workflows.schema.json"));
+    assert_eq!(
+        serde_json::from_str::<Value>(&written).unwrap(),
+        committed("agent.agent-workflows.schema.json")
+    );
 }

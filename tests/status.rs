@@ -29,7 +29,10 @@ async fn status_reports_drift_per_agent() {
 
     // On the platform: a draft edited by hand; a definition changed in the repository; a file
     // removed; a definition not applied yet; an agent made by hand.
-    let ahead = platform.agent("ahead").await["id"].as_str().unwrap().to_string();
+    let ahead = platform.agent("ahead").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     platform
         .write_draft(&ahead, json!({"mode": "chat", "graph": {"nodes": []}}))
         .await;
@@ -88,7 +91,10 @@ async fn an_invalid_definition_is_reported_not_fatal() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
     let platform = Platform::applied(&repo).await;
-    repo.write("agents/a.yaml", "kind: agent\nkey: a\nname: [not, a, string]\n");
+    repo.write(
+        "agents/a.yaml",
+        "kind: agent\nkey: a\nname: [not, a, string]\n",
+    );
     let run = platform.run(&repo, &["status", "--output", "json"]).await;
     run.expect_code(0);
     let status: Value = serde_json::from_str(&run.stdout).expect("JSON");

@@ -49,7 +49,9 @@ pub fn run(args: SchemaArgs, reporter: &Reporter) -> ExitStatus {
     };
     let result = match (args.kind, &args.out) {
         (SchemaKind::All, None) => {
-            eprintln!("error: `schema all` writes several files: give the directory with --out DIR");
+            eprintln!(
+                "error: `schema all` writes several files: give the directory with --out DIR"
+            );
             return ExitStatus::Failure;
         }
         (SchemaKind::All, Some(dir)) => json_schema::files()

@@ -58,13 +58,21 @@ fn sync_text(sync: Sync, actions: &[crate::plan::ActionKind]) -> String {
         Sync::InSync => "in sync".into(),
         Sync::Differs => format!(
             "differs: {}",
-            actions.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ")
+            actions
+                .iter()
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Sync::NotCreated => "not created".into(),
         Sync::NotInRepository if actions.is_empty() => "not in repository".into(),
         Sync::NotInRepository => format!(
             "not in repository: {}",
-            actions.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ")
+            actions
+                .iter()
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Sync::InvalidDefinition => "invalid definition".into(),
     }
@@ -128,7 +136,11 @@ pub fn table(targets: &[TargetStatus]) -> String {
                 out.push('\n');
             }
         }
-        let in_sync = target.agents.iter().filter(|a| a.sync == Sync::InSync).count();
+        let in_sync = target
+            .agents
+            .iter()
+            .filter(|a| a.sync == Sync::InSync)
+            .count();
         let _ = write!(out, "{in_sync} of {} in sync", target.agents.len());
         match target.unmanaged {
             0 => out.push_str(".\n"),

@@ -75,7 +75,10 @@ mod tests {
     #[test]
     fn names_become_lowercase_dashed_slugs() {
         assert_eq!(slugify("Support Bot"), "support-bot");
-        assert_eq!(slugify("  Billing -- Assistant (v2) "), "billing-assistant-v2");
+        assert_eq!(
+            slugify("  Billing -- Assistant (v2) "),
+            "billing-assistant-v2"
+        );
         assert_eq!(slugify("Crème brûlée"), "cr-me-br-l-e");
         assert_eq!(slugify("🤖"), "agent");
         assert_eq!(slugify("AGENT_CODE_01"), "agent-code-01");

@@ -53,7 +53,9 @@ pub enum ExportError {
     },
     #[error("{} would be overwritten: {}; nothing was written. Run again with --force to overwrite {}", plural(.files.len(), "file"), path_list(.files), if .files.len() == 1 { "it" } else { "them" })]
     WouldOverwrite { files: Vec<PathBuf> },
-    #[error("--dir names one directory, but {count} targets are in force; choose one with --target NAME")]
+    #[error(
+        "--dir names one directory, but {count} targets are in force; choose one with --target NAME"
+    )]
     DirNeedsTarget { count: usize },
     #[error("cannot write {}", path.display())]
     Write {
@@ -214,7 +216,8 @@ fn name_of<'d>(fields: &'d Document, schema: &DefinitionSchema) -> Option<&'d st
 /// new key from its name or code.
 pub fn select(request: &Request<'_>, remote: &[Remote]) -> Result<Selection, ExportError> {
     let schema = request.schema;
-    let existing: BTreeMap<&Key, &Existing> = request.existing.iter().map(|e| (&e.key, e)).collect();
+    let existing: BTreeMap<&Key, &Existing> =
+        request.existing.iter().map(|e| (&e.key, e)).collect();
     let managed_keys: BTreeSet<&Key> = remote.iter().filter_map(|r| r.agent.key.as_ref()).collect();
 
     // The same pairing as the planner's: definitions in key order, each taking the first
@@ -267,7 +270,9 @@ pub fn select(request: &Request<'_>, remote: &[Remote]) -> Result<Selection, Exp
         let agent = &r.agent;
         let known: Option<(Key, Option<PathBuf>)> = match (&agent.key, claimed.get(&index)) {
             (Some(key), _) => Some((key.clone(), existing.get(key).map(|e| e.file.clone()))),
-            (None, Some(definition)) => Some((definition.key.clone(), Some(definition.file.clone()))),
+            (None, Some(definition)) => {
+                Some((definition.key.clone(), Some(definition.file.clone())))
+            }
             (None, None) => None,
         };
         let defined = known.as_ref().is_some_and(|(_, file)| file.is_some());
@@ -456,12 +461,19 @@ fn build_agent(
 
     // Large parts that the format lets live in their own file go there.
     let dir = chosen.file.parent().unwrap_or(request.dir).to_path_buf();
-    let stem = chosen
-        .file
-        .file_stem()
-        .map_or_else(|| chosen.key.to_string(), |s| s.to_string_lossy().into_owned());
+    let stem = chosen.file.file_stem().map_or_else(
+        || chosen.key.to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
     let mut included = Vec::new();
-    let root = externalize(root, schema.fields, &dir, &stem, request.inline_lines, &mut included);
+    let root = externalize(
+        root,
+        schema.fields,
+        &dir,
+        &stem,
+        request.inline_lines,
+        &mut included,
+    );
 
     let mut header = Vec::new();
     if let Some(schema_file) = request.schema_file {
@@ -513,7 +525,12 @@ struct Walker<'a> {
 }
 
 impl Walker<'_> {
-    fn fields(&mut self, map: &Map<String, Value>, fields: &[Field], path: &FieldPath) -> Map<String, Value> {
+    fn fields(
+        &mut self,
+        map: &Map<String, Value>,
+        fields: &[Field],
+        path: &FieldPath,
+    ) -> Map<String, Value> {
         map.iter()
             .map(|(name, value)| {
                 let value = match fields.iter().find(|f| f.name == name) {
@@ -527,7 +544,9 @@ impl Walker<'_> {
 
     fn field(&mut self, field: &Field, value: &Value, path: &FieldPath) -> Value {
         match (field.kind, value) {
-            (Kind::Nested(inner), Value::Object(map)) => Value::Object(self.fields(map, inner, path)),
+            (Kind::Nested(inner), Value::Object(map)) => {
+                Value::Object(self.fields(map, inner, path))
+            }
             (
                 Kind::String
                 | Kind::Mapping

@@ -81,9 +81,7 @@ pub fn names_secret(key: &str) -> bool {
     }
     words.len() >= 2 && {
         let before = &words[words.len() - 2];
-        SECRET_PAIRS
-            .iter()
-            .any(|(a, b)| before == a && last == b)
+        SECRET_PAIRS.iter().any(|(a, b)| before == a && last == b)
     }
 }
 
@@ -135,7 +133,13 @@ pub struct Placeholders {
 
 impl Placeholders {
     /// The placeholder for `value`, a secret named `secret` at `path` in agent `key`.
-    pub fn placeholder(&mut self, key: &Key, secret: &str, path: &FieldPath, value: &str) -> String {
+    pub fn placeholder(
+        &mut self,
+        key: &Key,
+        secret: &str,
+        path: &FieldPath,
+        value: &str,
+    ) -> String {
         let use_ = (key.clone(), secret.to_string(), value.to_string());
         if let Some(&index) = self.by_use.get(&use_) {
             return format!("${{env:{}}}", self.variables[index].name);

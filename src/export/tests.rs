@@ -108,7 +108,13 @@ fn unmanaged_agents_get_keys_from_their_names_without_clashes() {
     let export = setup.export(&remote).unwrap();
     assert_eq!(
         keys(&export),
-        ["support-bot", "support-bot-2", "billing-2", "taken-2", "agent"]
+        [
+            "support-bot",
+            "support-bot-2",
+            "billing-2",
+            "taken-2",
+            "agent"
+        ]
     );
     assert_eq!(
         export.agents[0].files[0].path,
@@ -175,7 +181,7 @@ fn an_unmanaged_agent_named_like_a_definition_not_applied_yet_takes_its_key() {
     let remote = [plain(agent("1", json!({"name": "Bot"})))];
     let err = setup.export(&remote).unwrap_err();
     assert!(
-        matches!(&err, ExportError::WouldOverwrite { files } if files == &[file.clone()]),
+        matches!(&err, ExportError::WouldOverwrite { files } if files == std::slice::from_ref(&file)),
         "{err}"
     );
     setup.force = true;
@@ -208,7 +214,11 @@ fn every_file_that_would_be_replaced_is_listed_and_force_allows_it() {
     setup.occupied.insert(setup.dir.join("big.graph.json"));
     setup.occupied.insert(setup.dir.join("small.yaml"));
     let remote = [
-        with_flow(agent("1", json!({"name": "Big"})), json!({"graph": big_graph}), None),
+        with_flow(
+            agent("1", json!({"name": "Big"})),
+            json!({"graph": big_graph}),
+            None,
+        ),
         plain(agent("2", json!({"name": "Small"}))),
     ];
     let err = setup.export(&remote).unwrap_err();
@@ -220,7 +230,11 @@ fn every_file_that_would_be_replaced_is_listed_and_force_allows_it() {
     let export = setup.export(&remote).unwrap();
     let big = &export.agents[0];
     assert_eq!(big.files.len(), 2);
-    assert!(big.files[0].text.contains("graph_file: big.graph.json"), "{}", big.files[0].text);
+    assert!(
+        big.files[0].text.contains("graph_file: big.graph.json"),
+        "{}",
+        big.files[0].text
+    );
     assert!(big.files[1].exists);
 }
 
@@ -254,7 +268,11 @@ fn a_draft_ahead_of_live_is_written_with_publish_false_and_a_reason() {
         text(0)
     );
     assert!(!text(1).contains("publish:"), "{}", text(1));
-    assert!(text(2).contains("publish: false  # never published"), "{}", text(2));
+    assert!(
+        text(2).contains("publish: false  # never published"),
+        "{}",
+        text(2)
+    );
     assert!(text(0).starts_with("# yaml-language-server: $schema=../schemas/agent.schema.json\nkind: agent\nkey: ahead\nname: Ahead\nstatus: active\n"), "{}", text(0));
 }
 
@@ -292,16 +310,25 @@ fn secrets_become_placeholders_and_templates_and_numbers_stay() {
         assert!(!text.contains(secret), "{secret}\n{text}");
     }
     let names: Vec<_> = export.variables.iter().map(|v| v.name.as_str()).collect();
-    assert_eq!(names, ["S_AUTHORIZATION", "S_API_KEY", "S_BILLING_API_TOKEN"]);
+    assert_eq!(
+        names,
+        ["S_AUTHORIZATION", "S_API_KEY", "S_BILLING_API_TOKEN"]
+    );
 }
 
 #[test]
 fn the_schema_line_points_at_the_schema_from_the_files_directory() {
     assert_eq!(
-        relative(Path::new("/r/agents/support"), Path::new("/r/schemas/agent.schema.json")),
+        relative(
+            Path::new("/r/agents/support"),
+            Path::new("/r/schemas/agent.schema.json")
+        ),
         PathBuf::from("../../schemas/agent.schema.json")
     );
-    assert_eq!(relative(Path::new("/r"), Path::new("/r/a.json")), PathBuf::from("a.json"));
+    assert_eq!(
+        relative(Path::new("/r"), Path::new("/r/a.json")),
+        PathBuf::from("a.json")
+    );
 }
 
 proptest! {
@@ -321,8 +348,17 @@ fn text() -> impl Strategy<Value = String> {
     prop_oneof![
         "\\PC{0,16}",
         "[ -~\\n]{0,30}",
-        prop::sample::select(vec!["yes", "null", "1.0", "${env:X}", "$${", "a: b\n", " x", "日本\n\n"])
-            .prop_map(str::to_string),
+        prop::sample::select(vec![
+            "yes",
+            "null",
+            "1.0",
+            "${env:X}",
+            "$${",
+            "a: b\n",
+            " x",
+            "日本\n\n"
+        ])
+        .prop_map(str::to_string),
     ]
 }
 
@@ -378,7 +414,11 @@ prop_compose! {
 
 /// Exports `remote` into a fresh directory, then loads that directory as `plan` would, with the
 /// listed variables set.
-fn round_trip(kind: ProviderKind, remote: Remote, inline_lines: usize) -> Result<(), TestCaseError> {
+fn round_trip(
+    kind: ProviderKind,
+    remote: Remote,
+    inline_lines: usize,
+) -> Result<(), TestCaseError> {
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let mut setup = Setup::new();
     setup.dir = tmp.path().join("agents");
@@ -390,26 +430,52 @@ fn round_trip(kind: ProviderKind, remote: Remote, inline_lines: usize) -> Result
     let selection = select(&request, &remote).expect("selected");
     let export = build(&request, selection, &remote).expect("built");
     let outcome = write::write(&export, &setup.dir, kind.definition_schema()).expect("written");
-    prop_assert!(outcome.complete(), "{:?}\n{}", outcome, export.agents[0].files[0].text);
+    prop_assert!(
+        outcome.complete(),
+        "{:?}\n{}",
+        outcome,
+        export.agents[0].files[0].text
+    );
 
-    let env = |name: &str| export.variables.iter().find(|v| v.name == name).map(|v| v.value.expose().to_string());
+    let env = |name: &str| {
+        export
+            .variables
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| v.value.expose().to_string())
+    };
     let loaded = crate::spec::load(&crate::spec::LoadOptions {
         dir: &setup.dir,
         display_root: tmp.path(),
         schema: kind.definition_schema(),
         env: &env,
     });
-    prop_assert!(loaded.is_valid(), "{:?}", loaded.problems.iter().map(|p| p.error.to_string()).collect::<Vec<_>>());
+    prop_assert!(
+        loaded.is_valid(),
+        "{:?}",
+        loaded
+            .problems
+            .iter()
+            .map(|p| p.error.to_string())
+            .collect::<Vec<_>>()
+    );
     let definition = loaded.desired.values().next().expect("one definition");
     let expected = &export.agents[0].expected;
-    prop_assert!(crate::diff::documents_equivalent(&definition.fields, &expected.fields));
+    prop_assert!(crate::diff::documents_equivalent(
+        &definition.fields,
+        &expected.fields
+    ));
     prop_assert_eq!(definition.content.is_some(), expected.content.is_some());
     if let (Some(a), Some(b)) = (&definition.content, &expected.content) {
         prop_assert!(crate::diff::documents_equivalent(a, b));
     }
     prop_assert_eq!(definition.lifecycle, Some(expected.lifecycle));
     // Nothing but the definition (and its graph file) was left in the directory.
-    let left: Vec<_> = std::fs::read_dir(&setup.dir).unwrap().flatten().map(|e| e.file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(&setup.dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
     prop_assert!(left.len() <= 2, "{:?}", left);
     Ok(())
 }

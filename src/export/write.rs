@@ -150,11 +150,15 @@ fn differences(
 ) -> Vec<String> {
     let expected = &agent.expected;
     let none = Default::default();
-    let mut paths: Vec<String> =
-        diff::diff_documents(Some(&expected.fields), &loaded.fields, &FieldPath::root(), &none)
-            .into_iter()
-            .map(|c| c.path.to_string())
-            .collect();
+    let mut paths: Vec<String> = diff::diff_documents(
+        Some(&expected.fields),
+        &loaded.fields,
+        &FieldPath::root(),
+        &none,
+    )
+    .into_iter()
+    .map(|c| c.path.to_string())
+    .collect();
     let content_path = FieldPath::root().field(schema.content_field.unwrap_or("content"));
     match (&expected.content, &loaded.content) {
         (Some(want), Some(got)) => paths.extend(

@@ -211,9 +211,13 @@ async fn read_platform(
                                 == Some(v.as_str())
                     }))
         };
-        let observed =
-            with_content(Arc::clone(&provider), agents, config.concurrency as usize, wanted)
-                .await?;
+        let observed = with_content(
+            Arc::clone(&provider),
+            agents,
+            config.concurrency as usize,
+            wanted,
+        )
+        .await?;
         let remote: Vec<Remote> = observed
             .agents
             .into_iter()

@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde::Serialize;
 use super::connect::connect;
 use super::error::OpsError;
 use super::observe::with_content;
@@ -19,6 +18,7 @@ use crate::diff;
 use crate::model::Key;
 use crate::plan::{self, ActionKind, Observed, ObservedAgent, Settings};
 use crate::provider::{Provider, ProviderError, ProviderKind, RemoteContent};
+use serde::Serialize;
 
 /// The version of `status --output json`.
 pub const FORMAT_VERSION: u32 = 1;
