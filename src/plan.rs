@@ -223,7 +223,9 @@ pub fn compute(
         let definition = &desired[key];
         let actions = match targets.get(key) {
             None => create_actions(definition, &ids, settings),
-            Some((agent, adopt)) => update_actions(definition, agent, *adopt, &ids, settings),
+            Some((agent, adopt)) => {
+                update_actions(definition, agent, *adopt, &ids, settings, &mut notes)
+            }
         };
         changes.push(AgentPlan {
             key: key.clone(),
@@ -530,6 +532,7 @@ fn update_actions(
     adopt: bool,
     ids: &BTreeMap<&Key, &str>,
     settings: &Settings,
+    notes: &mut Vec<Note>,
 ) -> Vec<Action> {
     let remote = &observed.agent;
     let mut actions = Vec::new();
@@ -560,6 +563,29 @@ fn update_actions(
         &FieldPath::root(),
         &definition.sensitive,
     );
+    // A field the platform sets at creation only cannot be updated: planning the update would
+    // only fail at apply. It is left out, and the plan says so.
+    let fixed: BTreeSet<&str> = field_changes
+        .iter()
+        .filter_map(|c| match c.path.segments().first() {
+            Some(crate::model::Segment::Field(name)) => settings.schema.field(name),
+            _ => None,
+        })
+        .filter(|field| field.fixed)
+        .map(|field| field.name)
+        .collect();
+    for name in &fixed {
+        notes.push(Note {
+            key: Some(definition.key.clone()),
+            id: Some(remote.id.clone()),
+            message: format!(
+                "'{name}' differs from the definition, but the platform sets it at creation only; it is left as it is (to change it, create the agent anew under a new key)"
+            ),
+        });
+    }
+    field_changes.retain(|c| {
+        !matches!(c.path.segments().first(), Some(crate::model::Segment::Field(name)) if fixed.contains(name.as_str()))
+    });
     // An adoption writes the marker, protection included; otherwise a change of `protect`
     // rewrites it.
     if !adopt && definition.protect != remote.protected {
@@ -1024,5 +1050,32 @@ mod tests {
         )
         .unwrap();
         assert_eq!(kinds(&plan, "a"), [ActionKind::Restore]);
+    }
+
+    #[test]
+    fn a_field_set_at_creation_only_is_noted_and_left_out_of_the_update() {
+        let mut before = definition("a", "p");
+        before.fields.insert("mode".into(), json!("flow-chat"));
+        let observed = applied(&desired(vec![before.clone()]));
+        let mut after = before;
+        after.fields.insert("mode".into(), json!("flow-job"));
+        after.fields.insert("name".into(), json!("renamed"));
+        let plan = compute(
+            &desired(vec![after]),
+            &BTreeSet::new(),
+            &observed,
+            &settings(),
+        )
+        .expect("a plan");
+        let update = &plan.changes[0].actions[0];
+        assert_eq!(update.kind, ActionKind::Update);
+        let paths: Vec<String> = update.changes.iter().map(|c| c.path.to_string()).collect();
+        assert_eq!(paths, ["name"]);
+        assert_eq!(plan.notes.len(), 1);
+        assert!(
+            plan.notes[0].message.starts_with("'mode' differs"),
+            "{:?}",
+            plan.notes
+        );
     }
 }

@@ -326,6 +326,9 @@ impl Targets<'_> {
             let _ = writeln!(out, "== target {} ==\n", Self::heading(target));
             out.push_str(&text(target.plan));
         }
+        if self.0.len() > 1 {
+            let _ = writeln!(out, "\nAll targets: {}", summary_line(&self.summary()));
+        }
         out
     }
 

@@ -73,3 +73,42 @@ impl Provider for AnyProvider {
         dispatch!(self, p => p.delete_agent(id).await)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::agent_workflows::AgentWorkflowsSettings;
+    use crate::provider::workfx::WorkfxSettings;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn every_operation_of_every_provider_can_run_on_a_multi_threaded_runtime() {
+        let url = reqwest::Url::parse("http://127.0.0.1:9").expect("a URL");
+        let providers = [
+            AnyProvider::Workfx(
+                WorkfxProvider::new(WorkfxSettings::new(url.clone())).expect("set up"),
+            ),
+            AnyProvider::AgentWorkflows(
+                AgentWorkflowsProvider::new(AgentWorkflowsSettings::new(url)).expect("set up"),
+            ),
+        ];
+        let key = Marker {
+            key: crate::model::Key::parse("k").expect("a key"),
+            protect: false,
+        };
+        let fields = Document::new();
+        for provider in &providers {
+            // Futures are only built here, never polled: no request is made.
+            assert_send(&provider.list_agents());
+            assert_send(&provider.read_content("1"));
+            assert_send(&provider.create_agent(&key, &fields));
+            assert_send(&provider.update_agent("1", &key, &fields));
+            assert_send(&provider.claim_agent("1", &key));
+            assert_send(&provider.set_lifecycle("1", Lifecycle::Active));
+            assert_send(&provider.write_draft("1", &fields));
+            assert_send(&provider.publish("1"));
+            assert_send(&provider.delete_agent("1"));
+        }
+    }
+}

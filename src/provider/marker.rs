@@ -43,6 +43,22 @@ pub fn write(properties: &mut Map<String, Value>, written: &Marker) {
     }
 }
 
+/// The marker of agent `id`, for listing: a malformed one reads as unmanaged (and is logged),
+/// since failing the whole list for one odd agent would stop every other agent's sync.
+pub fn read_or_unmanaged(object: Option<&Value>, id: &str) -> Option<Marker> {
+    match read(object) {
+        Ok(marker) => marker,
+        Err(malformed) => {
+            tracing::warn!(
+                agent = id,
+                problem = %malformed,
+                "the agentsync marker of this agent is malformed; treating it as unmanaged"
+            );
+            None
+        }
+    }
+}
+
 /// Takes the marker out of `object`, so that what is left is the user's own.
 pub fn strip(object: &mut Map<String, Value>) {
     object.remove(MARKER);

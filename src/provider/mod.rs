@@ -126,7 +126,7 @@ pub struct RemoteContent {
 /// Why a request to the platform failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
-    #[error("the platform refused the token ({status}); check the variable named by token_env")]
+    #[error("{}", unauthorized(*.status))]
     Unauthorized { status: u16 },
     #[error("{what} was not found on the platform (404)")]
     NotFound { what: String },
@@ -160,6 +160,17 @@ pub enum ProviderError {
         platform: ProviderKind,
         what: &'static str,
     },
+}
+
+fn unauthorized(status: u16) -> String {
+    if status == 403 {
+        // A valid token for the wrong tenant is refused with 403 too.
+        "the platform refused access (403); check that the token named by token_env has the \
+         rights needed, and the tenant_id and tenant_unit_id settings"
+            .to_owned()
+    } else {
+        format!("the platform refused the token ({status}); check the variable named by token_env")
+    }
 }
 
 fn problems_count(problems: &[DraftProblem]) -> String {

@@ -48,25 +48,10 @@ fn require_id(wire: &WireObject, what: &str) -> Result<String> {
     })
 }
 
-/// The marker in the agent's configuration; a malformed one reads as unmanaged (logged).
-pub fn marker_of(wire: &WireObject, id: &str) -> Option<Marker> {
-    match marker::read(wire.get(CONFIGURATION)) {
-        Ok(marker) => marker,
-        Err(malformed) => {
-            tracing::warn!(
-                agent = id,
-                problem = %malformed,
-                "the agentsync marker of this agent is malformed; treating it as unmanaged"
-            );
-            None
-        }
-    }
-}
-
 /// A full agent (`GET /workflow/fetch/{id}`) as the engine sees it.
 pub fn agent_from_wire(wire: &WireObject, what: &str) -> Result<RemoteAgent> {
     let id = require_id(wire, what)?;
-    let marker = marker_of(wire, &id);
+    let marker = marker::read_or_unmanaged(wire.get(CONFIGURATION), &id);
     let mut fields = Document::new();
     if let Some(name) = wire.get(NAME).filter(|v| !v.is_null()) {
         fields.insert(NAME.to_owned(), name.clone());

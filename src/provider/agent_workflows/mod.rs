@@ -308,32 +308,3 @@ impl Provider for AgentWorkflowsProvider {
         })
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn assert_send<T: Send>(_: &T) {}
-
-    #[test]
-    fn every_operation_can_run_on_a_multi_threaded_runtime() {
-        let url = Url::parse("http://127.0.0.1:9").expect("a URL");
-        let provider =
-            AgentWorkflowsProvider::new(AgentWorkflowsSettings::new(url)).expect("set up");
-        let key = Marker {
-            key: crate::model::Key::parse("k").expect("a key"),
-            protect: false,
-        };
-        let fields = Document::new();
-        // Futures are only built here, never polled: no request is made.
-        assert_send(&provider.list_agents());
-        assert_send(&provider.read_content("1"));
-        assert_send(&provider.create_agent(&key, &fields));
-        assert_send(&provider.update_agent("1", &key, &fields));
-        assert_send(&provider.claim_agent("1", &key));
-        assert_send(&provider.set_lifecycle("1", Lifecycle::Active));
-        assert_send(&provider.write_draft("1", &fields));
-        assert_send(&provider.publish("1"));
-        assert_send(&provider.delete_agent("1"));
-    }
-}

@@ -61,17 +61,7 @@ pub fn agent_from_wire(wire: &WireObject, what: &str) -> Result<RemoteAgent> {
         what: what.to_owned(),
         message: "an agent without an id".to_owned(),
     })?;
-    let marker = match marker::read(wire.get(EXTEND_PROPERTIES)) {
-        Ok(marker) => marker,
-        Err(malformed) => {
-            tracing::warn!(
-                agent = id,
-                problem = %malformed,
-                "the agentsync marker of this agent is malformed; treating it as unmanaged"
-            );
-            None
-        }
-    };
+    let marker = marker::read_or_unmanaged(wire.get(EXTEND_PROPERTIES), id);
     let mut fields = Document::new();
     for (name, wire_name) in AGENT_FIELDS {
         let value = match wire.get(*wire_name) {
