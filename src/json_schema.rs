@@ -30,7 +30,7 @@ pub const CONFIG_FILE: &str = "agentsync.schema.json";
 
 /// The file name of one platform's definition schema.
 pub fn definition_file(kind: ProviderKind) -> String {
-    format!("agent.{}.schema.json", kind.name())
+    format!("{}.schema.json", kind.name())
 }
 
 /// Every schema file, by name, as `agentsync schema all` writes them.

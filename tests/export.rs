@@ -309,3 +309,52 @@ async fn dir_writes_elsewhere_and_keys_can_come_from_codes() {
     );
     assert!(repo.files().iter().all(|f| !f.starts_with("agents/")));
 }
+
+/// Two targets, one per platform, both on their embedded simulators.
+const TWO_TARGETS: &str = "targets:\n  chat:\n    provider: workfx\n    endpoint: embedded\n    definitions: agents\n  voice:\n    provider: agent-workflows\n    endpoint: embedded\n    definitions: voice\n";
+
+const VOICE: &str = "kind: agent\nkey: caller\nname: Caller\nconfiguration: {voice: alloy}\ndefinition:\n  nodes:\n    - {id: start, type: start}\n    - {id: talk, type: agent, data: {prompt: \"Hello,\\nhow can I help?\"}}\n  edges:\n    - {source: start, target: talk}\n";
+
+#[test]
+fn every_target_is_exported_into_its_own_directory_and_plans_nothing() {
+    let repo = Repo::bare();
+    repo.write("agentsync.yaml", TWO_TARGETS);
+    repo.write("agents/helper.yaml", &with_flow("helper", "be brief"));
+    repo.write("voice/caller.yaml", VOICE);
+    repo.run(&["apply", "--yes"]).expect_code(0);
+
+    // The repository loses its files; the platforms still hold the agents.
+    repo.remove("agents/helper.yaml");
+    repo.remove("voice/caller.yaml");
+    let run = repo.run(&["export"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("== chat (workfx)")
+            && run.stdout.contains("== voice (agent-workflows)"),
+        "{}",
+        run.stdout
+    );
+    let voice = std::fs::read_to_string(repo.path().join("voice/caller.yaml")).unwrap();
+    assert!(
+        voice.contains("voice: alloy") && voice.contains("prompt: |-"),
+        "{voice}"
+    );
+    assert!(repo.path().join("agents/helper.yaml").is_file());
+    repo.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+
+    // One target only; --dir needs one target.
+    let run = repo.run(&["export", "--dir", "elsewhere"]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("--target"), "{}", run.stderr);
+    repo.run(&[
+        "export",
+        "--target",
+        "voice",
+        "--dir",
+        "elsewhere",
+        "--force",
+    ])
+    .expect_code(0);
+    assert!(repo.path().join("elsewhere/caller.yaml").is_file());
+    assert!(!repo.path().join("elsewhere/helper.yaml").exists());
+}

@@ -71,36 +71,46 @@ fn the_committed_schemas_are_the_generated_ones() {
     }
 }
 
+/// The schema file a definition's first line points at, and the definition as JSON.
+fn pointed(file: &Path) -> (Value, Value) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let line = text.lines().next().unwrap_or_default();
+    let target = line
+        .strip_prefix("# yaml-language-server: $schema=")
+        .unwrap_or_else(|| panic!("{} lacks the schema line", file.display()));
+    let schema_path = file.parent().unwrap().join(target);
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(&schema_path).unwrap_or_else(|_| {
+            panic!(
+                "{} points at {}, which is missing",
+                file.display(),
+                schema_path.display()
+            )
+        }))
+        .unwrap();
+    (schema, yaml_text(&text))
+}
+
 #[test]
 fn every_example_definition_passes_the_schema_it_points_at() {
-    let schema = committed("agent.schema.json");
-    let workfx = committed("agent.workfx.schema.json");
-    let dir = Path::new(ROOT).join("agents");
-    let files = agentsync::spec::definition_files(&dir).expect("agents/");
     let mut checked = 0;
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
-        assert!(
-            text.starts_with("# yaml-language-server: $schema=../../schemas/agent.schema.json\n"),
-            "{} lacks the schema line",
-            file.display()
-        );
-        let instance = yaml_text(&text);
-        assert_eq!(
-            errors(&schema, &instance),
-            Vec::<String>::new(),
-            "{}",
-            file.display()
-        );
-        assert_eq!(
-            errors(&workfx, &instance),
-            Vec::<String>::new(),
-            "{}",
-            file.display()
-        );
-        checked += 1;
+    for (dir, provider) in [("agents", "workfx"), ("voice-agents", "agent-workflows")] {
+        let own = committed(&format!("{provider}.schema.json"));
+        let any = committed("agent.schema.json");
+        for file in agentsync::spec::definition_files(&Path::new(ROOT).join(dir)).unwrap() {
+            let (schema, instance) = pointed(&file);
+            for schema in [&schema, &own, &any] {
+                assert_eq!(
+                    errors(schema, &instance),
+                    Vec::<String>::new(),
+                    "{}",
+                    file.display()
+                );
+            }
+            checked += 1;
+        }
     }
-    assert_eq!(checked, 5);
+    assert!(checked >= 7, "{checked}");
 }
 
 #[test]
@@ -111,12 +121,12 @@ fn an_unknown_field_fails_the_schema() {
     assert!(!errors(&schema, &instance).is_empty());
     let mut nested = yaml_file(&Path::new(ROOT).join("agents/support/support-bot.yaml"));
     nested["flow"]["grpah"] = json!({});
-    assert!(!errors(&committed("agent.workfx.schema.json"), &nested).is_empty());
+    assert!(!errors(&committed("workfx.schema.json"), &nested).is_empty());
 }
 
 #[test]
 fn the_schema_says_what_the_loader_says_about_wrong_values() {
-    let schema = committed("agent.workfx.schema.json");
+    let schema = committed("workfx.schema.json");
     let base = json!({"kind": "agent", "key": "a", "name": "A"});
     assert!(errors(&schema, &base).is_empty());
     for (field, value) in [
@@ -146,10 +156,10 @@ fn an_agent_workflows_definition_passes_the_combined_schema() {
         "configuration": {"voice": "alloy"}, "definition": {"nodes": [], "edges": []},
     });
     assert!(errors(&schema, &instance).is_empty());
-    assert!(!errors(&committed("agent.workfx.schema.json"), &instance).is_empty());
+    assert!(!errors(&committed("workfx.schema.json"), &instance).is_empty());
     let mut reserved = instance.clone();
     reserved["configuration"]["agentsync"] = json!({});
-    assert!(!errors(&committed("agent.agent-workflows.schema.json"), &reserved).is_empty());
+    assert!(!errors(&committed("agent-workflows.schema.json"), &reserved).is_empty());
 }
 
 #[test]
@@ -225,6 +235,6 @@ fn the_schema_command_prints_what_is_committed() {
     let written = std::fs::read_to_string(repo.path().join("s.json")).unwrap();
     assert_eq!(
         serde_json::from_str::<Value>(&written).unwrap(),
-        committed("agent.agent-workflows.schema.json")
+        committed("agent-workflows.schema.json")
     );
 }

@@ -18,9 +18,10 @@ use crate::export::{self, Existing, Export, ExportError, KeyFrom, Remote, Reques
 use crate::provider::{Provider, ProviderError, ProviderKind};
 use crate::spec;
 
-/// Where the definition JSON Schema is looked for, relative to the configuration's directory:
-/// when it is there, exported files carry the line that points editors at it.
-pub const SCHEMA_FILE: &str = "schemas/agent.schema.json";
+/// Where the definition JSON Schemas are looked for, relative to the configuration's
+/// directory (`agentsync schema all --out schemas` writes them): exported files carry the line
+/// that points editors at the platform's own schema, or else at the one for any platform.
+pub const SCHEMA_DIR: &str = "schemas";
 
 #[derive(Debug, Clone, Default)]
 pub struct ExportOptions {
@@ -82,7 +83,14 @@ pub async fn export(
         let existing = existing_definitions(&dir, config.provider, env);
         let occupied = files_under(&dir)?;
         let remote = read_platform(&config, options, env).await?;
-        let schema_file = Some(config.root.join(SCHEMA_FILE)).filter(|p| p.is_file());
+        let schemas = config.root.join(SCHEMA_DIR);
+        let schema_file = [
+            crate::json_schema::definition_file(config.provider),
+            crate::json_schema::DEFINITION_FILE.to_string(),
+        ]
+        .into_iter()
+        .map(|name| schemas.join(name))
+        .find(|path| path.is_file());
         let only = (!options.only.is_empty()).then(|| {
             options
                 .only
