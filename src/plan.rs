@@ -319,6 +319,8 @@ fn name_of<'d>(fields: &'d Document, settings: &Settings) -> Option<&'d str> {
 }
 
 /// An unmanaged agent with the definition's name, not already taken by another definition.
+/// Several unmanaged agents may share a name (`export` writes a definition for each): the one
+/// whose fields and draft already equal the definition is its own; otherwise the first listed.
 fn adoption_candidate<'o>(
     observed: &'o Observed,
     definition: &Definition,
@@ -326,11 +328,34 @@ fn adoption_candidate<'o>(
     settings: &Settings,
 ) -> Option<&'o ObservedAgent> {
     let name = name_of(&definition.fields, settings)?;
-    observed.agents.iter().find(|a| {
+    let mut candidates = observed.agents.iter().filter(|a| {
         a.agent.key.is_none()
             && name_of(&a.agent.fields, settings) == Some(name)
             && !taken.values().any(|(t, _)| t.agent.id == a.agent.id)
-    })
+    });
+    let first = candidates.next()?;
+    let same = |candidate: &ObservedAgent| {
+        let fields_same = definition.fields.iter().all(|(k, v)| {
+            candidate
+                .agent
+                .fields
+                .get(k)
+                .is_some_and(|r| diff::equivalent(r, v))
+        });
+        let content_same = match (&definition.content, &candidate.content) {
+            (None, _) => true,
+            (Some(want), Some(content)) => content
+                .draft
+                .as_ref()
+                .is_some_and(|d| diff::documents_equivalent(d, want)),
+            (Some(_), None) => false,
+        };
+        fields_same && content_same
+    };
+    if same(first) {
+        return Some(first);
+    }
+    Some(candidates.find(|c| same(c)).unwrap_or(first))
 }
 
 /// Keys in an order where every agent comes after the agents it references.
@@ -749,6 +774,7 @@ mod tests {
                 agent: RemoteAgent {
                     id: format!("id-{}", d.key),
                     key: Some(d.key.clone()),
+                    code: None,
                     protected: d.protect,
                     fields: d.fields.clone(),
                     lifecycle: d.lifecycle.unwrap_or(Lifecycle::Active),
@@ -931,6 +957,30 @@ mod tests {
         };
         let plan = compute(&want, &BTreeSet::new(), &observed, &adopting).unwrap();
         assert_eq!(kinds(&plan, "a"), [ActionKind::Adopt]);
+    }
+
+    #[test]
+    fn namesakes_are_adopted_by_the_definitions_that_match_them() {
+        // Two unmanaged agents named "Bot", exported as "bot" and "bot-2"; the platform lists
+        // the second one's agent first.
+        let mut first = definition("bot", "one");
+        let mut second = definition("bot-2", "two");
+        for d in [&mut first, &mut second] {
+            d.fields.insert("name".into(), json!("Bot"));
+        }
+        let want = desired(vec![first, second]);
+        let mut observed = applied(&want);
+        observed.agents.reverse();
+        for agent in &mut observed.agents {
+            agent.agent.key = None;
+        }
+        let adopting = Settings {
+            adopt: true,
+            ..settings()
+        };
+        let plan = compute(&want, &BTreeSet::new(), &observed, &adopting).unwrap();
+        assert_eq!(kinds(&plan, "bot"), [ActionKind::Adopt]);
+        assert_eq!(kinds(&plan, "bot-2"), [ActionKind::Adopt]);
     }
 
     #[test]

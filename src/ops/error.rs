@@ -66,6 +66,8 @@ pub enum OpsError {
     NotConfirmable,
     #[error("apply was cancelled; nothing was changed")]
     Cancelled,
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
     /// An error in one of several named targets. (Not a `#[source]`: the message already
     /// holds the error, and its own causes are rendered from it.)
     #[error("target '{target}': {error}")]

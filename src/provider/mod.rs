@@ -102,6 +102,9 @@ pub struct RemoteAgent {
     pub id: String,
     /// The key from agentsync's ownership marker; `None` for agents agentsync does not manage.
     pub key: Option<Key>,
+    /// The platform's own short identifier for the agent, where it has one (workfx: `code`);
+    /// `export --key-from code` makes keys from it.
+    pub code: Option<String>,
     /// The marker says `protect: true`: never archived or deleted by agentsync.
     pub protected: bool,
     /// Every agent field the definition format knows, canonicalized (tags as a list, ...).

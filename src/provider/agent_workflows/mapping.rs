@@ -70,6 +70,8 @@ pub fn agent_from_wire(wire: &WireObject, what: &str) -> Result<RemoteAgent> {
         lifecycle: lifecycle_from_wire(&id, wire.get(STATUS)),
         protected: marker.as_ref().is_some_and(|m| m.protect),
         key: marker.map(|m| m.key),
+        // Integer ids and a uuid: nothing that reads as a short code.
+        code: None,
         id,
         fields,
     })

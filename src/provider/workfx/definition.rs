@@ -2,8 +2,12 @@
 
 use crate::spec::schema::{DefinitionSchema, Field, Kind};
 
-/// The agent modes workfx documents for its list filter.
+/// The agent modes workfx documents: the list filter's values, and the create model's own
+/// examples (`chat`, `job`; an agent created without a mode is a `job`), so that every agent
+/// the platform holds can be written as a definition (`export`).
 const MODES: &[&str] = &[
+    "chat",
+    "job",
     "flow-chat",
     "flow-job",
     "instruction-chat",

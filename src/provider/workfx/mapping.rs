@@ -38,6 +38,8 @@ const CONTENT_FIELDS: &[(&str, &str)] = &[
 ];
 
 const ID: &str = "id";
+/// The server-generated short identifier (assumption 11: server-owned, never sent).
+const CODE: &str = "code";
 const TAGS: &str = "tags";
 const STATUS: &str = "status";
 const ACTIVE: &str = "ACTIVE";
@@ -76,6 +78,11 @@ pub fn agent_from_wire(wire: &WireObject, what: &str) -> Result<RemoteAgent> {
         id: id.to_owned(),
         protected: marker.as_ref().is_some_and(|m| m.protect),
         key: marker.map(|m| m.key),
+        code: wire
+            .get(CODE)
+            .and_then(Value::as_str)
+            .filter(|code| !code.is_empty())
+            .map(str::to_owned),
         fields,
         lifecycle: lifecycle_from_wire(id, wire.get(STATUS)),
     })
