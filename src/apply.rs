@@ -370,7 +370,9 @@ async fn run_action<P: Provider>(
         ActionKind::Update => {
             let definition = need_definition("fields")?;
             let fields = changed_fields(agent, definition);
-            provider.update_agent(&remote_id, &fields).await?;
+            provider
+                .update_agent(&remote_id, &marker(agent, definition), &fields)
+                .await?;
             if changes_protection(agent) {
                 provider
                     .claim_agent(&remote_id, &marker(agent, definition))

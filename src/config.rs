@@ -2,6 +2,10 @@
 //!
 //! Precedence, highest first: command-line flags, `AGENTSYNC_*` environment variables, the
 //! file. Every source is checked with the same rules and the same messages.
+//!
+//! A repository that serves several platforms or accounts names them under `targets:`; each
+//! target is a mapping of the same settings, and a setting at the top level is the default of
+//! every target. Each target resolves to its own [`Config`].
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -78,9 +82,12 @@ impl std::fmt::Display for MaxPrune {
     }
 }
 
-/// The configuration in force for one invocation.
+/// The configuration in force for one target: one platform account and one definitions
+/// directory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
+    /// The target's name under `targets:`; `None` when the file has no `targets:`.
+    pub target: Option<String>,
     /// The configuration file.
     pub path: PathBuf,
     /// Its directory: relative paths in the configuration start here.
@@ -115,6 +122,8 @@ pub struct LoadOptions<'a> {
     pub overrides: &'a Overrides,
     /// Reads `AGENTSYNC_*` variables; the process environment in production.
     pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// `--target NAME`: only that target; otherwise every target.
+    pub target: Option<&'a str>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +171,33 @@ pub enum ConfigProblem {
     Missing { key: &'static str },
     #[error("setting '{key}' {message}")]
     Invalid { key: &'static str, message: String },
+    #[error("{origin} sets '{key}' for one target, but {count} targets are in force")]
+    OverrideNeedsTarget {
+        origin: String,
+        key: &'static str,
+        count: usize,
+    },
+    #[error("no target is named '{name}'{}", suggestion.as_ref().map(|s| format!(", did you mean '{s}'?")).unwrap_or_default())]
+    UnknownTarget {
+        name: String,
+        suggestion: Option<String>,
+        known: Vec<String>,
+    },
+    #[error("--target {name} was given, but the configuration has no 'targets:'")]
+    NoTargets { name: String },
+    #[error(
+        "target name '{name}' must be lowercase letters, digits and dashes, starting with a letter or digit"
+    )]
+    BadTargetName { name: String },
+    #[error("'targets' {message}")]
+    BadTargets { message: String },
+    #[error("targets '{first}' and '{second}' share definitions: {} is inside {}", inner.display(), outer.display())]
+    SharedDefinitions {
+        first: String,
+        second: String,
+        inner: PathBuf,
+        outer: PathBuf,
+    },
 }
 
 impl Explain for ConfigProblem {
@@ -169,6 +205,7 @@ impl Explain for ConfigProblem {
         match self {
             ConfigProblem::UnknownKey { .. } => Some("unknown setting".into()),
             ConfigProblem::Invalid { .. } => Some("invalid value".into()),
+            ConfigProblem::BadTargetName { .. } => Some("invalid name".into()),
             _ => None,
         }
     }
@@ -176,7 +213,7 @@ impl Explain for ConfigProblem {
     fn help(&self) -> Option<String> {
         match self {
             ConfigProblem::UnknownKey { .. } => Some(format!(
-                "the settings are: {}",
+                "the settings are: {}, and {TARGETS} at the top level",
                 SETTINGS
                     .iter()
                     .map(|s| s.key)
@@ -191,65 +228,141 @@ impl Explain for ConfigProblem {
                 .iter()
                 .find(|s| s.key == *key)
                 .map(|s| format!("{key}: {}", s.doc)),
+            ConfigProblem::OverrideNeedsTarget { .. } => {
+                Some("choose the target it is for with --target NAME".into())
+            }
+            ConfigProblem::UnknownTarget { known, .. } => {
+                Some(format!("the targets are: {}", known.join(", ")))
+            }
+            ConfigProblem::NoTargets { .. } => Some(
+                "leave out --target, or name the targets under 'targets:' in agentsync.yaml"
+                    .into(),
+            ),
+            ConfigProblem::BadTargets { .. } => Some(
+                "write 'targets:' as a mapping from target names to settings, e.g. 'targets: {voice: {provider: agent-workflows, endpoint: embedded}}'"
+                    .into(),
+            ),
+            ConfigProblem::SharedDefinitions { .. } => Some(
+                "give each target its own 'definitions' directory; one may not contain another"
+                    .into(),
+            ),
             _ => None,
         }
     }
 }
 
-struct Setting {
-    key: &'static str,
-    env: &'static str,
-    doc: &'static str,
+/// The top-level key that names several targets.
+pub const TARGETS: &str = "targets";
+
+/// One setting of `agentsync.yaml`, as the checker, the messages and the JSON Schema know it.
+pub struct Setting {
+    pub key: &'static str,
+    pub env: &'static str,
+    pub doc: &'static str,
+    /// Names where and as whom a target syncs: with several targets in force, a flag or a
+    /// variable cannot set it for all of them.
+    pub per_target: bool,
+    /// What the setting may hold, for the JSON Schema of `agentsync.yaml`.
+    pub value: SettingValue,
 }
 
-const SETTINGS: &[Setting] = &[
+/// What a setting may hold, as data: the JSON Schema (`agentsync schema config`) is made from
+/// it. The checker's parse functions are the authority; a test checks that a value of every
+/// shape the schema allows is one they accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingValue {
+    /// The name of one of [`ProviderKind::ALL`].
+    Provider,
+    /// `embedded`, or an http(s) URL.
+    Endpoint,
+    /// A non-empty string.
+    Text,
+    /// The name of an environment variable.
+    EnvName,
+    Bool,
+    /// `false`, `archive` or `delete`.
+    Prune,
+    /// A count, or a share such as `"20%"`.
+    CountOrShare,
+    /// A whole number in a range.
+    Integer {
+        min: u32,
+        max: u32,
+    },
+}
+
+/// Every setting, at the top level and in each target.
+pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "provider",
+        value: SettingValue::Provider,
+        per_target: true,
         env: "AGENTSYNC_PROVIDER",
-        doc: "the platform: workfx",
+        doc: "the platform: workfx or agent-workflows",
     },
     Setting {
         key: "endpoint",
+        value: SettingValue::Endpoint,
+        per_target: true,
         env: "AGENTSYNC_ENDPOINT",
         doc: "the platform's base URL (http or https), or 'embedded' for the built-in simulator",
     },
     Setting {
         key: "tenant_id",
+        value: SettingValue::Text,
+        per_target: true,
         env: "AGENTSYNC_TENANT_ID",
         doc: "the tenant sent with every request",
     },
     Setting {
         key: "tenant_unit_id",
+        value: SettingValue::Text,
+        per_target: true,
         env: "AGENTSYNC_TENANT_UNIT_ID",
         doc: "the tenant unit sent with every request",
     },
     Setting {
         key: "token_env",
+        value: SettingValue::EnvName,
+        per_target: true,
         env: "AGENTSYNC_TOKEN_ENV",
         doc: "the NAME of the environment variable that holds the API token",
     },
     Setting {
         key: "definitions",
+        value: SettingValue::Text,
+        per_target: true,
         env: "AGENTSYNC_DEFINITIONS",
         doc: "the definitions directory, relative to the configuration file (default: agents)",
     },
     Setting {
         key: "publish",
+        value: SettingValue::Bool,
+        per_target: false,
         env: "AGENTSYNC_PUBLISH",
         doc: "true or false: publish drafts that differ from the live version (default: true)",
     },
     Setting {
         key: "prune",
+        value: SettingValue::Prune,
+        per_target: false,
         env: "AGENTSYNC_PRUNE",
         doc: "false, archive or delete: what happens to managed agents whose file is gone (default: false)",
     },
     Setting {
         key: "max_prune",
+        value: SettingValue::CountOrShare,
+        per_target: false,
         env: "AGENTSYNC_MAX_PRUNE",
         doc: "the most agents one run prunes without --allow-mass-prune: a count (5) or a share (\"20%\") of the managed agents (default: half, at least one)",
     },
     Setting {
         key: "concurrency",
+        value: SettingValue::Integer {
+            min: 1,
+            max: MAX_CONCURRENCY,
+        },
+        per_target: false,
         env: "AGENTSYNC_CONCURRENCY",
         doc: "requests in flight at once, 1 to 256 (default: 8)",
     },
@@ -295,8 +408,9 @@ impl Raw<'_> {
 }
 
 impl Config {
-    /// Finds, reads and checks the configuration, then applies the overrides.
-    pub fn load(options: &LoadOptions<'_>) -> Result<Config, ConfigError> {
+    /// Finds, reads and checks the configuration, then applies the overrides: one [`Config`]
+    /// per target in force (every target, or the one `--target` names), in file order.
+    pub fn load_targets(options: &LoadOptions<'_>) -> Result<Vec<Config>, ConfigError> {
         let path = match options.path {
             Some(path) => options.cwd.join(path),
             None => find(options.cwd).ok_or_else(|| ConfigError::NotFound {
@@ -318,7 +432,30 @@ impl Config {
             source: &source,
             problems: Vec::new(),
         }
-        .config(&path, root, options)
+        .targets(&path, root, options)
+    }
+
+    /// [`Config::load_targets`] for a configuration with one target in force.
+    pub fn load(options: &LoadOptions<'_>) -> Result<Config, ConfigError> {
+        let mut targets = Config::load_targets(options)?;
+        let count = targets.len();
+        match targets.pop() {
+            Some(config) if count == 1 => Ok(config),
+            _ => Err(ConfigError::Invalid {
+                problems: vec![Located::file(
+                    "--target",
+                    ConfigProblem::BadTargets {
+                        message: format!("name {count} targets; choose one with --target NAME"),
+                    },
+                )],
+            }),
+        }
+    }
+
+    /// How the target is named in messages: its name, or the provider when there are no
+    /// named targets.
+    pub fn label(&self) -> &str {
+        self.target.as_deref().unwrap_or(self.provider.name())
     }
 }
 
@@ -330,18 +467,41 @@ pub fn find(start: &Path) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
+/// Whether `name` can name a target: like an agent key, lowercase letters, digits and dashes.
+fn is_target_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 struct Checker<'a> {
     source: &'a SourceFile,
     problems: Vec<Located<ConfigProblem>>,
 }
 
+/// Where a target's settings come from, besides flags and variables: its own mapping under
+/// `targets:` (if any), then the top level.
+struct Layers<'n> {
+    name: Option<&'n str>,
+    own: Option<&'n Node>,
+    top: &'n Node,
+    /// Flags and variables may set per-target settings (one target is in force).
+    overridable: bool,
+    /// Flags and variables apply at all (the target is in force).
+    selected: bool,
+    /// How many targets are in force.
+    in_force: usize,
+}
+
 impl Checker<'_> {
-    fn config(
+    fn targets(
         mut self,
         path: &Path,
         root: PathBuf,
         options: &LoadOptions<'_>,
-    ) -> Result<Config, ConfigError> {
+    ) -> Result<Vec<Config>, ConfigError> {
         let tree = match yaml::parse(&self.source.text) {
             Ok(Some(tree)) => tree,
             Ok(None) => return Err(self.fail_file(ConfigProblem::Empty)),
@@ -356,10 +516,124 @@ impl Checker<'_> {
             self.at(tree.span, ConfigProblem::NotAMapping { found });
             return Err(self.finish());
         };
+        self.unknown_keys(entries, true);
+
+        let Some(targets) = tree
+            .get(TARGETS)
+            .filter(|e| !matches!(e.value.value, Value::Null))
+        else {
+            if let Some(name) = options.target {
+                let name = name.to_owned();
+                self.problems
+                    .push(Located::file("--target", ConfigProblem::NoTargets { name }));
+                return Err(self.finish());
+            }
+            let layers = Layers {
+                name: None,
+                own: None,
+                top: &tree,
+                overridable: true,
+                selected: true,
+                in_force: 1,
+            };
+            let config = self.config(path, &root, options, &layers);
+            return match config {
+                Some(config) if self.problems.is_empty() => Ok(vec![config]),
+                _ => Err(self.finish()),
+            };
+        };
+
+        let named: Vec<(&str, &Node)> = match &targets.value.value {
+            Value::Map(named) if !named.is_empty() => {
+                named.iter().map(|e| (e.key.as_str(), &e.value)).collect()
+            }
+            Value::Map(_) => {
+                let message = "is empty; name at least one target, or remove it".to_owned();
+                self.at(targets.value.span, ConfigProblem::BadTargets { message });
+                return Err(self.finish());
+            }
+            other => {
+                let message = format!(
+                    "must be a mapping of target names, found {}",
+                    other.type_name()
+                );
+                self.at(targets.value.span, ConfigProblem::BadTargets { message });
+                return Err(self.finish());
+            }
+        };
+        let names: Vec<String> = named.iter().map(|(n, _)| (*n).to_owned()).collect();
+        if let Some(wanted) = options.target
+            && !names.iter().any(|n| n == wanted)
+        {
+            let problem = ConfigProblem::UnknownTarget {
+                name: wanted.to_owned(),
+                suggestion: suggest(wanted, names.iter().map(String::as_str)).map(str::to_string),
+                known: names.clone(),
+            };
+            self.problems.push(Located::file("--target", problem));
+            return Err(self.finish());
+        }
+        let in_force = if options.target.is_some() {
+            1
+        } else {
+            named.len()
+        };
+        let mut configs = Vec::new();
+        for (name, node) in &named {
+            if let Some(entry) = targets.value.get(name)
+                && !is_target_name(name)
+            {
+                let problem = ConfigProblem::BadTargetName {
+                    name: (*name).to_owned(),
+                };
+                self.at(entry.key_span, problem);
+            }
+            let Value::Map(own) = &node.value else {
+                let message = format!(
+                    "entry '{name}' must be a mapping of settings, found {}",
+                    node.value.type_name()
+                );
+                self.at(node.span, ConfigProblem::BadTargets { message });
+                continue;
+            };
+            self.unknown_keys(own, false);
+            let selected = options.target.is_none_or(|wanted| wanted == *name);
+            let layers = Layers {
+                name: Some(name),
+                own: Some(node),
+                top: &tree,
+                overridable: selected && in_force == 1,
+                selected,
+                in_force,
+            };
+            if let Some(config) = self.config(path, &root, options, &layers) {
+                configs.push(config);
+            }
+        }
+        self.shared_definitions(&configs);
+        if !self.problems.is_empty() {
+            return Err(self.finish());
+        }
+        Ok(configs
+            .into_iter()
+            .filter(|c| {
+                options
+                    .target
+                    .is_none_or(|wanted| c.target.as_deref() == Some(wanted))
+            })
+            .collect())
+    }
+
+    fn unknown_keys(&mut self, entries: &[yaml::Entry], top_level: bool) {
         for entry in entries {
-            if !SETTINGS.iter().any(|s| s.key == entry.key) {
-                let suggestion =
-                    suggest(&entry.key, SETTINGS.iter().map(|s| s.key)).map(str::to_string);
+            let known =
+                SETTINGS.iter().any(|s| s.key == entry.key) || (top_level && entry.key == TARGETS);
+            if !known {
+                let candidates = SETTINGS
+                    .iter()
+                    .map(|s| s.key)
+                    .chain(top_level.then_some(TARGETS));
+                let suggestion = suggest(&entry.key, candidates).map(str::to_string);
                 let problem = ConfigProblem::UnknownKey {
                     key: entry.key.clone(),
                     suggestion,
@@ -367,7 +641,45 @@ impl Checker<'_> {
                 self.at(entry.key_span, problem);
             }
         }
+    }
 
+    /// Two targets reading the same files would each claim the other's agents.
+    fn shared_definitions(&mut self, configs: &[Config]) {
+        for (i, first) in configs.iter().enumerate() {
+            for second in &configs[i + 1..] {
+                let (inner, outer) = if second.definitions.starts_with(&first.definitions) {
+                    (&second.definitions, &first.definitions)
+                } else if first.definitions.starts_with(&second.definitions) {
+                    (&first.definitions, &second.definitions)
+                } else {
+                    continue;
+                };
+                let problem = ConfigProblem::SharedDefinitions {
+                    first: first.label().to_owned(),
+                    second: second.label().to_owned(),
+                    inner: inner
+                        .strip_prefix(&first.root)
+                        .unwrap_or(inner)
+                        .to_path_buf(),
+                    outer: outer
+                        .strip_prefix(&first.root)
+                        .unwrap_or(outer)
+                        .to_path_buf(),
+                };
+                self.problems
+                    .push(Located::file(&self.source.path, problem));
+            }
+        }
+    }
+
+    /// Resolves one target's settings.
+    fn config(
+        &mut self,
+        path: &Path,
+        root: &Path,
+        options: &LoadOptions<'_>,
+        layers: &Layers<'_>,
+    ) -> Option<Config> {
         let flag = |key: &str| -> Option<String> {
             let o = options.overrides;
             match key {
@@ -377,17 +689,27 @@ impl Checker<'_> {
                 _ => None,
             }
         };
-        let raw = |key: &'static str| -> Option<Raw<'_>> {
+        // Overrides that would set a per-target setting for several targets at once.
+        let mut refused: Vec<(String, &'static str)> = Vec::new();
+        let mut raw = |key: &'static str| -> Option<Raw<'_>> {
             let setting = SETTINGS.iter().find(|s| s.key == key)?;
-            if let Some(text) = flag(key) {
-                let origin = format!("--{}", key.replace('_', "-"));
-                return Some(Raw::Text { origin, text });
+            if layers.selected {
+                let overriding = flag(key)
+                    .map(|text| (format!("--{}", key.replace('_', "-")), text))
+                    .or_else(|| {
+                        (options.env)(setting.env).map(|text| (setting.env.to_owned(), text))
+                    });
+                if let Some((origin, text)) = overriding {
+                    if !setting.per_target || layers.overridable {
+                        return Some(Raw::Text { origin, text });
+                    }
+                    refused.push((origin, key));
+                }
             }
-            if let Some(text) = (options.env)(setting.env) {
-                let origin = setting.env.to_string();
-                return Some(Raw::Text { origin, text });
-            }
-            tree.get(key)
+            layers
+                .own
+                .and_then(|own| own.get(key))
+                .or_else(|| layers.top.get(key))
                 .filter(|e| !matches!(e.value.value, Value::Null))
                 .map(|e| Raw::File(&e.value))
         };
@@ -405,8 +727,19 @@ impl Checker<'_> {
         let endpoint = self.required(raw("endpoint"), "endpoint", |raw| {
             parse_endpoint(&raw.as_text()?)
         });
-        let tenant_id = self.optional(raw("tenant_id"), "tenant_id", non_empty);
-        let tenant_unit_id = self.optional(raw("tenant_unit_id"), "tenant_unit_id", non_empty);
+        let tenancy = provider.is_none_or(|p| p.capabilities().tenancy);
+        let no_tenancy = |raw: &Raw<'_>| -> Result<String, String> {
+            if tenancy {
+                non_empty(raw)
+            } else {
+                Err(format!(
+                    "is a workfx setting; {} has no tenants",
+                    provider.map_or("this platform", ProviderKind::name)
+                ))
+            }
+        };
+        let tenant_id = self.optional(raw("tenant_id"), "tenant_id", no_tenancy);
+        let tenant_unit_id = self.optional(raw("tenant_unit_id"), "tenant_unit_id", no_tenancy);
         let token_env = self.optional(raw("token_env"), "token_env", |raw| {
             let name = raw.as_text()?;
             if is_env_name(&name) {
@@ -424,8 +757,15 @@ impl Checker<'_> {
         let publish = self
             .optional(raw("publish"), "publish", |raw| raw.as_bool())
             .unwrap_or(true);
+        let can_delete = provider.is_none_or(|p| p.capabilities().delete);
         let prune = self
-            .optional(raw("prune"), "prune", parse_prune)
+            .optional(raw("prune"), "prune", |raw| match parse_prune(raw)? {
+                Prune::Delete if !can_delete => Err(format!(
+                    "cannot be 'delete': {} cannot delete agents; use archive",
+                    provider.map_or("this platform", ProviderKind::name)
+                )),
+                prune => Ok(prune),
+            })
             .unwrap_or_default();
         let max_prune = self
             .optional(raw("max_prune"), "max_prune", parse_max_prune)
@@ -433,24 +773,36 @@ impl Checker<'_> {
         let concurrency = self
             .optional(raw("concurrency"), "concurrency", parse_concurrency)
             .unwrap_or(DEFAULT_CONCURRENCY);
-
-        match (provider, endpoint) {
-            (Some(provider), Some(endpoint)) if self.problems.is_empty() => Ok(Config {
-                path: path.to_path_buf(),
-                root,
-                provider,
-                endpoint,
-                tenant_id,
-                tenant_unit_id,
-                token_env,
-                definitions,
-                publish,
-                prune,
-                max_prune,
-                concurrency,
-            }),
-            _ => Err(self.finish()),
+        for (origin, key) in refused {
+            // Every target in force refuses the same override: it is reported once.
+            let reported = self.problems.iter().any(|p| {
+                matches!(&p.error, ConfigProblem::OverrideNeedsTarget { origin: o, .. } if *o == origin)
+            });
+            if !reported {
+                let problem = ConfigProblem::OverrideNeedsTarget {
+                    origin: origin.clone(),
+                    key,
+                    count: layers.in_force,
+                };
+                self.problems.push(Located::file(origin, problem));
+            }
         }
+
+        Some(Config {
+            target: layers.name.map(str::to_owned),
+            path: path.to_path_buf(),
+            root: root.to_path_buf(),
+            provider: provider?,
+            endpoint: endpoint?,
+            tenant_id,
+            tenant_unit_id,
+            token_env,
+            definitions,
+            publish,
+            prune,
+            max_prune,
+            concurrency,
+        })
     }
 
     fn at(&mut self, span: Span, problem: ConfigProblem) {
@@ -618,6 +970,7 @@ mod tests {
             cwd: dir.path(),
             overrides: &overrides,
             env: &lookup,
+            target: None,
         });
         (dir, result)
     }
@@ -751,5 +1104,145 @@ mod tests {
         assert_eq!(parse("20%"), Ok(MaxPrune::Percent(20)));
         assert!(parse("120%").is_err());
         assert!(parse("lots").unwrap_err().contains("'lots'"));
+    }
+
+    fn load_target(
+        text: &str,
+        overrides: Overrides,
+        target: Option<&str>,
+    ) -> (tempfile::TempDir, Result<Vec<Config>, ConfigError>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), text).unwrap();
+        let result = Config::load_targets(&LoadOptions {
+            path: None,
+            cwd: dir.path(),
+            overrides: &overrides,
+            env: &|_| None,
+            target,
+        });
+        (dir, result)
+    }
+
+    fn target_problems(result: Result<Vec<Config>, ConfigError>) -> Vec<String> {
+        match result {
+            Err(ConfigError::Invalid { problems }) => {
+                problems.iter().map(ToString::to_string).collect()
+            }
+            other => panic!("expected problems, got {other:?}"),
+        }
+    }
+
+    const TWO_TARGETS: &str = "\
+publish: false
+concurrency: 4
+targets:
+  support:
+    provider: workfx
+    endpoint: embedded
+    definitions: agents/support
+  voice:
+    provider: agent-workflows
+    endpoint: https://voice.example.com/api
+    token_env: VOICE_TOKEN
+    definitions: agents/voice
+    publish: true
+";
+
+    #[test]
+    fn each_target_takes_the_top_level_settings_unless_it_sets_its_own() {
+        let (dir, configs) = load_target(TWO_TARGETS, Overrides::default(), None);
+        let configs = configs.unwrap();
+        assert_eq!(configs.len(), 2);
+        let (support, voice) = (&configs[0], &configs[1]);
+        assert_eq!(support.target.as_deref(), Some("support"));
+        assert_eq!(support.provider, ProviderKind::Workfx);
+        assert!(!support.publish);
+        assert_eq!(support.concurrency, 4);
+        assert_eq!(support.definitions, dir.path().join("agents/support"));
+        assert_eq!(voice.provider, ProviderKind::AgentWorkflows);
+        assert!(voice.publish);
+        assert_eq!(voice.token_env.as_deref(), Some("VOICE_TOKEN"));
+    }
+
+    #[test]
+    fn the_target_flag_keeps_one_target_and_an_unknown_name_gets_a_suggestion() {
+        let (_dir, configs) = load_target(TWO_TARGETS, Overrides::default(), Some("voice"));
+        let configs = configs.unwrap();
+        assert_eq!(configs.len(), 1);
+        assert_eq!(configs[0].target.as_deref(), Some("voice"));
+
+        let (_dir, result) = load_target(TWO_TARGETS, Overrides::default(), Some("voise"));
+        assert_eq!(
+            target_problems(result),
+            ["--target: no target is named 'voise', did you mean 'voice'?"]
+        );
+        let (_dir, result) = load_target(MINIMAL, Overrides::default(), Some("voice"));
+        assert_eq!(
+            target_problems(result),
+            ["--target: --target voice was given, but the configuration has no 'targets:'"]
+        );
+    }
+
+    #[test]
+    fn an_endpoint_override_needs_one_target_in_force() {
+        let endpoint = || Overrides {
+            endpoint: Some("http://127.0.0.1:9".into()),
+            concurrency: Some(2),
+            ..Overrides::default()
+        };
+        let (_dir, result) = load_target(TWO_TARGETS, endpoint(), None);
+        assert_eq!(
+            target_problems(result),
+            ["--endpoint: --endpoint sets 'endpoint' for one target, but 2 targets are in force"]
+        );
+        let (_dir, configs) = load_target(TWO_TARGETS, endpoint(), Some("support"));
+        let configs = configs.unwrap();
+        assert_eq!(configs[0].endpoint.to_string(), "http://127.0.0.1:9/");
+        assert_eq!(configs[0].concurrency, 2);
+    }
+
+    #[test]
+    fn a_platform_is_refused_what_it_cannot_do_at_the_setting_that_asks_for_it() {
+        let text = "targets:\n  voice:\n    provider: agent-workflows\n    endpoint: embedded\n    prune: delete\n    tenant_id: t1\n";
+        let (_dir, result) = load_target(text, Overrides::default(), None);
+        let found = target_problems(result);
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(
+            found[0].starts_with("agentsync.yaml:6:16: setting 'tenant_id' is a workfx setting"),
+            "{found:#?}"
+        );
+        assert!(
+            found[1].starts_with("agentsync.yaml:5:12: setting 'prune' cannot be 'delete'"),
+            "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn targets_may_not_share_a_definitions_directory() {
+        let text = "provider: workfx\nendpoint: embedded\ntargets:\n  a: {}\n  b:\n    definitions: agents/b\n";
+        let (_dir, result) = load_target(text, Overrides::default(), None);
+        assert_eq!(
+            target_problems(result),
+            ["agentsync.yaml: targets 'a' and 'b' share definitions: agents/b is inside agents"]
+        );
+    }
+
+    #[test]
+    fn a_bad_target_name_and_an_unknown_setting_in_a_target_are_located() {
+        let text = "provider: workfx\nendpoint: embedded\ntargets:\n  Voice:\n    definitions: v\n    publsh: true\n";
+        let (_dir, result) = load_target(text, Overrides::default(), None);
+        let found = target_problems(result);
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("agentsync.yaml:4:3: target name 'Voice'")),
+            "{found:#?}"
+        );
+        assert!(
+            found.iter().any(|p| p.starts_with(
+                "agentsync.yaml:6:5: unknown setting 'publsh', did you mean 'publish'?"
+            )),
+            "{found:#?}"
+        );
     }
 }

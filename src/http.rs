@@ -148,6 +148,9 @@ pub struct ApiRequest<'a> {
     query: Vec<(&'static str, String)>,
     body: Option<&'a Value>,
     what: String,
+    /// A POST the platform documents as changing nothing (a validation, a dry run), or whose
+    /// repetition is refused harmlessly: retried like a GET.
+    repeatable: bool,
 }
 
 impl<'a> ApiRequest<'a> {
@@ -159,7 +162,14 @@ impl<'a> ApiRequest<'a> {
             query: Vec::new(),
             body: None,
             what: what.into(),
+            repeatable: false,
         }
+    }
+
+    /// Marks a POST as safe to send again after an error whose outcome is unknown.
+    pub fn repeatable(mut self) -> Self {
+        self.repeatable = true;
+        self
     }
 
     pub fn get(path: impl Into<String>, what: impl Into<String>) -> Self {
@@ -303,10 +313,11 @@ impl HttpClient {
         request: ApiRequest<'_>,
     ) -> Result<T, ProviderError> {
         let url = self.url(&request.path);
-        let idempotent = matches!(
-            request.method,
-            Method::GET | Method::PUT | Method::DELETE | Method::HEAD | Method::OPTIONS
-        );
+        let idempotent = request.repeatable
+            || matches!(
+                request.method,
+                Method::GET | Method::PUT | Method::DELETE | Method::HEAD | Method::OPTIONS
+            );
         let started = Instant::now();
         let mut attempt = 1;
         loop {

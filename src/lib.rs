@@ -9,7 +9,9 @@ pub mod config;
 pub mod diagnostic;
 pub mod diff;
 pub mod exit;
+pub mod export;
 pub mod http;
+pub mod json_schema;
 pub mod model;
 pub mod ops;
 pub mod plan;
@@ -20,5 +22,6 @@ pub mod sim;
 pub mod spec;
 pub mod watch;
 pub mod yaml;
+pub mod yaml_emit;
 
 pub use exit::ExitStatus;

@@ -4,7 +4,7 @@
 //! Pure: no I/O, no clock, no randomness. Planning a state against itself gives no actions.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -137,6 +137,22 @@ pub struct Summary {
     pub delete: usize,
 }
 
+impl Summary {
+    /// Both counts together (the plans of several targets).
+    pub fn plus(&self, other: &Summary) -> Summary {
+        Summary {
+            create: self.create + other.create,
+            adopt: self.adopt + other.adopt,
+            update: self.update + other.update,
+            update_draft: self.update_draft + other.update_draft,
+            publish: self.publish + other.publish,
+            archive: self.archive + other.archive,
+            restore: self.restore + other.restore,
+            delete: self.delete + other.delete,
+        }
+    }
+}
+
 impl Plan {
     pub fn is_empty(&self) -> bool {
         self.changes.iter().all(|c| c.actions.is_empty())
@@ -184,11 +200,11 @@ pub fn compute(
         if let Some(agent) = managed.get(key) {
             targets.insert(key, (agent, false));
         } else if let Some(name) = name_of(&definition.fields, settings)
-            && let Some(candidate) = candidates.first(name)
+            && let Some(candidate) = candidates.pick(name, definition)
         {
             if settings.adopt {
                 targets.insert(key, (candidate, true));
-                candidates.take_first(name);
+                candidates.take(name, candidate);
             } else {
                 notes.push(Note {
                     key: Some(key.clone()),
@@ -211,7 +227,9 @@ pub fn compute(
         let definition = &desired[key];
         let actions = match targets.get(key) {
             None => create_actions(definition, &ids, settings),
-            Some((agent, adopt)) => update_actions(definition, agent, *adopt, &ids, settings),
+            Some((agent, adopt)) => {
+                update_actions(definition, agent, *adopt, &ids, settings, &mut notes)
+            }
         };
         changes.push(AgentPlan {
             key: key.clone(),
@@ -304,34 +322,61 @@ fn name_of<'d>(fields: &'d Document, settings: &Settings) -> Option<&'d str> {
         .and_then(Value::as_str)
 }
 
-/// The unmanaged agents a new definition may adopt, by name, in list order: the first one not
-/// yet taken by another definition is the candidate. Indexed once, so that matching N
-/// definitions against M agents costs N + M lookups, not N x M comparisons.
+/// The unmanaged agents a new definition may adopt, by name, in list order, each taken at most
+/// once. Indexed once, so that matching N definitions against M agents costs N + M lookups,
+/// not N x M comparisons.
 struct AdoptionCandidates<'o> {
-    by_name: HashMap<&'o str, VecDeque<&'o ObservedAgent>>,
+    by_name: HashMap<&'o str, Vec<&'o ObservedAgent>>,
 }
 
 impl<'o> AdoptionCandidates<'o> {
     fn new(observed: &'o Observed, settings: &Settings) -> AdoptionCandidates<'o> {
-        let mut by_name: HashMap<&str, VecDeque<&ObservedAgent>> = HashMap::new();
+        let mut by_name: HashMap<&str, Vec<&ObservedAgent>> = HashMap::new();
         for agent in observed.agents.iter().filter(|a| a.agent.key.is_none()) {
             if let Some(name) = name_of(&agent.agent.fields, settings) {
-                by_name.entry(name).or_default().push_back(agent);
+                by_name.entry(name).or_default().push(agent);
             }
         }
         AdoptionCandidates { by_name }
     }
 
-    fn first(&self, name: &str) -> Option<&'o ObservedAgent> {
-        self.by_name
-            .get(name)
-            .and_then(|queue| queue.front().copied())
+    /// The candidate for `definition`, named `name`. Several unmanaged agents may share a name
+    /// (`export` writes a definition for each): the one whose fields and draft already equal
+    /// the definition is its own; otherwise the first listed.
+    fn pick(&self, name: &str, definition: &Definition) -> Option<&'o ObservedAgent> {
+        let candidates = self.by_name.get(name)?;
+        let same = |candidate: &ObservedAgent| {
+            let fields_same = definition.fields.iter().all(|(k, v)| {
+                candidate
+                    .agent
+                    .fields
+                    .get(k)
+                    .is_some_and(|r| diff::equivalent(r, v))
+            });
+            let content_same = match (&definition.content, &candidate.content) {
+                (None, _) => true,
+                (Some(want), Some(content)) => content
+                    .draft
+                    .as_ref()
+                    .is_some_and(|d| diff::documents_equivalent(d, want)),
+                (Some(_), None) => false,
+            };
+            fields_same && content_same
+        };
+        let first = candidates.first().copied()?;
+        Some(
+            candidates
+                .iter()
+                .copied()
+                .find(|c| same(c))
+                .unwrap_or(first),
+        )
     }
 
-    /// The first candidate named `name` is adopted: no other definition may take it.
-    fn take_first(&mut self, name: &str) {
-        if let Some(queue) = self.by_name.get_mut(name) {
-            queue.pop_front();
+    /// `agent`, named `name`, is adopted: no other definition may take it.
+    fn take(&mut self, name: &str, agent: &ObservedAgent) {
+        if let Some(candidates) = self.by_name.get_mut(name) {
+            candidates.retain(|c| c.agent.id != agent.agent.id);
         }
     }
 }
@@ -531,6 +576,7 @@ fn update_actions(
     adopt: bool,
     ids: &BTreeMap<&Key, &str>,
     settings: &Settings,
+    notes: &mut Vec<Note>,
 ) -> Vec<Action> {
     let remote = &observed.agent;
     let mut actions = Vec::new();
@@ -561,6 +607,29 @@ fn update_actions(
         &FieldPath::root(),
         &definition.sensitive,
     );
+    // A field the platform sets at creation only cannot be updated: planning the update would
+    // only fail at apply. It is left out, and the plan says so.
+    let fixed: BTreeSet<&str> = field_changes
+        .iter()
+        .filter_map(|c| match c.path.segments().first() {
+            Some(crate::model::Segment::Field(name)) => settings.schema.field(name),
+            _ => None,
+        })
+        .filter(|field| field.fixed)
+        .map(|field| field.name)
+        .collect();
+    for name in &fixed {
+        notes.push(Note {
+            key: Some(definition.key.clone()),
+            id: Some(remote.id.clone()),
+            message: format!(
+                "'{name}' differs from the definition, but the platform sets it at creation only; it is left as it is (to change it, create the agent anew under a new key)"
+            ),
+        });
+    }
+    field_changes.retain(|c| {
+        !matches!(c.path.segments().first(), Some(crate::model::Segment::Field(name)) if fixed.contains(name.as_str()))
+    });
     // An adoption writes the marker, protection included; otherwise a change of `protect`
     // rewrites it.
     if !adopt && definition.protect != remote.protected {
@@ -700,6 +769,7 @@ mod tests {
         archive: true,
         delete: true,
         validation: false,
+        tenancy: true,
     };
 
     fn settings() -> Settings {
@@ -749,6 +819,7 @@ mod tests {
                 agent: RemoteAgent {
                     id: format!("id-{}", d.key),
                     key: Some(d.key.clone()),
+                    code: None,
                     protected: d.protect,
                     fields: d.fields.clone(),
                     lifecycle: d.lifecycle.unwrap_or(Lifecycle::Active),
@@ -934,6 +1005,30 @@ mod tests {
     }
 
     #[test]
+    fn namesakes_are_adopted_by_the_definitions_that_match_them() {
+        // Two unmanaged agents named "Bot", exported as "bot" and "bot-2"; the platform lists
+        // the second one's agent first.
+        let mut first = definition("bot", "one");
+        let mut second = definition("bot-2", "two");
+        for d in [&mut first, &mut second] {
+            d.fields.insert("name".into(), json!("Bot"));
+        }
+        let want = desired(vec![first, second]);
+        let mut observed = applied(&want);
+        observed.agents.reverse();
+        for agent in &mut observed.agents {
+            agent.agent.key = None;
+        }
+        let adopting = Settings {
+            adopt: true,
+            ..settings()
+        };
+        let plan = compute(&want, &BTreeSet::new(), &observed, &adopting).unwrap();
+        assert_eq!(kinds(&plan, "bot"), [ActionKind::Adopt]);
+        assert_eq!(kinds(&plan, "bot-2"), [ActionKind::Adopt]);
+    }
+
+    #[test]
     fn references_order_creation_and_show_known_after_apply() {
         let mut router = definition("router", "${agent:leaf}");
         router.references.insert(key("leaf"));
@@ -1000,5 +1095,32 @@ mod tests {
         )
         .unwrap();
         assert_eq!(kinds(&plan, "a"), [ActionKind::Restore]);
+    }
+
+    #[test]
+    fn a_field_set_at_creation_only_is_noted_and_left_out_of_the_update() {
+        let mut before = definition("a", "p");
+        before.fields.insert("mode".into(), json!("flow-chat"));
+        let observed = applied(&desired(vec![before.clone()]));
+        let mut after = before;
+        after.fields.insert("mode".into(), json!("flow-job"));
+        after.fields.insert("name".into(), json!("renamed"));
+        let plan = compute(
+            &desired(vec![after]),
+            &BTreeSet::new(),
+            &observed,
+            &settings(),
+        )
+        .expect("a plan");
+        let update = &plan.changes[0].actions[0];
+        assert_eq!(update.kind, ActionKind::Update);
+        let paths: Vec<String> = update.changes.iter().map(|c| c.path.to_string()).collect();
+        assert_eq!(paths, ["name"]);
+        assert_eq!(plan.notes.len(), 1);
+        assert!(
+            plan.notes[0].message.starts_with("'mode' differs"),
+            "{:?}",
+            plan.notes
+        );
     }
 }

@@ -1,5 +1,8 @@
 //! Plans as people and programs read them: text for a terminal, JSON for scripts, Markdown for
 //! a pull-request comment. Pure: a plan in, a string out.
+//!
+//! A configuration with `targets:` has one plan per target; [`Targets`] renders them together,
+//! each under its target's name. Without `targets:`, the output is the single plan's.
 
 use std::fmt::Write as _;
 
@@ -182,32 +185,47 @@ fn short(value: &Value) -> String {
     }
 }
 
+#[derive(Serialize)]
+struct JsonPlan<'a> {
+    format_version: u32,
+    summary: Summary,
+    changes: Vec<&'a AgentPlan>,
+    notes: &'a [Note],
+}
+
+impl JsonPlan<'_> {
+    fn of(plan: &Plan) -> JsonPlan<'_> {
+        JsonPlan {
+            format_version: plan.format_version,
+            summary: plan.summary(),
+            changes: plan
+                .changes
+                .iter()
+                .filter(|c| !c.actions.is_empty())
+                .collect(),
+            notes: &plan.notes,
+        }
+    }
+}
+
+fn to_json(doc: &impl Serialize) -> String {
+    // Serializing plain data to a string cannot fail; fall back to an empty object regardless.
+    serde_json::to_string_pretty(doc).unwrap_or_else(|_| "{}".into()) + "\n"
+}
+
 /// The plan's JSON form: `format_version`, a summary, changes and notes.
 pub fn json(plan: &Plan) -> String {
-    #[derive(Serialize)]
-    struct JsonPlan<'a> {
-        format_version: u32,
-        summary: Summary,
-        changes: Vec<&'a AgentPlan>,
-        notes: &'a [Note],
-    }
-    let doc = JsonPlan {
-        format_version: plan.format_version,
-        summary: plan.summary(),
-        changes: plan
-            .changes
-            .iter()
-            .filter(|c| !c.actions.is_empty())
-            .collect(),
-        notes: &plan.notes,
-    };
-    // Serializing plain data to a string cannot fail; fall back to an empty object regardless.
-    serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into()) + "\n"
+    to_json(&JsonPlan::of(plan))
 }
 
 /// The plan as a pull-request comment: a summary table and a collapsible block per agent.
 pub fn markdown(plan: &Plan) -> String {
     let mut out = String::from("### agentsync plan\n\n");
+    markdown_body(&mut out, plan);
+    out
+}
+
+fn markdown_body(out: &mut String, plan: &Plan) {
     let _ = writeln!(out, "**{}**\n", summary_line(&plan.summary()));
     let changed: Vec<&AgentPlan> = plan
         .changes
@@ -262,5 +280,117 @@ pub fn markdown(plan: &Plan) -> String {
             let _ = writeln!(out, "- {}", note_line(note));
         }
     }
-    out
+}
+
+/// One target's plan, as shown beside the others.
+#[derive(Debug, Clone, Copy)]
+pub struct TargetPlan<'a> {
+    /// The target's name; `None` when the configuration names no targets.
+    pub target: Option<&'a str>,
+    /// The platform's name.
+    pub provider: &'a str,
+    pub plan: &'a Plan,
+}
+
+/// The plans of every target in force, rendered together.
+#[derive(Debug, Clone, Copy)]
+pub struct Targets<'a>(pub &'a [TargetPlan<'a>]);
+
+impl Targets<'_> {
+    /// The single plan when the configuration names no targets.
+    fn single(&self) -> Option<&Plan> {
+        match self.0 {
+            [only] if only.target.is_none() => Some(only.plan),
+            _ => None,
+        }
+    }
+
+    fn heading(target: &TargetPlan<'_>) -> String {
+        format!(
+            "{} ({})",
+            target.target.unwrap_or(target.provider),
+            target.provider
+        )
+    }
+
+    /// Each target's plan under a `== name (provider) ==` line.
+    pub fn text(&self) -> String {
+        if let Some(plan) = self.single() {
+            return text(plan);
+        }
+        let mut out = String::new();
+        for (i, target) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "== target {} ==\n", Self::heading(target));
+            out.push_str(&text(target.plan));
+        }
+        if self.0.len() > 1 {
+            let _ = writeln!(out, "\nAll targets: {}", summary_line(&self.summary()));
+        }
+        out
+    }
+
+    /// `{"format_version", "summary", "targets": [{"target", "provider", ...plan}]}`; a single
+    /// plan keeps its own form.
+    pub fn json(&self) -> String {
+        if let Some(plan) = self.single() {
+            return json(plan);
+        }
+        #[derive(Serialize)]
+        struct JsonTarget<'a> {
+            target: Option<&'a str>,
+            provider: &'a str,
+            #[serde(flatten)]
+            plan: JsonPlan<'a>,
+        }
+        #[derive(Serialize)]
+        struct JsonTargets<'a> {
+            format_version: u32,
+            summary: Summary,
+            targets: Vec<JsonTarget<'a>>,
+        }
+        let targets: Vec<JsonTarget<'_>> = self
+            .0
+            .iter()
+            .map(|t| JsonTarget {
+                target: t.target,
+                provider: t.provider,
+                plan: JsonPlan::of(t.plan),
+            })
+            .collect();
+        to_json(&JsonTargets {
+            format_version: crate::plan::FORMAT_VERSION,
+            summary: self.summary(),
+            targets,
+        })
+    }
+
+    /// One section per target under a common heading.
+    pub fn markdown(&self) -> String {
+        if let Some(plan) = self.single() {
+            return markdown(plan);
+        }
+        let mut out = String::from("### agentsync plan\n\n");
+        let _ = writeln!(out, "**{}**\n", summary_line(&self.summary()));
+        for target in self.0 {
+            let _ = writeln!(out, "#### Target `{}`\n", Self::heading(target));
+            markdown_body(&mut out, target.plan);
+        }
+        out
+    }
+
+    /// The counts of every target together.
+    pub fn summary(&self) -> Summary {
+        self.0
+            .iter()
+            .map(|t| t.plan.summary())
+            .fold(Summary::default(), |total, one| total.plus(&one))
+    }
+
+    /// Whether no target has anything to do.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|t| t.plan.is_empty())
+    }
 }

@@ -310,6 +310,7 @@ async fn an_update_sends_only_the_given_fields() {
     provider
         .update_agent(
             &agent.id,
+            &owner("tidy"),
             &doc(json!({ "description": "new", "tags": ["b", "c"] })),
         )
         .await
@@ -342,6 +343,7 @@ async fn changing_the_mode_of_an_existing_agent_is_refused_and_nothing_is_sent()
     let err = provider
         .update_agent(
             &agent.id,
+            &owner("moded"),
             &doc(json!({ "name": "New", "mode": "flow-job" })),
         )
         .await

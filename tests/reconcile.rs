@@ -510,19 +510,26 @@ async fn values_from_the_environment_are_masked_in_every_plan_format() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_agent_failing_does_not_stop_the_others_and_the_exit_code_says_so() {
+async fn a_mode_change_on_an_existing_agent_is_noted_in_the_plan_and_never_attempted() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &(minimal("a") + "mode: flow-chat\n"));
     repo.write("agents/b.yaml", &with_flow("b", "one"));
     let platform = Platform::applied(&repo).await;
-    // workfx cannot change the mode of an existing agent: a's update fails, b's goes through.
+    // workfx sets the mode at creation only: the plan says so instead of failing at apply.
     repo.write("agents/a.yaml", &(minimal("a") + "mode: flow-job\n"));
     repo.write("agents/b.yaml", &with_flow("b", "two"));
     let run = platform.run(&repo, &["apply", "--yes"]).await;
-    run.expect_code(1);
-    assert!(run.stdout.contains("a update: FAILED"), "{}", run.stdout);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains(
+            "'mode' differs from the definition, but the platform sets it at creation only"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("a update"), "{}", run.stdout);
     assert!(run.stdout.contains("b publish: done"), "{}", run.stdout);
-    assert!(run.stdout.contains("Apply incomplete"), "{}", run.stdout);
+    assert_eq!(count(&platform.requests(), "PUT", AGENT), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -143,14 +143,18 @@ async fn a_plan_reports_one_progress_step_per_agent_read() {
                 endpoint: Some(platform.endpoint()),
                 ..Overrides::default()
             },
+            target: None,
         },
         progress: Progress::to(counted.clone()),
         ..PlanOptions::default()
     };
     let env = |name: &str| (name == "WORKFX_TOKEN").then(|| fixture::platform::TOKEN.to_owned());
     let planned = plan(&options, &env).await.expect("the plan runs");
-    assert!(planned.plan.is_empty());
-    planned.connection.close().await;
+    assert_eq!(planned.len(), 1, "one target");
+    for one in planned {
+        assert!(one.plan.is_empty());
+        one.connection.close().await;
+    }
     assert_eq!(
         *counted.started.lock().expect("not poisoned"),
         [(Phase::Observe, 12)]

@@ -325,6 +325,7 @@ fn lock_file(repo: &Repo, platform: &Platform) -> std::path::PathBuf {
         cwd: repo.path(),
         overrides: &overrides,
         env: &|_| None,
+        target: None,
     })
     .expect("the configuration loads");
     agentsync::ops::lock::path_for(&config)

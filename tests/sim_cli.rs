@@ -58,13 +58,10 @@ fn wait_for_exit(child: &mut Child) -> ExitStatus {
     }
 }
 
-#[tokio::test]
-async fn the_sim_command_prints_its_address_serves_and_exits_0_on_sigterm() {
-    let mut sim = Running(
-        agentsync(&["sim", "--listen", "127.0.0.1:0"])
-            .spawn()
-            .expect("the binary starts"),
-    );
+/// Starts `agentsync sim` with `args`, checks that `path` answers 200, stops it with SIGTERM and
+/// checks that it exits 0.
+async fn serve_answer_and_stop(args: &[&str], path: &str) {
+    let mut sim = Running(agentsync(args).spawn().expect("the binary starts"));
     let line = first_line(&mut sim.0);
     let base = line
         .trim()
@@ -73,7 +70,7 @@ async fn the_sim_command_prints_its_address_serves_and_exits_0_on_sigterm() {
         .to_owned();
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
 
-    let answer = reqwest::get(format!("{base}/admin/api/v2/agents"))
+    let answer = reqwest::get(format!("{base}{path}"))
         .await
         .expect("the simulator answers");
     assert_eq!(answer.status(), reqwest::StatusCode::OK);
@@ -85,6 +82,50 @@ async fn the_sim_command_prints_its_address_serves_and_exits_0_on_sigterm() {
     assert!(killed.success());
     let status = wait_for_exit(&mut sim.0);
     assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+#[tokio::test]
+async fn the_sim_command_prints_its_address_serves_and_exits_0_on_sigterm() {
+    serve_answer_and_stop(&["sim", "--listen", "127.0.0.1:0"], "/admin/api/v2/agents").await;
+}
+
+#[tokio::test]
+async fn the_sim_command_serves_agent_workflows_with_platform_agent_workflows() {
+    serve_answer_and_stop(
+        &[
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--platform",
+            "agent-workflows",
+        ],
+        "/workflow/fetch",
+    )
+    .await;
+}
+
+#[test]
+fn the_sim_command_refuses_workfx_only_options_for_agent_workflows() {
+    for option in [
+        ["--max-page-size", "100"],
+        ["--tenant-id", "t1"],
+        ["--tenant-unit-id", "u1"],
+    ] {
+        let mut args = vec![
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--platform",
+            "agent-workflows",
+        ];
+        args.extend(option);
+        let output = agentsync(&args).output().expect("the binary runs");
+        assert_eq!(output.status.code(), Some(1), "{option:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(option[0]), "{stderr}");
+        assert!(stderr.contains("workfx only"), "{stderr}");
+        assert!(output.stdout.is_empty(), "nothing listened");
+    }
 }
 
 #[test]

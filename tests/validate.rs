@@ -39,6 +39,10 @@ fn the_repository_itself_validates_from_its_own_root() {
             .unwrap(),
     );
     run.expect_code(0);
+    assert_eq!(
+        run.stdout,
+        "valid: 5 definitions in agents (target support, workfx)\nvalid: 2 definitions in voice-agents (target voice, agent-workflows)\n"
+    );
 }
 
 #[test]
@@ -435,4 +439,50 @@ fn a_graph_nested_ten_thousand_levels_deep_is_an_error_not_a_crash() {
         run.stderr
     );
     assert!(run.stderr.contains("agents/b.yaml"), "{}", run.stderr);
+}
+
+#[test]
+fn an_agent_workflows_definition_is_checked_offline_against_its_own_fields() {
+    let repo = Repo::new();
+    repo.write(
+        "agentsync.yaml",
+        "provider: agent-workflows\nendpoint: embedded\n",
+    );
+    repo.write(
+        "agents/lead.yaml",
+        "kind: agent\nkey: lead\nname: Leads\nfolder: \"five\"\nflow: {}\ndefinition_file: missing.json\n",
+    );
+    let run = repo.run(&["validate"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("field 'folder' must be an integer"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("unknown field 'flow'"),
+        "{}",
+        run.stderr
+    );
+    insta::assert_snapshot!(run.stderr);
+}
+
+#[test]
+fn a_configuration_with_two_targets_validates_each_under_its_own_platform() {
+    let repo = Repo::new();
+    repo.write(
+        "agentsync.yaml",
+        "targets:\n  support:\n    provider: workfx\n    endpoint: embedded\n    definitions: agents/support\n  voice:\n    provider: agent-workflows\n    endpoint: embedded\n    definitions: agents/voice\n",
+    );
+    repo.write("agents/support/a.yaml", &minimal("a"));
+    repo.write(
+        "agents/voice/b.yaml",
+        "kind: agent\nkey: b\nname: B\ndefinition: {nodes: [], edges: []}\n",
+    );
+    let run = repo.run(&["validate"]);
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout,
+        "valid: 1 definition in agents/support (target support, workfx)\nvalid: 1 definition in agents/voice (target voice, agent-workflows)\n"
+    );
 }

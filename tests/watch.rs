@@ -48,6 +48,7 @@ impl Daemon {
         let mut command = repo.command(args);
         command
             .env("WORKFX_TOKEN", TOKEN)
+            .env("VOICE_TOKEN", fixture::voice::TOKEN)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut child = command.spawn().expect("agentsync watch starts");
@@ -578,6 +579,7 @@ async fn the_daemon_waits_while_an_apply_holds_the_lock() {
         cwd: repo.path(),
         overrides: &overrides,
         env: &|_| None,
+        target: None,
     })
     .expect("the configuration loads");
     let held = agentsync::ops::lock::RunLock::acquire(
@@ -595,4 +597,46 @@ async fn the_daemon_waits_while_an_apply_holds_the_lock() {
     drop(held);
     wait_until("the daemon syncs once the lock is free", || daemon.ready()).await;
     assert_eq!(platform.agents().await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_syncs_every_target_and_follows_each_definitions_directory() {
+    let workfx = Platform::start().await;
+    let voice = fixture::voice::VoicePlatform::start().await;
+    let repo = Repo::new();
+    repo.write(
+        "agentsync.yaml",
+        &format!(
+            "targets:\n  support:\n    provider: workfx\n    endpoint: {}\n    token_env: WORKFX_TOKEN\n    definitions: agents/support\n  voice:\n    provider: agent-workflows\n    endpoint: {}\n    token_env: VOICE_TOKEN\n    definitions: agents/voice\n",
+            workfx.endpoint(),
+            voice.endpoint()
+        ),
+    );
+    repo.write("agents/support/a.yaml", &minimal("a"));
+    repo.write(
+        "agents/voice/lead.yaml",
+        &fixture::voice::agent("lead", "Qualify."),
+    );
+    let _daemon = Daemon::spawn(&repo, &["watch", "--listen", "127.0.0.1:0"]).await;
+    let published = |version: u64| {
+        let voice = &voice;
+        move || async move {
+            voice.agents().await.iter().any(|a| {
+                a["configuration"]["agentsync"]["key"] == "lead"
+                    && a["published_version"] == version
+            })
+        }
+    };
+    wait_until("the voice agent is published", published(1)).await;
+    wait_until("the workfx agent exists", || async {
+        name_of(&workfx, "a").await.is_some()
+    })
+    .await;
+
+    repo.write(
+        "agents/voice/lead.yaml",
+        &fixture::voice::agent("lead", "Qualify, briefly."),
+    );
+    wait_until("the changed voice agent is published again", published(2)).await;
+    assert_eq!(count(&workfx.requests(), "POST", "/agents"), 1);
 }

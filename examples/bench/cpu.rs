@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use agentsync::config::Prune;
 use agentsync::model::{Desired, Key, Marker};
 use agentsync::plan::{self, Observed, ObservedAgent, Settings};
-use agentsync::provider::Capabilities;
+use agentsync::provider::ProviderKind;
 use agentsync::provider::workfx::{api::FlowPage, definition::SCHEMA, mapping};
 use agentsync::spec;
 use serde_json::{Value, json};
@@ -31,15 +31,6 @@ pub struct CpuReport {
     pub peak_reset: bool,
     pub actions: usize,
 }
-
-const CAPABILITIES: Capabilities = Capabilities {
-    drafts: true,
-    publish: true,
-    versions: true,
-    archive: true,
-    delete: true,
-    validation: false,
-};
 
 /// A stopwatch on this thread's CPU time, falling back to wall time.
 struct Stopwatch {
@@ -177,7 +168,7 @@ pub fn run(root: &Path, shape: Shape) -> CpuReport {
         publish: true,
         prune: Prune::Off,
         adopt: false,
-        capabilities: CAPABILITIES,
+        capabilities: ProviderKind::Workfx.capabilities(),
         schema: &SCHEMA,
     };
     let stopwatch = Stopwatch::start();

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::plan::target_plans;
 use super::{GlobalArgs, Reporter};
 use crate::apply::{Outcome, Report};
 use crate::exit::ExitStatus;
@@ -12,7 +13,7 @@ use crate::ops::OpsError;
 use crate::ops::apply::{ApplyOptions, apply};
 use crate::ops::plan::PlanOptions;
 use crate::ops::workspace::process_env;
-use crate::render;
+use crate::render::{TargetPlan, Targets};
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -56,8 +57,8 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, reporter: &Reporter) -> E
         lock_timeout: args.lock_timeout,
     };
     let yes = args.yes;
-    let confirm = |plan: &crate::plan::Plan| {
-        reporter.print(&render::text(plan));
+    let confirm = |planned: &[crate::ops::plan::Planned]| {
+        reporter.print(&Targets(&target_plans(planned)).text());
         if yes {
             return Ok(true);
         }
@@ -73,19 +74,37 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, reporter: &Reporter) -> E
             return ExitStatus::Failure;
         }
     };
-    match &applied.report {
-        None => {
-            reporter.print(&render::text(&applied.plan));
-            ExitStatus::Success
+    let shown: Vec<TargetPlan<'_>> = applied
+        .targets
+        .iter()
+        .map(|t| TargetPlan {
+            target: t.target.as_deref(),
+            provider: t.provider.name(),
+            plan: &t.plan,
+        })
+        .collect();
+    if applied.targets.iter().all(|t| t.report.is_none()) {
+        reporter.print(&Targets(&shown).text());
+        return ExitStatus::Success;
+    }
+    let named = applied.targets.iter().any(|t| t.target.is_some());
+    for target in &applied.targets {
+        let Some(report) = &target.report else {
+            continue;
+        };
+        if named {
+            reporter.print(&format!(
+                "\n== target {} ({}) ==\n",
+                target.target.as_deref().unwrap_or(target.provider.name()),
+                target.provider
+            ));
         }
-        Some(report) => {
-            reporter.print(&report_text(report));
-            if report.succeeded() {
-                ExitStatus::Success
-            } else {
-                ExitStatus::Failure
-            }
-        }
+        reporter.print(&report_text(report));
+    }
+    if applied.succeeded() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
     }
 }
 

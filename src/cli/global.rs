@@ -15,6 +15,16 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Only this target of the configuration's `targets:` [default: every target]
+    #[arg(
+        long,
+        short = 't',
+        global = true,
+        value_name = "NAME",
+        env = "AGENTSYNC_TARGET"
+    )]
+    pub target: Option<String>,
+
     /// The platform endpoint: a URL, or `embedded` for the built-in simulator
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint: Option<String>,
@@ -74,6 +84,7 @@ impl GlobalArgs {
             config: self.config.clone(),
             cwd: std::env::current_dir()?,
             overrides: self.overrides(),
+            target: self.target.clone(),
         })
     }
 

@@ -4,11 +4,15 @@
 //! in [`crate::ops`] (or [`crate::sim`]); nothing outside this module knows clap.
 
 pub mod apply;
+pub mod completions;
+pub mod export;
 mod global;
 pub mod plan;
 pub mod progress;
 mod report;
+pub mod schema;
 pub mod sim;
+pub mod status;
 pub mod validate;
 pub mod watch;
 
@@ -43,6 +47,16 @@ pub enum Command {
     Sim(sim::SimArgs),
     /// Keep the platform in step continuously: on file changes and on an interval.
     Watch(watch::WatchArgs),
+    /// One line per managed agent: in sync or not, draft ahead of live or not, live version.
+    Status(status::StatusArgs),
+    /// Write a definition file for each agent on the platform, to adopt agents made by hand.
+    Export(export::ExportArgs),
+    /// Print the JSON Schema of definition files or of agentsync.yaml, for editors.
+    Schema(schema::SchemaArgs),
+    /// Print a shell completion script (bash, zsh, fish, ...).
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff), or write one per command with --out DIR.
+    Man(completions::ManArgs),
 }
 
 /// A command line that could not be parsed, or a request for help or the version.
@@ -84,7 +98,14 @@ impl Cli {
         let default_level = match self.command {
             // A daemon's log is its output: one line per action is wanted by default.
             Command::Sim(_) | Command::Watch(_) => tracing::Level::INFO,
-            Command::Validate(_) | Command::Plan(_) | Command::Apply(_) => tracing::Level::WARN,
+            Command::Validate(_)
+            | Command::Plan(_)
+            | Command::Apply(_)
+            | Command::Status(_)
+            | Command::Export(_)
+            | Command::Schema(_)
+            | Command::Completions(_)
+            | Command::Man(_) => tracing::Level::WARN,
         };
         self.global.logging(default_level)
     }
@@ -98,6 +119,11 @@ impl Cli {
             Command::Apply(args) => apply::run(args, &self.global, &reporter).await,
             Command::Sim(args) => sim::run(args, &reporter).await,
             Command::Watch(args) => watch::run(args, &self.global, &reporter).await,
+            Command::Status(args) => status::run(args, &self.global, &reporter).await,
+            Command::Export(args) => export::run(args, &self.global, &reporter).await,
+            Command::Schema(args) => schema::run(args, &reporter),
+            Command::Completions(args) => completions::completions(args, &reporter),
+            Command::Man(args) => completions::man(args, &reporter),
         }
     }
 }

@@ -6,11 +6,10 @@ use clap::{Args, ValueEnum};
 
 use super::{GlobalArgs, Reporter};
 use crate::exit::ExitStatus;
-use crate::ops::plan::{PlanOptions, plan};
+use crate::ops::plan::{PlanOptions, Planned, plan};
 use crate::ops::saved::SavedPlan;
 use crate::ops::workspace::process_env;
-use crate::plan::Plan;
-use crate::render;
+use crate::render::{TargetPlan, Targets};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -42,13 +41,25 @@ pub enum PlanFormat {
     Markdown,
 }
 
-/// The plan in the chosen format.
-pub fn rendered(plan: &Plan, format: PlanFormat) -> String {
+/// The plans in the chosen format.
+pub fn rendered(targets: Targets<'_>, format: PlanFormat) -> String {
     match format {
-        PlanFormat::Text => render::text(plan),
-        PlanFormat::Json => render::json(plan),
-        PlanFormat::Markdown => render::markdown(plan),
+        PlanFormat::Text => targets.text(),
+        PlanFormat::Json => targets.json(),
+        PlanFormat::Markdown => targets.markdown(),
     }
+}
+
+/// Each target's plan, as the renderer takes them.
+pub fn target_plans(planned: &[Planned]) -> Vec<TargetPlan<'_>> {
+    planned
+        .iter()
+        .map(|p| TargetPlan {
+            target: p.workspace.config.target.as_deref(),
+            provider: p.workspace.config.provider.name(),
+            plan: &p.plan,
+        })
+        .collect()
 }
 
 pub async fn run(args: PlanArgs, global: &GlobalArgs, reporter: &Reporter) -> ExitStatus {
@@ -72,23 +83,25 @@ pub async fn run(args: PlanArgs, global: &GlobalArgs, reporter: &Reporter) -> Ex
             return ExitStatus::Failure;
         }
     };
-    // Taken apart, not copied: what was observed can be every agent's flow, twice.
-    let crate::ops::plan::Planned {
-        plan,
-        observed,
-        connection,
-        ..
-    } = planned;
-    connection.close().await;
-    reporter.print(&rendered(&plan, args.output));
-    if let Some(path) = &args.out {
-        if let Err(err) = SavedPlan::new(&plan, &observed, args.adopt).write(path) {
+    let shown = target_plans(&planned);
+    let targets = Targets(&shown);
+    reporter.print(&rendered(targets, args.output));
+    let has_changes = !targets.is_empty();
+    let saved = args
+        .out
+        .as_ref()
+        .map(|path| (path, SavedPlan::new(&planned, args.adopt)));
+    for one in planned {
+        one.connection.close().await;
+    }
+    if let Some((path, saved)) = saved {
+        if let Err(err) = saved.write(path) {
             reporter.ops_error(&err);
             return ExitStatus::Failure;
         }
         tracing::info!(path = %path.display(), "plan saved");
     }
-    if args.detailed_exitcode && !plan.is_empty() {
+    if args.detailed_exitcode && has_changes {
         ExitStatus::Changes
     } else {
         ExitStatus::Success

@@ -33,6 +33,17 @@ impl Reporter {
         match err {
             OpsError::Config(config) => self.config_error(config),
             OpsError::InvalidDefinitions(loaded) => self.spec_problems(loaded),
+            OpsError::Target { target, error } => match error.as_ref() {
+                OpsError::Config(_) | OpsError::InvalidDefinitions(_) => self.ops_error(error),
+                inner => eprintln!(
+                    "{}",
+                    render_error(inner).replacen(
+                        "error: ",
+                        &format!("error: target '{target}': "),
+                        1
+                    )
+                ),
+            },
             other => self.error(other),
         }
     }

@@ -35,17 +35,20 @@ pub struct SimArgs {
     )]
     pub token: Option<String>,
 
-    /// Serve only this tenant: requests with another or no `tenant_id` get 403.
+    /// Serve only this tenant: requests with another or no `tenant_id` get 403. workfx only
+    /// (refused for agent-workflows, which has no tenancy).
     #[arg(long, value_name = "ID")]
     pub tenant_id: Option<String>,
 
     /// Serve only this tenant unit: requests with another or no `tenant_unit_id` get 403.
+    /// workfx only (refused for agent-workflows).
     #[arg(long, value_name = "ID")]
     pub tenant_unit_id: Option<String>,
 
-    /// The largest `page_size` a list accepts; a larger one is a 422.
-    #[arg(long, value_name = "N", default_value_t = SimOptions::DEFAULT_MAX_PAGE_SIZE)]
-    pub max_page_size: u32,
+    /// The largest `page_size` a list accepts; a larger one is a 422 [default: 100]. workfx
+    /// only (refused for agent-workflows, which has no paged lists).
+    #[arg(long, value_name = "N")]
+    pub max_page_size: Option<u32>,
 
     /// Seed of the fault generator: the same seed gives a sequential client the same faults.
     #[arg(long, value_name = "N", default_value_t = Faults::DEFAULT_SEED, help_heading = "Faults")]
@@ -86,6 +89,8 @@ pub struct SimArgs {
 pub enum PlatformArg {
     /// workfx (`/admin/api/v2`).
     Workfx,
+    /// Agent Workflows (`/workflow`).
+    AgentWorkflows,
 }
 
 fn share(text: &str) -> Result<f64, String> {
@@ -100,8 +105,20 @@ fn share(text: &str) -> Result<f64, String> {
 }
 
 impl SimArgs {
-    fn options(self) -> SimOptions {
-        SimOptions {
+    fn options(self) -> Result<SimOptions, sim::SimError> {
+        let platform = match self.platform {
+            PlatformArg::Workfx => Platform::Workfx,
+            PlatformArg::AgentWorkflows => Platform::AgentWorkflows,
+        };
+        // Checked here as well as in `SimOptions::validate`, which can only see a value equal
+        // to the default: an explicit `--max-page-size 100` must be refused too.
+        if platform == Platform::AgentWorkflows && self.max_page_size.is_some() {
+            return Err(sim::SimError::InvalidOption {
+                option: "--max-page-size",
+                reason: "agent-workflows has no paged lists; it applies to workfx only".to_owned(),
+            });
+        }
+        Ok(SimOptions {
             listen: self.listen,
             state_file: self.state_file,
             token: self.token,
@@ -117,17 +134,23 @@ impl SimArgs {
                 drop_rate: self.drop_rate,
                 drop_before_rate: self.drop_before_rate,
             },
-            platform: match self.platform {
-                PlatformArg::Workfx => Platform::Workfx,
-            },
-            max_page_size: self.max_page_size,
+            platform,
+            max_page_size: self
+                .max_page_size
+                .unwrap_or(SimOptions::DEFAULT_MAX_PAGE_SIZE),
             ..SimOptions::loopback()
-        }
+        })
     }
 }
 
 pub async fn run(args: SimArgs, reporter: &Reporter) -> ExitStatus {
-    let options = args.options();
+    let options = match args.options() {
+        Ok(options) => options,
+        Err(err) => {
+            reporter.error(&err);
+            return ExitStatus::Failure;
+        }
+    };
     if !options.listen.ip().is_loopback() {
         tracing::warn!(addr = %options.listen, "the simulator is listening beyond loopback");
     }

@@ -18,25 +18,32 @@ pub fn run(_args: ValidateArgs, global: &GlobalArgs, reporter: &Reporter) -> Exi
             return ExitStatus::Failure;
         }
     };
-    let workspace = match validate(&options, &process_env) {
-        Ok(workspace) => workspace,
+    let workspaces = match validate(&options, &process_env) {
+        Ok(workspaces) => workspaces,
         Err(err) => {
             reporter.config_error(&err);
             return ExitStatus::Failure;
         }
     };
-    let loaded = &workspace.loaded;
-    if loaded.is_valid() {
+    let mut status = ExitStatus::Success;
+    for workspace in &workspaces {
+        let loaded = &workspace.loaded;
+        if !loaded.is_valid() {
+            reporter.spec_problems(loaded);
+            status = ExitStatus::Failure;
+            continue;
+        }
         let dir = crate::spec::display(&options.cwd, &workspace.config.definitions);
+        let target = match &workspace.config.target {
+            Some(name) => format!("target {name}, {}", workspace.config.provider),
+            None => workspace.config.provider.to_string(),
+        };
         reporter.out(&format!(
-            "valid: {} definition{} in {} ({})",
+            "valid: {} definition{} in {} ({target})",
             loaded.desired.len(),
             if loaded.desired.len() == 1 { "" } else { "s" },
             dir.display(),
-            workspace.config.provider.name(),
         ));
-        return ExitStatus::Success;
     }
-    reporter.spec_problems(loaded);
-    ExitStatus::Failure
+    status
 }

@@ -1,16 +1,20 @@
-//! `apply`: plan (or check a saved plan against a fresh one), confirm, execute, report.
+//! `apply`: plan (or check a saved plan against a fresh one), confirm, execute, report; for
+//! every target in force.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::OpsError;
 use super::lock::{self, RunLock};
-use super::plan::{PlanOptions, plan_in};
+use super::plan::{PlanOptions, Planned, plan_in};
 use super::saved::SavedPlan;
 use super::workspace;
 use crate::apply::{self, Report};
 use crate::plan::Plan;
+use crate::progress::Progress;
+use crate::provider::ProviderKind;
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
@@ -31,19 +35,36 @@ impl Default for ApplyOptions {
     }
 }
 
-/// What apply did: the plan it carried out, and the outcome of every action (none when the
-/// plan had nothing to do).
-pub struct Applied {
+/// What apply did in one target: the plan it carried out, and the outcome of every action
+/// (none when the plan had nothing to do).
+pub struct TargetApplied {
+    pub target: Option<String>,
+    pub provider: ProviderKind,
     pub plan: Plan,
     pub report: Option<Report>,
 }
 
-/// Makes the platform match the definitions. `confirm` sees the plan before anything is
-/// written and says whether to go on (it is not asked when there is nothing to do).
+/// What apply did, target by target.
+pub struct Applied {
+    pub targets: Vec<TargetApplied>,
+}
+
+impl Applied {
+    /// Every action of every target was done.
+    pub fn succeeded(&self) -> bool {
+        self.targets
+            .iter()
+            .all(|t| t.report.as_ref().is_none_or(Report::succeeded))
+    }
+}
+
+/// Makes the platforms match the definitions, for every target in force. `confirm` sees the
+/// plans before anything is written and says whether to go on (it is not asked when there is
+/// nothing to do). Targets are applied one after the other.
 pub async fn apply(
     options: &ApplyOptions,
     env: &dyn Fn(&str) -> Option<String>,
-    confirm: impl FnOnce(&Plan) -> Result<bool, OpsError>,
+    confirm: impl FnOnce(&[Planned]) -> Result<bool, OpsError>,
 ) -> Result<Applied, OpsError> {
     let mut plan_options = options.plan.clone();
     let saved = match &options.saved {
@@ -54,42 +75,78 @@ pub async fn apply(
         }
         None => None,
     };
-    let workspace = workspace::load(&plan_options.workspace, env)?;
+    let workspaces = workspace::load(&plan_options.workspace, env)?;
     // Held from before observing until the last write: a second apply plans only after this
-    // one is done, so it sees what this one made.
-    let _lock = if workspace.loaded.is_valid() {
-        Some(RunLock::acquire(&lock::path_for(&workspace.config), options.lock_timeout).await?)
-    } else {
-        None
+    // one is done, so it sees what this one made. Taken in path order, so that two runs over
+    // overlapping targets cannot each hold one lock and wait for the other.
+    let mut locks = Vec::new();
+    if workspaces.iter().all(|w| w.loaded.is_valid()) {
+        let paths: BTreeSet<PathBuf> = workspaces
+            .iter()
+            .map(|w| lock::path_for(&w.config))
+            .collect();
+        for path in paths {
+            locks.push(RunLock::acquire(&path, options.lock_timeout).await?);
+        }
+    }
+    let planned = plan_in(workspaces, &plan_options, env).await?;
+    let result = execute_all(&planned, saved.as_ref(), confirm, &plan_options.progress).await;
+    let mut targets = Vec::with_capacity(planned.len());
+    let mut reports = match result {
+        Ok(reports) => reports.into_iter(),
+        Err(err) => {
+            for one in planned {
+                one.connection.close().await;
+            }
+            return Err(err);
+        }
     };
-    let planned = plan_in(workspace, &plan_options, env).await?;
-    let result = async {
-        if let Some(saved) = &saved {
-            saved.check_fresh(&planned.plan, &planned.observed)?;
+    for one in planned {
+        targets.push(TargetApplied {
+            target: one.workspace.config.target.clone(),
+            provider: one.workspace.config.provider,
+            plan: one.plan.clone(),
+            report: reports.next().flatten(),
+        });
+        one.connection.close().await;
+    }
+    drop(locks);
+    Ok(Applied { targets })
+}
+
+/// Checks a saved plan, asks for confirmation, then executes each target's plan: one report
+/// per target (`None` where there was nothing to do).
+async fn execute_all(
+    planned: &[Planned],
+    saved: Option<&SavedPlan>,
+    confirm: impl FnOnce(&[Planned]) -> Result<bool, OpsError>,
+    progress: &Progress,
+) -> Result<Vec<Option<Report>>, OpsError> {
+    if let Some(saved) = saved {
+        saved.check_fresh(planned)?;
+    }
+    if planned.iter().all(|p| p.plan.is_empty()) {
+        return Ok(planned.iter().map(|_| None).collect());
+    }
+    if !confirm(planned)? {
+        return Err(OpsError::Cancelled);
+    }
+    let mut reports = Vec::with_capacity(planned.len());
+    for one in planned {
+        if one.plan.is_empty() {
+            reports.push(None);
+            continue;
         }
-        if planned.plan.is_empty() {
-            return Ok(None);
-        }
-        if !confirm(&planned.plan)? {
-            return Err(OpsError::Cancelled);
-        }
-        let ids = apply::known_ids(&planned.plan);
         let report = apply::execute(
-            Arc::clone(&planned.connection.provider),
-            &planned.plan,
-            &planned.workspace.loaded.desired,
-            ids,
-            planned.workspace.config.concurrency as usize,
-            &plan_options.progress,
+            Arc::clone(&one.connection.provider),
+            &one.plan,
+            &one.workspace.loaded.desired,
+            apply::known_ids(&one.plan),
+            one.workspace.config.concurrency as usize,
+            progress,
         )
         .await;
-        Ok(Some(report))
+        reports.push(Some(report));
     }
-    .await;
-    let plan = planned.plan.clone();
-    planned.connection.close().await;
-    Ok(Applied {
-        plan,
-        report: result?,
-    })
+    Ok(reports)
 }

@@ -1,20 +1,37 @@
-//! From a configuration to a provider that talks to its platform; for `endpoint: embedded`,
-//! the simulator started in-process first.
+//! From a target's configuration to a provider that talks to its platform; for
+//! `endpoint: embedded`, that platform's simulator started in-process first.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::error::OpsError;
 use crate::config::{Config, Endpoint};
 use crate::http::{HttpSettings, Secret};
+use crate::provider::ProviderKind;
+use crate::provider::agent_workflows::{AgentWorkflowsProvider, AgentWorkflowsSettings};
+use crate::provider::any::AnyProvider;
 use crate::provider::workfx::{WorkfxProvider, WorkfxSettings};
-use crate::sim::{RunningSim, SimOptions};
+use crate::sim::{Platform, RunningSim, SimOptions};
 
-/// Where the embedded simulator keeps its state, under the configuration's directory.
+/// Where the embedded simulator keeps its state, under the configuration's directory, when the
+/// configuration names no targets.
 pub const EMBEDDED_STATE: &str = ".agentsync/embedded-state.json";
+
+/// The embedded simulator's state file of a target: one per target, so that targets never see
+/// each other's agents.
+pub fn embedded_state(config: &Config) -> PathBuf {
+    match &config.target {
+        None => config.root.join(EMBEDDED_STATE),
+        Some(name) => config
+            .root
+            .join(".agentsync")
+            .join(format!("embedded-{name}.json")),
+    }
+}
 
 /// A provider ready to use, and the embedded simulator behind it when there is one.
 pub struct Connection {
-    pub provider: Arc<WorkfxProvider>,
+    pub provider: Arc<AnyProvider>,
     embedded: Option<RunningSim>,
 }
 
@@ -27,8 +44,8 @@ impl Connection {
     }
 }
 
-/// Connects to the configured platform. The token is read from the variable `token_env`
-/// names; the embedded simulator needs none.
+/// Connects to the target's platform. The token is read from the variable `token_env` names;
+/// the embedded simulator needs none.
 pub async fn connect(
     config: &Config,
     env: &dyn Fn(&str) -> Option<String>,
@@ -53,22 +70,43 @@ pub async fn connect(
         (Some(var), Endpoint::Embedded) => env(var).map(Secret::new),
         (None, _) => None,
     };
-    let provider = WorkfxProvider::new(WorkfxSettings {
-        base_url: base,
-        token,
-        tenant_id: config.tenant_id.clone(),
-        tenant_unit_id: config.tenant_unit_id.clone(),
-        http: HttpSettings::with_max_in_flight(config.concurrency as usize),
-    })
-    .map_err(OpsError::Setup)?;
+    let provider = match config.provider {
+        ProviderKind::Workfx => AnyProvider::Workfx(
+            WorkfxProvider::new(WorkfxSettings {
+                base_url: base,
+                token,
+                tenant_id: config.tenant_id.clone(),
+                tenant_unit_id: config.tenant_unit_id.clone(),
+                http: HttpSettings::with_max_in_flight(config.concurrency as usize),
+            })
+            .map_err(OpsError::Setup)?,
+        ),
+        ProviderKind::AgentWorkflows => AnyProvider::AgentWorkflows(
+            AgentWorkflowsProvider::new(AgentWorkflowsSettings {
+                base_url: base,
+                token,
+                concurrency: config.concurrency as usize,
+                http: HttpSettings::with_max_in_flight(config.concurrency as usize),
+            })
+            .map_err(OpsError::Setup)?,
+        ),
+    };
     Ok(Connection {
         provider: Arc::new(provider),
         embedded,
     })
 }
 
+/// The simulator that plays a provider's platform.
+fn sim_platform(kind: ProviderKind) -> Platform {
+    match kind {
+        ProviderKind::Workfx => Platform::Workfx,
+        ProviderKind::AgentWorkflows => Platform::AgentWorkflows,
+    }
+}
+
 async fn start_embedded(config: &Config) -> Result<RunningSim, OpsError> {
-    let state = config.root.join(EMBEDDED_STATE);
+    let state = embedded_state(config);
     if let Some(dir) = state.parent() {
         std::fs::create_dir_all(dir).map_err(|source| {
             OpsError::Embedded(crate::sim::SimError::StateWrite {
@@ -79,6 +117,7 @@ async fn start_embedded(config: &Config) -> Result<RunningSim, OpsError> {
     }
     let options = SimOptions {
         state_file: Some(state),
+        platform: sim_platform(config.provider),
         ..SimOptions::loopback()
     };
     crate::sim::start(options).await.map_err(OpsError::Embedded)

@@ -66,4 +66,26 @@ pub enum OpsError {
     NotConfirmable,
     #[error("apply was cancelled; nothing was changed")]
     Cancelled,
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
+    /// An error in one of several named targets. (Not a `#[source]`: the message already
+    /// holds the error, and its own causes are rendered from it.)
+    #[error("target '{target}': {error}")]
+    Target {
+        target: String,
+        error: Box<OpsError>,
+    },
+}
+
+impl OpsError {
+    /// `err`, naming the target it happened in when the configuration names targets.
+    pub fn in_target(target: Option<String>, err: OpsError) -> OpsError {
+        match (target, err) {
+            (_, err @ OpsError::Target { .. }) | (None, err) => err,
+            (Some(target), err) => OpsError::Target {
+                target,
+                error: Box::new(err),
+            },
+        }
+    }
 }

@@ -32,7 +32,11 @@ const POLL: Duration = Duration::from_millis(100);
 pub fn path_for(config: &Config) -> PathBuf {
     let endpoint = match &config.endpoint {
         Endpoint::Url(url) => url.as_str().to_string(),
-        Endpoint::Embedded => "embedded".to_string(),
+        // Each target has its own embedded simulator, so its own lock.
+        Endpoint::Embedded => format!(
+            "embedded\n{}",
+            super::connect::embedded_state(config).display()
+        ),
     };
     let target = format!(
         "{endpoint}\n{}\n{}",

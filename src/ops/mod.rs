@@ -4,11 +4,13 @@
 pub mod apply;
 pub mod connect;
 pub mod error;
+pub mod export;
 pub mod fingerprint;
 pub mod lock;
 pub mod observe;
 pub mod plan;
 pub mod saved;
+pub mod status;
 pub mod validate;
 pub mod workspace;
 

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use crate::model::Desired;
 use crate::plan::{Observed, ObservedAgent};
 use crate::progress::{Phase, Progress};
-use crate::provider::{Provider, ProviderError};
+use crate::provider::{Provider, ProviderError, RemoteAgent};
 
 /// Lists every agent, then reads content for managed agents whose definition has a flow, and
 /// for unmanaged agents a new definition may adopt (same name). Nothing else is read.
@@ -38,15 +38,37 @@ pub async fn observe<P: Provider + 'static>(
         .filter(|d| !managed_keys.contains(&d.key) && d.content.is_some())
         .filter_map(|d| name_of(&d.fields))
         .collect();
-    let wants_content = |agent: &crate::provider::RemoteAgent| match &agent.key {
+    let wants_content = |agent: &RemoteAgent| match &agent.key {
         Some(key) => desired.get(key).is_some_and(|d| d.content.is_some()),
         None => name_of(&agent.fields).is_some_and(|n| adoptable_names.contains(&n)),
     };
 
+    with_content_reporting(provider, agents, concurrency, wants_content, progress).await
+}
+
+/// Reads the content of the `agents` that `wanted` picks, concurrently up to `concurrency`
+/// (`observe`, `export` and `status` each pick their own).
+pub async fn with_content<P: Provider + 'static>(
+    provider: Arc<P>,
+    agents: Vec<RemoteAgent>,
+    concurrency: usize,
+    wanted: impl Fn(&RemoteAgent) -> bool,
+) -> Result<Observed, ProviderError> {
+    with_content_reporting(provider, agents, concurrency, wanted, &Progress::silent()).await
+}
+
+/// [`with_content`], with a progress step per read.
+pub async fn with_content_reporting<P: Provider + 'static>(
+    provider: Arc<P>,
+    agents: Vec<RemoteAgent>,
+    concurrency: usize,
+    wanted: impl Fn(&RemoteAgent) -> bool,
+    progress: &Progress,
+) -> Result<Observed, ProviderError> {
     let to_read: Vec<usize> = agents
         .iter()
         .enumerate()
-        .filter(|(_, agent)| wants_content(agent))
+        .filter(|(_, agent)| wanted(agent))
         .map(|(index, _)| index)
         .collect();
     let _phase = progress.phase(Phase::Observe, to_read.len());

@@ -1,4 +1,5 @@
-//! `plan`: load, connect, observe, compute. Writes nothing to the platform.
+//! `plan`: load, connect, observe, compute, for every target in force. Writes nothing to the
+//! platform.
 
 use std::collections::BTreeSet;
 
@@ -9,7 +10,6 @@ use super::workspace::{self, Workspace, WorkspaceOptions};
 use crate::config::MaxPrune;
 use crate::plan::{self, ActionKind, Observed, Plan, Settings};
 use crate::progress::Progress;
-use crate::provider::Provider;
 
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
@@ -22,7 +22,7 @@ pub struct PlanOptions {
     pub progress: Progress,
 }
 
-/// A plan, and everything it was made from (apply goes on from here).
+/// One target's plan, and everything it was made from (apply goes on from here).
 pub struct Planned {
     pub workspace: Workspace,
     pub observed: Observed,
@@ -30,25 +30,51 @@ pub struct Planned {
     pub connection: Connection,
 }
 
-/// Loads and checks the definitions (refusing to go on when any has a problem), then observes
-/// the platform and computes the plan.
+/// Loads and checks the definitions of every target in force (refusing to go on when any has
+/// a problem), then observes each target's platform and computes its plan.
 pub async fn plan(
     options: &PlanOptions,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Planned, OpsError> {
-    let workspace = workspace::load(&options.workspace, env)?;
-    plan_in(workspace, options, env).await
+) -> Result<Vec<Planned>, OpsError> {
+    let workspaces = workspace::load(&options.workspace, env)?;
+    plan_in(workspaces, options, env).await
 }
 
-/// [`plan`] for a workspace already loaded (apply takes the run lock in between).
+/// [`plan`] for workspaces already loaded (apply takes the run locks in between). Targets are
+/// planned one after the other; on an error, the connections already made are closed.
 pub async fn plan_in(
+    workspaces: Vec<Workspace>,
+    options: &PlanOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Planned>, OpsError> {
+    if let Some(invalid) = workspaces.iter().position(|w| !w.loaded.is_valid()) {
+        let loaded = workspaces.into_iter().nth(invalid).map(|w| w.loaded);
+        return Err(OpsError::InvalidDefinitions(Box::new(
+            loaded.unwrap_or_default(),
+        )));
+    }
+    let mut planned = Vec::with_capacity(workspaces.len());
+    for workspace in workspaces {
+        let target = workspace.config.target.clone();
+        match plan_target(workspace, options, env).await {
+            Ok(one) => planned.push(one),
+            Err(err) => {
+                for one in planned {
+                    one.connection.close().await;
+                }
+                return Err(OpsError::in_target(target, err));
+            }
+        }
+    }
+    Ok(planned)
+}
+
+/// One target's plan, its definitions already checked.
+async fn plan_target(
     workspace: Workspace,
     options: &PlanOptions,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Planned, OpsError> {
-    if !workspace.loaded.is_valid() {
-        return Err(OpsError::InvalidDefinitions(Box::new(workspace.loaded)));
-    }
     let config = &workspace.config;
     let connection = connect(config, env).await?;
     let concurrency = config.concurrency as usize;
@@ -72,7 +98,7 @@ pub async fn plan_in(
         publish: config.publish,
         prune: config.prune,
         adopt: options.adopt,
-        capabilities: connection.provider.capabilities(),
+        capabilities: config.provider.capabilities(),
         schema: config.provider.definition_schema(),
     };
     let broken: BTreeSet<_> = crate::spec::broken_keys(&workspace.loaded);

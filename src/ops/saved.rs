@@ -11,11 +11,12 @@ use serde::{Deserialize, Serialize};
 
 use super::error::OpsError;
 use super::fingerprint;
+use super::plan::Planned;
 use crate::model::Key;
 use crate::plan::{Observed, Plan};
 
-/// The version of the saved-plan file format.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version of the saved-plan file format (2: one entry per target).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Stands for "no such agent on the platform" in a fingerprint map.
 const ABSENT: &str = "absent";
@@ -27,19 +28,34 @@ pub struct SavedPlan {
     pub agentsync_version: String,
     /// Whether the plan was made with `--adopt`.
     pub adopt: bool,
+    /// One entry per target in force, in configuration order.
+    pub targets: Vec<SavedTarget>,
+}
+
+/// One target's saved plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedTarget {
+    /// The target's name; `None` when the configuration names no targets.
+    pub target: Option<String>,
     pub plan: Plan,
     /// For every agent the plan changes: the digest of what was observed, or "absent".
     pub observed: BTreeMap<Key, String>,
 }
 
 impl SavedPlan {
-    pub fn new(plan: &Plan, observed: &Observed, adopt: bool) -> SavedPlan {
+    pub fn new(planned: &[Planned], adopt: bool) -> SavedPlan {
         SavedPlan {
             format_version: FORMAT_VERSION,
             agentsync_version: env!("CARGO_PKG_VERSION").to_string(),
             adopt,
-            plan: plan.clone(),
-            observed: fingerprints(plan, observed),
+            targets: planned
+                .iter()
+                .map(|p| SavedTarget {
+                    target: p.workspace.config.target.clone(),
+                    plan: p.plan.clone(),
+                    observed: fingerprints(&p.plan, &p.observed),
+                })
+                .collect(),
         }
     }
 
@@ -80,8 +96,35 @@ impl SavedPlan {
     }
 
     /// Refuses, naming the agent, when the platform or the definitions changed since the plan
-    /// was made: `fresh` is the plan made now, against `observed` now.
-    pub fn check_fresh(&self, fresh: &Plan, observed: &Observed) -> Result<(), OpsError> {
+    /// was made: `planned` are the plans made now.
+    pub fn check_fresh(&self, planned: &[Planned]) -> Result<(), OpsError> {
+        let names = |targets: &mut dyn Iterator<Item = Option<&str>>| -> Vec<String> {
+            targets
+                .map(|t| t.unwrap_or("(default)").to_owned())
+                .collect()
+        };
+        let then = names(&mut self.targets.iter().map(|t| t.target.as_deref()));
+        let now = names(&mut planned.iter().map(|p| p.workspace.config.target.as_deref()));
+        if then != now {
+            return Err(OpsError::StalePlan {
+                reason: format!(
+                    "it covers the targets {}, but the targets in force are {}",
+                    then.join(", "),
+                    now.join(", ")
+                ),
+            });
+        }
+        for (saved, fresh) in self.targets.iter().zip(planned) {
+            saved
+                .check_fresh(&fresh.plan, &fresh.observed)
+                .map_err(|err| OpsError::in_target(saved.target.clone(), err))?;
+        }
+        Ok(())
+    }
+}
+
+impl SavedTarget {
+    fn check_fresh(&self, fresh: &Plan, observed: &Observed) -> Result<(), OpsError> {
         let now = fingerprints(&self.plan, observed);
         for (key, then) in &self.observed {
             if now.get(key) != Some(then) {

@@ -3,10 +3,11 @@
 use super::workspace::{self, Workspace, WorkspaceOptions};
 use crate::config::ConfigError;
 
-/// Loads everything and returns it, problems included; nothing touches the network.
+/// Loads every target in force and returns them, problems included; nothing touches the
+/// network.
 pub fn validate(
     options: &WorkspaceOptions,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Workspace, ConfigError> {
+) -> Result<Vec<Workspace>, ConfigError> {
     workspace::load(options, env)
 }

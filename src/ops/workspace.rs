@@ -1,4 +1,5 @@
-//! The repository as a command sees it: the configuration in force and the definitions it names.
+//! The repository as a command sees it: the targets in force, each with its configuration and
+//! the definitions its directory holds.
 
 use std::path::PathBuf;
 
@@ -12,33 +13,41 @@ pub struct WorkspaceOptions {
     pub config: Option<PathBuf>,
     pub cwd: PathBuf,
     pub overrides: Overrides,
+    /// `--target NAME`: only that target; otherwise every target.
+    pub target: Option<String>,
 }
 
-/// The configuration and everything its definitions directory holds.
+/// One target's configuration and everything its definitions directory holds.
 #[derive(Debug)]
 pub struct Workspace {
     pub config: Config,
     pub loaded: Loaded,
 }
 
-/// Reads the configuration, then every definition (offline; nothing is written).
+/// Reads the configuration, then every target's definitions (offline; nothing is written).
 pub fn load(
     options: &WorkspaceOptions,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Workspace, ConfigError> {
-    let config = Config::load(&config::LoadOptions {
+) -> Result<Vec<Workspace>, ConfigError> {
+    let configs = Config::load_targets(&config::LoadOptions {
         path: options.config.as_deref(),
         cwd: &options.cwd,
         overrides: &options.overrides,
         env,
+        target: options.target.as_deref(),
     })?;
-    let loaded = spec::load(&spec::LoadOptions {
-        dir: &config.definitions,
-        display_root: &options.cwd,
-        schema: config.provider.definition_schema(),
-        env,
-    });
-    Ok(Workspace { config, loaded })
+    Ok(configs
+        .into_iter()
+        .map(|config| {
+            let loaded = spec::load(&spec::LoadOptions {
+                dir: &config.definitions,
+                display_root: &options.cwd,
+                schema: config.provider.definition_schema(),
+                env,
+            });
+            Workspace { config, loaded }
+        })
+        .collect())
 }
 
 /// The process environment, as the loaders want to read it.

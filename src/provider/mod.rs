@@ -5,6 +5,9 @@
 //! the definition format's own field names. Only `provider/<platform>` knows its platform's
 //! endpoints and field names.
 
+pub mod agent_workflows;
+pub mod any;
+pub mod marker;
 pub mod workfx;
 
 use std::future::Future;
@@ -19,14 +22,16 @@ use crate::spec::schema::DefinitionSchema;
 #[serde(rename_all = "kebab-case")]
 pub enum ProviderKind {
     Workfx,
+    AgentWorkflows,
 }
 
 impl ProviderKind {
-    pub const ALL: &[ProviderKind] = &[ProviderKind::Workfx];
+    pub const ALL: &[ProviderKind] = &[ProviderKind::Workfx, ProviderKind::AgentWorkflows];
 
     pub fn name(self) -> &'static str {
         match self {
             ProviderKind::Workfx => "workfx",
+            ProviderKind::AgentWorkflows => "agent-workflows",
         }
     }
 
@@ -38,7 +43,39 @@ impl ProviderKind {
     pub fn definition_schema(self) -> &'static DefinitionSchema {
         match self {
             ProviderKind::Workfx => &workfx::definition::SCHEMA,
+            ProviderKind::AgentWorkflows => &agent_workflows::definition::SCHEMA,
         }
+    }
+
+    /// What the platform can do. Known without a connection, so that the configuration can
+    /// refuse what a platform cannot do (`prune: delete` where nothing can be deleted).
+    pub fn capabilities(self) -> Capabilities {
+        match self {
+            ProviderKind::Workfx => Capabilities {
+                drafts: true,
+                publish: true,
+                versions: true,
+                archive: true,
+                delete: true,
+                validation: false,
+                tenancy: true,
+            },
+            ProviderKind::AgentWorkflows => Capabilities {
+                drafts: true,
+                publish: true,
+                versions: true,
+                archive: true,
+                delete: false,
+                validation: true,
+                tenancy: false,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -54,6 +91,8 @@ pub struct Capabilities {
     pub delete: bool,
     /// The platform can check a draft before publishing it.
     pub validation: bool,
+    /// Requests carry a tenant (`tenant_id`, `tenant_unit_id`).
+    pub tenancy: bool,
 }
 
 /// An agent as the platform lists it, in the definition format's field names.
@@ -63,6 +102,9 @@ pub struct RemoteAgent {
     pub id: String,
     /// The key from agentsync's ownership marker; `None` for agents agentsync does not manage.
     pub key: Option<Key>,
+    /// The platform's own short identifier for the agent, where it has one (workfx: `code`);
+    /// `export --key-from code` makes keys from it.
+    pub code: Option<String>,
     /// The marker says `protect: true`: never archived or deleted by agentsync.
     pub protected: bool,
     /// Every agent field the definition format knows, canonicalized (tags as a list, ...).
@@ -84,7 +126,7 @@ pub struct RemoteContent {
 /// Why a request to the platform failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
-    #[error("the platform refused the token ({status}); check the variable named by token_env")]
+    #[error("{}", unauthorized(*.status))]
     Unauthorized { status: u16 },
     #[error("{what} was not found on the platform (404)")]
     NotFound { what: String },
@@ -108,6 +150,72 @@ pub enum ProviderError {
     Protocol { what: String, message: String },
     #[error("the token variable {var} is not set")]
     MissingToken { var: String },
+    #[error("the platform found {} in the draft of agent {id} and refused to publish it: {}", problems_count(.problems), problems_text(.problems))]
+    DraftInvalid {
+        id: String,
+        problems: Vec<DraftProblem>,
+    },
+    #[error("{platform} cannot {what}")]
+    Unsupported {
+        platform: ProviderKind,
+        what: &'static str,
+    },
+}
+
+fn unauthorized(status: u16) -> String {
+    if status == 403 {
+        // A valid token for the wrong tenant is refused with 403 too.
+        "the platform refused access (403); check that the token named by token_env has the \
+         rights needed, and the tenant_id and tenant_unit_id settings"
+            .to_owned()
+    } else {
+        format!("the platform refused the token ({status}); check the variable named by token_env")
+    }
+}
+
+fn problems_count(problems: &[DraftProblem]) -> String {
+    match problems.len() {
+        1 => "1 problem".to_owned(),
+        n => format!("{n} problems"),
+    }
+}
+
+fn problems_text(problems: &[DraftProblem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// One problem a platform's validation found in a draft, in the platform's own terms, and
+/// where it is in the definition when the provider could tell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DraftProblem {
+    /// The definition-format path of the offending value (`definition.nodes[2].data.prompt`).
+    pub path: Option<String>,
+    /// What the problem is about: a node, an edge, the whole graph...
+    pub kind: String,
+    /// The id of the node or edge, when it is about one.
+    pub id: Option<String>,
+    /// The field within it, as the platform names it (`data.prompt`).
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for DraftProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.path, &self.field) {
+            (Some(path), _) => write!(f, "{path}: ")?,
+            (None, Some(field)) => write!(f, "{field}: ")?,
+            (None, None) => {}
+        }
+        f.write_str(&self.message)?;
+        match &self.id {
+            Some(id) => write!(f, " ({} '{id}')", self.kind),
+            None => write!(f, " ({})", self.kind),
+        }
+    }
 }
 
 impl ProviderError {
@@ -127,7 +235,9 @@ pub type Result<T, E = ProviderError> = std::result::Result<T, E>;
 pub trait Provider: Send + Sync {
     fn kind(&self) -> ProviderKind;
 
-    fn capabilities(&self) -> Capabilities;
+    fn capabilities(&self) -> Capabilities {
+        self.kind().capabilities()
+    }
 
     /// Every agent on the platform (all pages), managed or not, archived or not.
     fn list_agents(&self) -> impl Future<Output = Result<Vec<RemoteAgent>>> + Send;
@@ -143,8 +253,14 @@ pub trait Provider: Send + Sync {
         fields: &Document,
     ) -> impl Future<Output = Result<RemoteAgent>> + Send;
 
-    /// Sets the given fields (and only those) on an agent.
-    fn update_agent(&self, id: &str, fields: &Document) -> impl Future<Output = Result<()>> + Send;
+    /// Sets the given fields (and only those) on an agent. The marker is the one the agent
+    /// carries after the update, for platforms that keep it among the fields.
+    fn update_agent(
+        &self,
+        id: &str,
+        marker: &Marker,
+        fields: &Document,
+    ) -> impl Future<Output = Result<()>> + Send;
 
     /// Puts (or rewrites) agentsync's marker on an existing agent, keeping its other metadata.
     fn claim_agent(&self, id: &str, marker: &Marker) -> impl Future<Output = Result<()>> + Send;
@@ -158,7 +274,8 @@ pub trait Provider: Send + Sync {
     /// Replaces the agent's draft content.
     fn write_draft(&self, id: &str, content: &Document) -> impl Future<Output = Result<()>> + Send;
 
-    /// Publishes the current draft; returns the new live version's name.
+    /// Publishes the current draft; returns the new live version's name. A platform that can
+    /// validate checks the draft first and refuses an invalid one ([`ProviderError::DraftInvalid`]).
     fn publish(&self, id: &str) -> impl Future<Output = Result<String>> + Send;
 
     /// Removes the agent and its content permanently.

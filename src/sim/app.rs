@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::{Router, extract::DefaultBodyLimit, middleware::from_fn_with_state};
 
 use super::{
-    Platform, SimError, SimOptions, admin, auth, fastapi,
+    Platform, SimError, SimOptions, admin, agent_workflows, auth, fastapi,
     faults::{self, FaultInjector},
     requests::{self, RequestLog, WriteClassifier},
     store::Snapshot,
@@ -43,6 +43,7 @@ impl std::fmt::Debug for Control {
 pub(crate) fn build(options: &SimOptions) -> Result<(Router, Arc<Control>), SimError> {
     let api = match options.platform {
         Platform::Workfx => workfx::api(options)?,
+        Platform::AgentWorkflows => agent_workflows::api(options)?,
     };
     let requests = Arc::new(RequestLog::new(api.is_write));
     let faults = Arc::new(FaultInjector::new(options.faults.clone()));

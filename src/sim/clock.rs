@@ -9,7 +9,7 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-/// A source of "now" for the `created_time` / `updated_time` fields.
+/// A source of "now" for the platforms' timestamps (`created_time`, `created_at`, ...).
 #[derive(Clone)]
 pub struct Clock(Arc<dyn Fn() -> SystemTime + Send + Sync>);
 
@@ -43,6 +43,12 @@ impl Clock {
     pub(crate) fn now_rfc3339(&self) -> String {
         rfc3339_millis(self.now())
     }
+
+    /// Now, in whole seconds: RFC 3339, UTC (`2026-05-01T10:00:00Z`), as the Agent Workflows
+    /// docs show it.
+    pub(crate) fn now_rfc3339_seconds(&self) -> String {
+        rfc3339_seconds(self.now())
+    }
 }
 
 impl fmt::Debug for Clock {
@@ -54,14 +60,29 @@ impl fmt::Debug for Clock {
 /// Formats without a date-time dependency; instants before 1970 are clamped to the epoch
 /// because the platform never shows them.
 pub(crate) fn rfc3339_millis(time: SystemTime) -> String {
-    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since_epoch.as_secs();
-    let millis = since_epoch.subsec_millis();
+    let millis = time
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_millis();
+    format!("{}.{millis:03}Z", date_and_seconds(time))
+}
+
+/// As [`rfc3339_millis`], without the fraction (truncated, not rounded).
+pub(crate) fn rfc3339_seconds(time: SystemTime) -> String {
+    format!("{}Z", date_and_seconds(time))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS`, UTC.
+fn date_and_seconds(time: SystemTime) -> String {
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
     let days = secs / 86_400;
     let rem = secs % 86_400;
     let (year, month, day) = civil_from_days(days);
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
         rem / 3600,
         (rem % 3600) / 60,
         rem % 60
@@ -96,6 +117,12 @@ mod tests {
         assert_eq!(at(951_782_400_000), "2000-02-29T00:00:00.000Z");
         assert_eq!(at(1_752_685_138_331), "2025-07-16T16:58:58.331Z");
         assert_eq!(at(1_735_689_599_999), "2024-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn whole_seconds_drop_the_fraction_as_the_agent_workflows_docs_show() {
+        let at = UNIX_EPOCH + Duration::from_millis(1_777_629_600_999);
+        assert_eq!(rfc3339_seconds(at), "2026-05-01T10:00:00Z");
     }
 
     #[test]

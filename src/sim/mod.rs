@@ -14,20 +14,24 @@
 //!
 //! Layout: platform-neutral parts here (`server`, `app`, `store`, `persist`, `faults`,
 //! `requests`, `auth`, `fastapi`, `admin`, `clock`); one module per platform beside them
-//! (`workfx`; `agent-workflows` comes later).
+//! (`workfx`, `agent_workflows`). Each platform module's doc lists its own assumptions; Agent
+//! Workflows follows `docs/agent-workflows-contract.md`.
 //!
 //! Decisions where the vendor docs are silent (beyond `shared/api/README.md`):
 //! - unknown body fields and unknown query parameters are refused with 422 `extra_forbidden`
 //!   (pydantic would ignore them, but the simulator exists to catch contract bugs);
-//! - a non-UUID agent id is a 422 `uuid_parsing` at `["path", "agent_id"]`;
-//! - a wrong or missing tenant, when the simulator is pinned to one, is a 403;
+//! - a non-UUID agent id is a 422 `uuid_parsing` at `["path", "agent_id"]` (workfx); a
+//!   non-integer workflow id a 422 `int_parsing` at `["path", "id"]` (Agent Workflows);
+//! - a wrong or missing tenant, when the simulator is pinned to one, is a 403 (workfx; the
+//!   tenant options are refused for a platform without tenancy);
 //! - `--drop-rate` drops after the request was applied (outcome unknown to the client);
 //!   `--drop-before-rate` drops before anything happened;
 //! - writes (`/_sim/requests`) are the requests to routes that change state (workfx: create,
-//!   update, delete, write the draft, publish; not the invocations), counted when received,
-//!   whatever their outcome (a 422, a fault, a drop).
+//!   update, delete, write the draft, publish; not the invocations; Agent Workflows: see its
+//!   module), counted when received, whatever their outcome (a 422, a fault, a drop).
 
 mod admin;
+mod agent_workflows;
 mod app;
 mod auth;
 mod clock;

@@ -16,6 +16,8 @@ pub enum Platform {
     /// `https://api.workfx.ai`, under `/admin/api/v2`.
     #[default]
     Workfx,
+    /// Agent Workflows (voice agents), under `/workflow`.
+    AgentWorkflows,
 }
 
 impl Platform {
@@ -23,6 +25,7 @@ impl Platform {
     pub fn name(self) -> &'static str {
         match self {
             Platform::Workfx => "workfx",
+            Platform::AgentWorkflows => "agent-workflows",
         }
     }
 }
@@ -118,13 +121,15 @@ pub struct SimOptions {
     pub state_file: Option<PathBuf>,
     /// When set, every platform request needs `Authorization: Bearer <token>`.
     pub token: Option<String>,
-    /// When set, requests for another (or no) `tenant_id` are refused with 403.
+    /// When set, requests for another (or no) `tenant_id` are refused with 403 (workfx only).
     pub tenant_id: Option<String>,
-    /// When set, requests for another (or no) `tenant_unit_id` are refused with 403.
+    /// When set, requests for another (or no) `tenant_unit_id` are refused with 403 (workfx
+    /// only).
     pub tenant_unit_id: Option<String>,
     pub faults: Faults,
     pub platform: Platform,
-    /// The largest `page_size` a list accepts; more is a 422.
+    /// The largest `page_size` a list accepts; more is a 422 (workfx only: Agent Workflows has
+    /// no pages, and its version list's `limit` is fixed at 1 to 100 by the contract).
     pub max_page_size: u32,
     pub clock: Clock,
 }
@@ -155,10 +160,35 @@ impl SimOptions {
                 reason: "must be at least 1".to_owned(),
             });
         }
+        if self.platform == Platform::AgentWorkflows {
+            self.refuse_workfx_only_options()?;
+        }
         if self.token.as_deref() == Some("") {
             return Err(SimError::InvalidOption {
                 option: "--token",
                 reason: "must not be empty".to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Options that mean something only to workfx are refused rather than ignored: a user who
+    /// pins a tenant expects requests for other tenants to fail, and they would not.
+    fn refuse_workfx_only_options(&self) -> Result<(), SimError> {
+        let platform = Platform::AgentWorkflows.name();
+        if self.tenant_id.is_some() || self.tenant_unit_id.is_some() {
+            return Err(SimError::InvalidOption {
+                option: "--tenant-id, --tenant-unit-id",
+                reason: format!("{platform} has no tenancy; these apply to workfx only"),
+            });
+        }
+        if self.max_page_size != SimOptions::DEFAULT_MAX_PAGE_SIZE {
+            return Err(SimError::InvalidOption {
+                option: "--max-page-size",
+                reason: format!(
+                    "{platform} has no paged lists (its version list takes `limit` 1 to 100); \
+                     this applies to workfx only"
+                ),
             });
         }
         Ok(())

@@ -391,6 +391,19 @@ impl Checker<'_, '_> {
                 self.json(source, node, path)
             }
             (Kind::Mapping, _) => expect(self, "a mapping"),
+            (Kind::MappingReserving(reserved), Value::Map(entries)) => {
+                for inner in entries
+                    .iter()
+                    .filter(|e| reserved.contains(&e.key.as_str()))
+                {
+                    let error = SpecError::Reserved {
+                        field: path.field(&inner.key).to_string(),
+                    };
+                    self.problem(source, inner.key_span, error);
+                }
+                self.json(source, node, path)
+            }
+            (Kind::MappingReserving(_), _) => expect(self, "a mapping"),
             (Kind::MappingOfMappings, Value::Map(entries)) => {
                 for inner in entries {
                     if !matches!(inner.value.value, Value::Map(_)) {
@@ -420,20 +433,23 @@ impl Checker<'_, '_> {
             (Kind::Nested(_), _) => expect(self, "a mapping"),
             (Kind::Include { into }, Value::String(relative)) => {
                 let into_path = path_parent(path).field(into);
-                self.include(source, node.span, relative, &into_path)
+                self.include(source, node.span, relative, path, &into_path)
             }
             (Kind::Include { .. }, _) => expect(self, "a file path"),
         }
     }
 
-    /// Reads a `graph_file` and checks its content like inline YAML.
+    /// Reads an included file (`graph_file`, `definition_file`) and checks its content like
+    /// inline YAML.
     fn include(
         &mut self,
         source: &SourceFile,
         span: Span,
         relative: &str,
+        field: &FieldPath,
         into: &FieldPath,
     ) -> Option<Json> {
+        let field = field.to_string();
         let on_disk = self.cx.dir.join(relative);
         let shown = source
             .path
@@ -443,6 +459,7 @@ impl Checker<'_, '_> {
             Ok(text) => text,
             Err(source_err) => {
                 let error = SpecError::IncludeRead {
+                    field,
                     path: shown,
                     source: source_err,
                 };
@@ -458,6 +475,7 @@ impl Checker<'_, '_> {
             // JSON is YAML, but its own parser gives the messages JSON users know.
             if let Err(err) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
                 let error = SpecError::IncludeParse {
+                    field,
                     path: shown,
                     format: "JSON",
                     message: err.to_string(),
@@ -473,6 +491,7 @@ impl Checker<'_, '_> {
             Err(err) => {
                 let format = if is_json { "JSON" } else { "YAML" };
                 let error = SpecError::IncludeParse {
+                    field,
                     path: shown,
                     format,
                     message: err.to_string(),

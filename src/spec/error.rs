@@ -71,14 +71,16 @@ pub enum SpecError {
         one: String,
         other: String,
     },
-    #[error("graph_file '{}' cannot be read", path.display())]
+    #[error("{field} '{}' cannot be read", path.display())]
     IncludeRead {
+        field: String,
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("graph_file '{}' is not valid {format}: {message}", path.display())]
+    #[error("{field} '{}' is not valid {format}: {message}", path.display())]
     IncludeParse {
+        field: String,
         path: PathBuf,
         format: &'static str,
         message: String,
@@ -89,6 +91,8 @@ pub enum SpecError {
     ReferenceCycle { cycle: Vec<String> },
     #[error("field '{field}' uses ${{agent:...}}, which only resolves inside the flow")]
     ReferenceOutsideContent { field: String },
+    #[error("field '{field}' is reserved: agentsync keeps its ownership marker there")]
+    Reserved { field: String },
     #[error("the definitions directory {} does not exist", path.display())]
     NoDefinitionsDir { path: PathBuf },
 }
@@ -115,6 +119,7 @@ impl Explain for SpecError {
                 SpecError::DuplicateKey { .. } => "duplicate key",
                 SpecError::MissingEnv { var, .. } => return Some(format!("{var} is not set")),
                 SpecError::UnknownReference { .. } => "unknown agent",
+                SpecError::Reserved { .. } => "reserved",
                 _ => return None,
             }
             .to_string(),
@@ -153,8 +158,11 @@ impl Explain for SpecError {
                 "write ${env:NAME} or ${agent:KEY}; write $${ for a literal ${".into(),
             ),
             SpecError::Exclusive { .. } => Some("keep one of the two".into()),
-            SpecError::IncludeRead { .. } => {
-                Some("graph_file is relative to the definition file's directory".into())
+            SpecError::IncludeRead { field, .. } => Some(format!(
+                "{field} is relative to the definition file's directory"
+            )),
+            SpecError::Reserved { .. } => {
+                Some("remove it: agentsync writes and reads that entry itself".into())
             }
             SpecError::UnknownReference { .. } => {
                 Some("define that agent in this repository, or fix the key".into())

@@ -13,6 +13,8 @@ pub enum Kind {
     Tags,
     /// Any mapping.
     Mapping,
+    /// A mapping that may not hold these keys (where agentsync keeps its marker).
+    MappingReserving(&'static [&'static str]),
     /// A mapping whose values are mappings.
     MappingOfMappings,
     /// Any value.
@@ -34,6 +36,8 @@ pub struct Field {
     pub required: bool,
     /// Shown in the JSON Schema and in `--help`-like listings.
     pub doc: &'static str,
+    /// Set when the agent is created, never changed after: the platform has no way to.
+    pub fixed: bool,
 }
 
 impl Field {
@@ -43,6 +47,7 @@ impl Field {
             kind,
             required: false,
             doc,
+            fixed: false,
         }
     }
 
@@ -52,6 +57,15 @@ impl Field {
             kind,
             required: true,
             doc,
+            fixed: false,
+        }
+    }
+
+    /// Marks the field as set at creation only.
+    pub const fn fixed(self) -> Field {
+        Field {
+            fixed: true,
+            ..self
         }
     }
 }
@@ -65,6 +79,13 @@ pub struct DefinitionSchema {
     /// The field that names an agent for people: an unmanaged agent with the same value is the
     /// one `--adopt` takes over.
     pub name_field: Option<&'static str>,
+}
+
+impl DefinitionSchema {
+    /// The top-level field named `name`, if the format has one.
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
 }
 
 /// The fields every definition has, whatever the platform: agentsync's own.

@@ -1,4 +1,5 @@
-//! File events under the definitions directory, as a channel the loop can wait on.
+//! File events under the definitions directories (one per target), as a channel the loop can
+//! wait on.
 //!
 //! The directory is watched (recursively), not each file, so editors that save by writing a
 //! temporary file and renaming it over the original are seen like any other change. Each
@@ -12,11 +13,11 @@ use tokio::sync::mpsc;
 
 use super::WatchError;
 
-/// A watch on one definitions directory; events arrive on the receiver given at creation.
+/// A watch on the definitions directories; events arrive on the receiver given at creation.
 pub struct FileWatch {
     watcher: RecommendedWatcher,
-    /// The directory as configured, and where it resolved to when the watch was set.
-    watching: Option<(PathBuf, PathBuf)>,
+    /// Each directory as configured, and where it resolved to when the watch was set.
+    watching: Vec<(PathBuf, PathBuf)>,
     extra: Vec<PathBuf>,
 }
 
@@ -37,43 +38,48 @@ impl FileWatch {
         Ok((
             FileWatch {
                 watcher,
-                watching: None,
+                watching: Vec::new(),
                 extra: Vec::new(),
             },
             receiver,
         ))
     }
 
-    /// Watches `dir`, unless it is already watched and still resolves to the same place.
-    pub fn follow(&mut self, dir: &Path) -> Result<(), WatchError> {
-        let resolved = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-        if let Some((watched, target)) = &self.watching
-            && watched == dir
-            && *target == resolved
-        {
+    /// Watches `dirs`, unless they are already watched and still resolve to the same places.
+    pub fn follow(&mut self, dirs: &[PathBuf]) -> Result<(), WatchError> {
+        let wanted: Vec<(PathBuf, PathBuf)> = dirs
+            .iter()
+            .map(|dir| {
+                let resolved = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+                (dir.clone(), resolved)
+            })
+            .collect();
+        if wanted == self.watching {
             return Ok(());
         }
-        if let Some((watched, _)) = self.watching.take() {
+        for (watched, _) in self.watching.drain(..) {
             let _ = self.watcher.unwatch(&watched);
         }
         for path in self.extra.drain(..) {
             let _ = self.watcher.unwatch(&path);
         }
-        self.watcher
-            .watch(dir, RecursiveMode::Recursive)
-            .map_err(WatchError::Notify)?;
-        for link in dir.ancestors().filter(|p| is_symlink(p)) {
-            if let Some(parent) = link.parent()
-                && self
-                    .watcher
-                    .watch(parent, RecursiveMode::NonRecursive)
-                    .is_ok()
-            {
-                self.extra.push(parent.to_path_buf());
+        for (dir, _) in &wanted {
+            self.watcher
+                .watch(dir, RecursiveMode::Recursive)
+                .map_err(WatchError::Notify)?;
+            for link in dir.ancestors().filter(|p| is_symlink(p)) {
+                if let Some(parent) = link.parent()
+                    && self
+                        .watcher
+                        .watch(parent, RecursiveMode::NonRecursive)
+                        .is_ok()
+                {
+                    self.extra.push(parent.to_path_buf());
+                }
             }
+            tracing::info!(dir = %dir.display(), "watching definitions");
         }
-        tracing::info!(dir = %dir.display(), "watching definitions");
-        self.watching = Some((dir.to_path_buf(), resolved));
+        self.watching = wanted;
         Ok(())
     }
 }

@@ -102,8 +102,13 @@ impl<P: Provider> Provider for Gated<P> {
         self.gate.pass(self.inner.create_agent(marker, fields))
     }
 
-    fn update_agent(&self, id: &str, fields: &Document) -> impl Future<Output = Result<()>> + Send {
-        self.gate.pass(self.inner.update_agent(id, fields))
+    fn update_agent(
+        &self,
+        id: &str,
+        marker: &Marker,
+        fields: &Document,
+    ) -> impl Future<Output = Result<()>> + Send {
+        self.gate.pass(self.inner.update_agent(id, marker, fields))
     }
 
     fn claim_agent(&self, id: &str, marker: &Marker) -> impl Future<Output = Result<()>> + Send {

@@ -31,7 +31,7 @@ use crate::ops::workspace::{WorkspaceOptions, process_env};
 use files::FileWatch;
 use metrics::Status;
 use policy::Backoff;
-use reconcile::{Link, Synced, reconcile};
+use reconcile::{Links, Synced, reconcile};
 use serve::Shared;
 
 /// How the daemon runs.
@@ -174,7 +174,7 @@ async fn run_loop(
 ) -> Result<(), WatchError> {
     let (mut watch, mut events) = FileWatch::new()?;
     let mut reload = reload_signals();
-    let mut link = Link::default();
+    let mut link = Links::default();
     let gate = Arc::new(gate::Gate::default());
     // Retry no sooner than a second, no later than the next periodic sync.
     let mut backoff = Backoff::new(

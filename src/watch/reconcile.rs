@@ -1,4 +1,6 @@
-//! One sync, idempotent: load -> observe -> plan -> apply. Never prompts.
+//! One sync, idempotent: load -> observe -> plan -> apply, for every target in force, one
+//! after the other. Never prompts. A target that fails does not stop the others; the sync then
+//! fails with the first error, and the error policy retries it.
 //!
 //! Unlike `ops::plan`, a definition that fails to load does not stop the sync: the valid ones
 //! are applied, and the broken ones' keys go to `plan::compute` so their agents are neither
@@ -11,7 +13,8 @@
 //! touched nor pruned. Requests then grow with the change, not the repository: one list per
 //! 100 agents, plus reads and writes for the changed agents. Nothing changed: no request.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::WatchError;
@@ -21,10 +24,9 @@ use crate::config::{Config, Prune};
 use crate::model::{Desired, Key};
 use crate::ops::connect::{Connection, connect};
 use crate::ops::observe::observe;
-use crate::ops::workspace::{self, WorkspaceOptions};
-use crate::plan::{self, Plan, Settings};
+use crate::ops::workspace::{self, Workspace, WorkspaceOptions};
+use crate::plan::{self, Settings};
 use crate::progress::Progress;
-use crate::provider::Provider;
 
 /// A platform connection kept across syncs (one HTTP pool; one embedded simulator), made
 /// again when the settings it was made from change.
@@ -69,6 +71,27 @@ impl Link {
     }
 }
 
+/// One [`Link`] per target, by target name (`""` when the configuration names no targets).
+#[derive(Default)]
+pub struct Links {
+    by_target: BTreeMap<String, Link>,
+}
+
+impl Links {
+    fn of(&mut self, config: &Config) -> &mut Link {
+        let name = config.target.clone().unwrap_or_default();
+        self.by_target.entry(name).or_default()
+    }
+
+    /// Forget every connection (after SIGHUP, or at exit).
+    pub async fn close(&mut self) {
+        for link in self.by_target.values_mut() {
+            link.close().await;
+        }
+        self.by_target.clear();
+    }
+}
+
 /// What one sync found and did.
 #[derive(Debug, Default)]
 pub struct Synced {
@@ -76,12 +99,29 @@ pub struct Synced {
     pub broken: usize,
     /// Prune was turned off for this sync because a broken file's key could not be read.
     pub prune_suspended: bool,
-    pub plan: Option<Plan>,
+    /// What was done, every target's actions together.
     pub report: Option<Report>,
-    /// The definitions directory the sync read (the watcher follows it).
-    pub definitions: std::path::PathBuf,
+    /// The definitions directories the sync read (the watcher follows them).
+    pub definitions: Vec<PathBuf>,
     /// Only changed definitions were observed and planned.
     pub incremental: bool,
+}
+
+impl Synced {
+    /// Adds another target's sync to this one.
+    fn merge(&mut self, other: Synced) {
+        self.broken += other.broken;
+        self.prune_suspended |= other.prune_suspended;
+        self.incremental |= other.incremental;
+        self.definitions.extend(other.definitions);
+        self.report = match (self.report.take(), other.report) {
+            (Some(mut mine), Some(theirs)) => {
+                mine.agents.extend(theirs.agents);
+                Some(mine)
+            }
+            (mine, theirs) => mine.or(theirs),
+        };
+    }
 }
 
 impl Synced {
@@ -91,16 +131,47 @@ impl Synced {
     }
 }
 
-/// Runs one sync.
+/// Runs one sync of every target in force.
 pub async fn reconcile(
     options: &WorkspaceOptions,
+    adopt: bool,
+    links: &mut Links,
+    gate: &Arc<Gate>,
+    incremental: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Synced, WatchError> {
+    let workspaces = workspace::load(options, env).map_err(WatchError::Config)?;
+    let mut synced = Synced::default();
+    let mut first_error = None;
+    for workspace in workspaces {
+        let target = workspace.config.target.clone();
+        let link = links.of(&workspace.config);
+        match reconcile_target(workspace, adopt, link, gate, incremental, env).await {
+            Ok(one) => synced.merge(one),
+            Err(err) => {
+                if let Some(target) = &target {
+                    tracing::error!(target = %target, error = %err, "target not synced");
+                }
+                first_error.get_or_insert(err);
+            }
+        }
+    }
+    match first_error {
+        Some(err) => Err(err),
+        None => Ok(synced),
+    }
+}
+
+/// Runs one sync of one target.
+async fn reconcile_target(
+    workspace: Workspace,
     adopt: bool,
     link: &mut Link,
     gate: &Arc<Gate>,
     incremental: bool,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Synced, WatchError> {
-    let result = sync(options, adopt, link, gate, incremental, env).await;
+    let result = sync(workspace, adopt, link, gate, incremental, env).await;
     // Only a sync that fully succeeded with every definition loaded is a base for the next
     // incremental one: with a broken file, what its key last held is not known.
     link.last = match &result {
@@ -111,14 +182,13 @@ pub async fn reconcile(
 }
 
 async fn sync(
-    options: &WorkspaceOptions,
+    workspace: Workspace,
     adopt: bool,
     link: &mut Link,
     gate: &Arc<Gate>,
     incremental: bool,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(Synced, Option<Desired>), WatchError> {
-    let workspace = workspace::load(options, env).map_err(WatchError::Config)?;
     let loaded = &workspace.loaded;
     for problem in &loaded.problems {
         tracing::error!(problem = %problem, "definition not applied");
@@ -164,17 +234,16 @@ async fn sync(
         None => (all.clone(), 0),
     };
     let base = loaded.problems.is_empty().then(|| all.clone());
-    let synced = |plan, report| Synced {
+    let synced = |report| Synced {
         broken: loaded.broken.len(),
         prune_suspended,
-        plan,
         report,
-        definitions: config.definitions.clone(),
+        definitions: vec![config.definitions.clone()],
         incremental: scope.is_some(),
     };
     if scope.is_some() && desired.is_empty() && removed == 0 {
         tracing::debug!("no definition changed; nothing to sync");
-        return Ok((synced(None, None), base));
+        return Ok((synced(None), base));
     }
 
     let connection = link.get(config, env).await?;
@@ -201,7 +270,7 @@ async fn sync(
             config.prune
         },
         adopt,
-        capabilities: provider.capabilities(),
+        capabilities: config.provider.capabilities(),
         schema: config.provider.definition_schema(),
     };
     let plan =
@@ -222,7 +291,7 @@ async fn sync(
             .await,
         )
     };
-    Ok((synced(Some(plan), report), base))
+    Ok((synced(report), base))
 }
 
 /// The keys to sync after a file change: definitions added or changed since `last`, with the

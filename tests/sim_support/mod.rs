@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of this
 
-use agentsync::sim::{self, RunningSim, SimOptions};
+use agentsync::sim::{self, Platform, RunningSim, SimOptions};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -12,6 +12,9 @@ pub const API: &str = "/admin/api/v2";
 pub struct Sim {
     pub sim: RunningSim,
     pub client: reqwest::Client,
+    /// Where the platform's API starts: `/admin/api/v2` for workfx, the root for Agent
+    /// Workflows.
+    pub prefix: &'static str,
 }
 
 /// The answer to one request: status, headers, and the body as JSON (`Null` when empty).
@@ -27,17 +30,22 @@ pub async fn start() -> Sim {
 }
 
 pub async fn start_with(options: SimOptions) -> Sim {
+    let prefix = match options.platform {
+        Platform::Workfx => API,
+        Platform::AgentWorkflows => "",
+    };
     let sim = sim::start(options).await.expect("the simulator starts");
     Sim {
         sim,
         client: reqwest::Client::new(),
+        prefix,
     }
 }
 
 impl Sim {
-    /// `path` under `/admin/api/v2`, e.g. `/agents?page_size=5`.
+    /// `path` under the platform's API prefix, e.g. `/agents?page_size=5` for workfx.
     pub fn api(&self, path: &str) -> String {
-        format!("{}{API}{path}", self.sim.base_url())
+        format!("{}{}{path}", self.sim.base_url(), self.prefix)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -2,8 +2,12 @@
 
 use crate::spec::schema::{DefinitionSchema, Field, Kind};
 
-/// The agent modes workfx documents for its list filter.
+/// The agent modes workfx documents: the list filter's values, and the create model's own
+/// examples (`chat`, `job`; an agent created without a mode is a `job`), so that every agent
+/// the platform holds can be written as a definition (`export`).
 const MODES: &[&str] = &[
+    "chat",
+    "job",
     "flow-chat",
     "flow-job",
     "instruction-chat",
@@ -36,12 +40,19 @@ const FLOW_FIELDS: &[Field] = &[
 const AGENT_FIELDS: &[Field] = &[
     Field::required("name", Kind::String, "the agent's display name"),
     Field::optional("description", Kind::String, "what the agent does"),
+    // workfx's update model has no `type` or `mode`: they are set at creation only.
     Field::optional(
         "type",
         Kind::OneOf(&["single-agent", "multi-agent"]),
-        "agent type",
-    ),
-    Field::optional("mode", Kind::OneOf(MODES), "agent mode"),
+        "agent type (set at creation only)",
+    )
+    .fixed(),
+    Field::optional(
+        "mode",
+        Kind::OneOf(MODES),
+        "agent mode (set at creation only)",
+    )
+    .fixed(),
     Field::optional("icon", Kind::String, "emoji, URL or gallery key"),
     Field::optional(
         "icon_type",

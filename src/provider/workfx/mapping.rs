@@ -8,9 +8,8 @@
 use serde_json::{Map, Value, json};
 
 use super::api::{FlowVersion, WireObject};
-use super::marker;
 use crate::model::{Document, Lifecycle, Marker};
-use crate::provider::{ProviderError, RemoteAgent, RemoteContent, Result};
+use crate::provider::{ProviderError, RemoteAgent, RemoteContent, Result, marker};
 
 /// Agent fields: (definition name, workfx name). Today they are the same; the table is where
 /// they would part.
@@ -39,6 +38,8 @@ const CONTENT_FIELDS: &[(&str, &str)] = &[
 ];
 
 const ID: &str = "id";
+/// The server-generated short identifier (assumption 11: server-owned, never sent).
+const CODE: &str = "code";
 const TAGS: &str = "tags";
 const STATUS: &str = "status";
 const ACTIVE: &str = "ACTIVE";
@@ -60,17 +61,7 @@ pub fn agent_from_wire(wire: &WireObject, what: &str) -> Result<RemoteAgent> {
         what: what.to_owned(),
         message: "an agent without an id".to_owned(),
     })?;
-    let marker = match marker::read(wire.get(EXTEND_PROPERTIES)) {
-        Ok(marker) => marker,
-        Err(malformed) => {
-            tracing::warn!(
-                agent = id,
-                problem = %malformed,
-                "the agentsync marker of this agent is malformed; treating it as unmanaged"
-            );
-            None
-        }
-    };
+    let marker = marker::read_or_unmanaged(wire.get(EXTEND_PROPERTIES), id);
     let mut fields = Document::new();
     for (name, wire_name) in AGENT_FIELDS {
         let value = match wire.get(*wire_name) {
@@ -87,6 +78,11 @@ pub fn agent_from_wire(wire: &WireObject, what: &str) -> Result<RemoteAgent> {
         id: id.to_owned(),
         protected: marker.as_ref().is_some_and(|m| m.protect),
         key: marker.map(|m| m.key),
+        code: wire
+            .get(CODE)
+            .and_then(Value::as_str)
+            .filter(|code| !code.is_empty())
+            .map(str::to_owned),
         fields,
         lifecycle: lifecycle_from_wire(id, wire.get(STATUS)),
     })

@@ -1,15 +1,15 @@
 //! The workfx platform: its definition format, and [`WorkfxProvider`], its API client.
 //!
-//! `api` holds the endpoints, `mapping` the field names, `marker` the ownership marker; this
-//! module strings them into the [`Provider`] operations. Requests per operation:
-//! list: 1 + (pages - 1), pages after the first fetched concurrently; read_content: 1 (more only
-//! if the platform breaks the documented order); create, update, set_lifecycle, write_draft,
-//! publish, delete: 1; claim: 2 (read, then write); an update with no fields: 0.
+//! `api` holds the endpoints, `mapping` the field names (the marker in `extend_properties` is
+//! written by the shared [`crate::provider::marker`]); this module strings them into the
+//! [`Provider`] operations. Requests per operation: list: 1 + (pages - 1), pages after the first
+//! fetched concurrently; read_content: 1 (more only if the platform breaks the documented
+//! order); create, update, set_lifecycle, write_draft, publish, delete: 1; claim: 2 (read, then
+//! write); an update with no fields: 0.
 
 pub mod api;
 pub mod definition;
 pub mod mapping;
-pub mod marker;
 
 use std::collections::HashSet;
 
@@ -19,9 +19,7 @@ use reqwest::Url;
 use self::api::{Api, MAX_PAGE_SIZE, NEWEST_FLOWS, WireObject};
 use crate::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
 use crate::model::{Document, Lifecycle, Marker};
-use crate::provider::{
-    Capabilities, Provider, ProviderError, ProviderKind, RemoteAgent, RemoteContent, Result,
-};
+use crate::provider::{Provider, ProviderError, ProviderKind, RemoteAgent, RemoteContent, Result};
 
 /// A list longer than this many pages is taken for a platform that never says "last page".
 const MAX_PAGES: u64 = 100_000;
@@ -100,17 +98,6 @@ impl Provider for WorkfxProvider {
         ProviderKind::Workfx
     }
 
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            drafts: true,
-            publish: true,
-            versions: true,
-            archive: true,
-            delete: true,
-            validation: false,
-        }
-    }
-
     async fn list_agents(&self) -> Result<Vec<RemoteAgent>> {
         let first = self.api.list_agents(1).await?;
         let mut more = first.has_next_page;
@@ -174,7 +161,7 @@ impl Provider for WorkfxProvider {
         mapping::agent_from_wire(&created, &what)
     }
 
-    async fn update_agent(&self, id: &str, fields: &Document) -> Result<()> {
+    async fn update_agent(&self, id: &str, _marker: &Marker, fields: &Document) -> Result<()> {
         if fields.is_empty() {
             return Ok(());
         }
@@ -219,33 +206,5 @@ impl Provider for WorkfxProvider {
             }
             other => other,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn assert_send<T: Send>(_: &T) {}
-
-    #[test]
-    fn every_operation_can_run_on_a_multi_threaded_runtime() {
-        let url = Url::parse("http://127.0.0.1:9").expect("a URL");
-        let provider = WorkfxProvider::new(WorkfxSettings::new(url)).expect("set up");
-        let key = Marker {
-            key: crate::model::Key::parse("k").expect("a key"),
-            protect: false,
-        };
-        let fields = Document::new();
-        // Futures are only built here, never polled: no request is made.
-        assert_send(&provider.list_agents());
-        assert_send(&provider.read_content("id"));
-        assert_send(&provider.create_agent(&key, &fields));
-        assert_send(&provider.update_agent("id", &fields));
-        assert_send(&provider.claim_agent("id", &key));
-        assert_send(&provider.set_lifecycle("id", Lifecycle::Active));
-        assert_send(&provider.write_draft("id", &fields));
-        assert_send(&provider.publish("id"));
-        assert_send(&provider.delete_agent("id"));
     }
 }

@@ -17,6 +17,10 @@ use super::ApiError;
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Kind {
     Str,
+    /// A string of at least one character (`constr(min_length=1)`).
+    NonEmptyStr,
+    /// An integer greater than 0 (`conint(gt=0)`); a JSON integer only, not `5.0` or `"5"`.
+    PositiveInt,
     Bool,
     Object,
     /// An object whose values are all objects.
@@ -54,6 +58,16 @@ impl Field {
             name,
             kind,
             required: false,
+            nullable: true,
+        }
+    }
+
+    /// Must be present, and may be `null` (`Optional[...]` without a default).
+    pub const fn required_nullable(name: &'static str, kind: Kind) -> Field {
+        Field {
+            name,
+            kind,
+            required: true,
             nullable: true,
         }
     }
@@ -155,6 +169,41 @@ impl Validator {
         }
     }
 
+    /// A path parameter declared as `int`; 0 (never an id) when it is not an integer.
+    ///
+    /// An integer too large for an `i64` is still an integer (Python's are unbounded), so it
+    /// is no 422: it answers 0 as well, which names nothing, and the route answers its 404.
+    pub(crate) fn path_int(&mut self, name: &str, raw: &str) -> i64 {
+        let trimmed = raw.trim();
+        if let Ok(value) = trimmed.parse::<i64>() {
+            return value;
+        }
+        let digits = trimmed.strip_prefix(['+', '-']).unwrap_or(trimmed);
+        if !digits.is_empty() && digits.bytes().all(|byte| byte.is_ascii_digit()) {
+            return 0;
+        }
+        self.issue(
+            "int_parsing",
+            vec![json!("path"), json!(name)],
+            "Input should be a valid integer, unable to parse string as an integer".to_owned(),
+            json!(raw),
+            None,
+        );
+        0
+    }
+
+    /// A failed check of the body as a whole (a pydantic `model_validator`), e.g. "at least one
+    /// field".
+    pub(crate) fn body_value_error(&mut self, body: &Value, message: &str) {
+        self.issue(
+            "value_error",
+            vec![json!("body")],
+            format!("Value error, {message}"),
+            body.clone(),
+            None,
+        );
+    }
+
     /// Refuses query parameters the route does not declare.
     pub(crate) fn query_known(&mut self, query: &Query, allowed: &[&str]) {
         for (name, value) in &query.pairs {
@@ -215,7 +264,8 @@ impl Validator {
             );
             return default;
         }
-        u32::try_from(value).unwrap_or(default)
+        // Only an unbounded parameter can be larger: past any end, so the largest is as good.
+        u32::try_from(value).unwrap_or(u32::MAX)
     }
 
     /// A boolean query parameter, with pydantic's spellings of true and false.
@@ -325,9 +375,26 @@ impl Validator {
             this.issue(kind, loc, msg.to_owned(), value.clone(), None);
         };
         match kind {
-            Kind::Str if !value.is_string() => {
+            Kind::Str | Kind::NonEmptyStr if !value.is_string() => {
                 type_issue(self, loc, "string_type", "Input should be a valid string")
             }
+            Kind::NonEmptyStr if value.as_str() == Some("") => self.issue(
+                "string_too_short",
+                loc,
+                "String should have at least 1 character".to_owned(),
+                value.clone(),
+                Some(json!({ "min_length": 1 })),
+            ),
+            Kind::PositiveInt if !(value.is_i64() || value.is_u64()) => {
+                type_issue(self, loc, "int_type", "Input should be a valid integer")
+            }
+            Kind::PositiveInt if value.as_i64().is_some_and(|number| number <= 0) => self.issue(
+                "greater_than",
+                loc,
+                "Input should be greater than 0".to_owned(),
+                value.clone(),
+                Some(json!({ "gt": 0 })),
+            ),
             Kind::Bool if !value.is_boolean() => {
                 type_issue(self, loc, "bool_type", "Input should be a valid boolean")
             }
@@ -366,7 +433,7 @@ impl Validator {
                     self.enum_issue(loc, allowed, value.clone());
                 }
             }
-            Kind::Str | Kind::Bool | Kind::Object => {}
+            Kind::Str | Kind::NonEmptyStr | Kind::PositiveInt | Kind::Bool | Kind::Object => {}
         }
     }
 
@@ -451,6 +518,22 @@ mod tests {
         assert_eq!(expected_list(&["a"]), "'a'");
         assert_eq!(expected_list(&["a", "b"]), "'a' or 'b'");
         assert_eq!(expected_list(&["a", "b", "c"]), "'a', 'b' or 'c'");
+    }
+
+    fn path_int(raw: &str) -> (i64, usize) {
+        let mut validator = Validator::new();
+        let value = validator.path_int("id", raw);
+        (value, validator.issues.len())
+    }
+
+    #[test]
+    fn an_int_path_parameter_accepts_integers_and_refuses_the_rest() {
+        assert_eq!(path_int("42"), (42, 0));
+        assert_eq!(path_int("-3"), (-3, 0));
+        assert_eq!(path_int("99999999999999999999999"), (0, 0));
+        assert_eq!(path_int("abc"), (0, 1));
+        assert_eq!(path_int("1.5"), (0, 1));
+        assert_eq!(path_int(""), (0, 1));
     }
 
     #[test]

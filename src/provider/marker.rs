@@ -1,6 +1,7 @@
-//! agentsync's ownership marker in an agent's `extend_properties`:
-//! `{"agentsync": {"key": "<key>"}}`. One function writes it, one reads it; the rest of the
-//! agent's properties are never touched.
+//! agentsync's ownership marker, `{"agentsync": {"key": "<key>", "protect": true}}`, in
+//! whichever free-form object a platform stores verbatim (workfx: `extend_properties`; Agent
+//! Workflows: `configuration`). One function writes it, one reads it, one removes it; the rest
+//! of the object is never touched.
 
 use serde_json::{Map, Value};
 
@@ -42,7 +43,31 @@ pub fn write(properties: &mut Map<String, Value>, written: &Marker) {
     }
 }
 
-/// The key an agent's `extend_properties` carries: `None` when there is no marker (properties
+/// The marker of agent `id`, for listing: a malformed one reads as unmanaged (and is logged),
+/// since failing the whole list for one odd agent would stop every other agent's sync.
+pub fn read_or_unmanaged(object: Option<&Value>, id: &str) -> Option<Marker> {
+    match read(object) {
+        Ok(marker) => marker,
+        Err(malformed) => {
+            tracing::warn!(
+                agent = id,
+                problem = %malformed,
+                "the agentsync marker of this agent is malformed; treating it as unmanaged"
+            );
+            None
+        }
+    }
+}
+
+/// Takes the marker out of `object`, so that what is left is the user's own.
+pub fn strip(object: &mut Map<String, Value>) {
+    object.remove(MARKER);
+}
+
+/// The name of the entry agentsync owns, which a definition may not set itself.
+pub const RESERVED: &str = MARKER;
+
+/// The key an agent's free-form object carries: `None` when there is no marker (properties
 /// absent, `null`, not an object, or without the entry), an error when the marker is there but
 /// unreadable.
 pub fn read(properties: Option<&Value>) -> Result<Option<Marker>, MalformedMarker> {

@@ -1,0 +1,84 @@
+//! `agentsync schema`: the JSON Schemas of definition files and of `agentsync.yaml`, for
+//! editors (the YAML language server) and for checks in other tools.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::Reporter;
+use crate::exit::ExitStatus;
+use crate::json_schema;
+use crate::provider::ProviderKind;
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which schema: a definition file's, the configuration's, or every file (`all`, with
+    /// `--out DIR`)
+    #[arg(value_enum, default_value_t = SchemaKind::Definition)]
+    pub kind: SchemaKind,
+
+    /// Only this platform's definition format [default: any platform's]
+    #[arg(long, value_name = "NAME", value_parser = provider_name)]
+    pub provider: Option<ProviderKind>,
+
+    /// Write to FILE (to a directory with `all`) instead of printing
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    Definition,
+    Config,
+    All,
+}
+
+fn provider_name(name: &str) -> Result<ProviderKind, String> {
+    ProviderKind::from_name(name).ok_or_else(|| {
+        let names: Vec<_> = ProviderKind::ALL.iter().map(|k| k.name()).collect();
+        format!("'{name}' is no known platform; known: {}", names.join(", "))
+    })
+}
+
+pub fn run(args: SchemaArgs, reporter: &Reporter) -> ExitStatus {
+    let write = |path: &PathBuf, text: &str| -> Result<(), std::io::Error> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, text)
+    };
+    let result = match (args.kind, &args.out) {
+        (SchemaKind::All, None) => {
+            eprintln!(
+                "error: `schema all` writes several files: give the directory with --out DIR"
+            );
+            return ExitStatus::Failure;
+        }
+        (SchemaKind::All, Some(dir)) => json_schema::files()
+            .into_iter()
+            .try_for_each(|(name, schema)| write(&dir.join(name), &json_schema::text(&schema)))
+            .map_err(|e| (dir.clone(), e)),
+        (kind, out) => {
+            let schema = match (kind, args.provider) {
+                (SchemaKind::Config, _) => json_schema::config(),
+                (_, Some(provider)) => json_schema::definition(provider),
+                (_, None) => json_schema::definitions(),
+            };
+            let text = json_schema::text(&schema);
+            match out {
+                Some(path) => write(path, &text).map_err(|e| (path.clone(), e)),
+                None => {
+                    reporter.print(&text);
+                    Ok(())
+                }
+            }
+        }
+    };
+    match result {
+        Ok(()) => ExitStatus::Success,
+        Err((path, err)) => {
+            eprintln!("error: cannot write {}: {err}", path.display());
+            ExitStatus::Failure
+        }
+    }
+}

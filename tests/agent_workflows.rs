@@ -1,0 +1,481 @@
+//! The second platform, Agent Workflows, through the real binary against its simulator over
+//! loopback HTTP: the same scenarios as workfx, plus validation before publishing and a
+//! repository with one target per platform.
+
+mod fixture;
+
+use fixture::platform::{Platform, count};
+use fixture::voice::{self, VoicePlatform, agent};
+use fixture::{Repo, minimal};
+use serde_json::{Value, json};
+
+const CREATE: &str = "/workflow/create/definition";
+const UPDATE: &str = "/workflow/{id}";
+const PUBLISH: &str = "/workflow/{id}/publish";
+const VALIDATE: &str = "/workflow/{id}/validate";
+const STATUS: &str = "/workflow/{id}/status";
+
+/// A repository whose only target is Agent Workflows, with the definitions given.
+fn voice_repo(definitions: &[(&str, String)]) -> Repo {
+    let repo = Repo::new();
+    repo.write("agentsync.yaml", voice::CONFIG);
+    for (key, text) in definitions {
+        repo.write(&format!("agents/{key}.yaml"), text);
+    }
+    repo
+}
+
+fn two_agents() -> Repo {
+    voice_repo(&[
+        ("lead", agent("lead", "Qualify the lead.")),
+        ("support", agent("support", "Help the caller.")),
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_apply_creates_validates_and_publishes_every_agent() {
+    let repo = two_agents();
+    let platform = VoicePlatform::start().await;
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(0);
+    for key in ["lead", "support"] {
+        let agent = platform.agent(key).await;
+        assert_eq!(agent["published_version"], 1, "{key}");
+        assert_eq!(agent["draft_definition"], Value::Null, "{key}");
+        assert_eq!(agent["definition"]["nodes"][1]["type"], "agent", "{key}");
+        assert_eq!(agent["status"], "active");
+    }
+    assert_eq!(platform.count("POST", CREATE), 2);
+    assert_eq!(platform.count("POST", VALIDATE), 2);
+    assert_eq!(platform.count("POST", PUBLISH), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_apply_makes_zero_writes() {
+    let repo = two_agents();
+    let platform = VoicePlatform::applied(&repo).await;
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(0);
+    assert!(run.stdout.contains("No changes."), "{}", run.stdout);
+    assert_eq!(platform.requests().writes, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_checkout_finds_its_agents_by_the_marker_in_their_configuration() {
+    let platform = VoicePlatform::applied(&two_agents()).await;
+    let run = platform
+        .run(&two_agents(), &["plan", "--detailed-exitcode"])
+        .await;
+    run.expect_code(0);
+    assert_eq!(platform.requests().writes, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_edited_on_the_platform_is_repaired_without_a_publish() {
+    let repo = two_agents();
+    let platform = VoicePlatform::applied(&repo).await;
+    let lead = platform.agent("lead").await;
+    platform
+        .edit_draft(&lead["id"], json!({"nodes": [], "edges": []}))
+        .await;
+    platform.reset();
+
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(0);
+    assert!(run.stdout.contains("update-draft"), "{}", run.stdout);
+    assert_eq!(platform.count("PUT", UPDATE), 1);
+    assert_eq!(platform.count("POST", PUBLISH), 0);
+    let lead = platform.agent("lead").await;
+    assert_eq!(lead["published_version"], 1);
+    assert_eq!(lead["draft_definition"], lead["definition"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_definition_is_published_exactly_once() {
+    let repo = two_agents();
+    let platform = VoicePlatform::applied(&repo).await;
+    repo.write(
+        "agents/lead.yaml",
+        &agent("lead", "Qualify the lead, briefly."),
+    );
+
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    assert_eq!(platform.count("POST", PUBLISH), 1);
+    // The draft was closed by the first publish: it is opened again before the write.
+    assert_eq!(platform.count("POST", "/workflow/{id}/create-draft"), 1);
+    let lead = platform.agent("lead").await;
+    assert_eq!(lead["published_version"], 2);
+    assert_eq!(
+        lead["definition"]["nodes"][1]["data"]["prompt"],
+        "Qualify the lead, briefly."
+    );
+    platform.reset();
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    assert_eq!(platform.requests().writes, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_draft_is_refused_at_publish_with_the_platforms_errors_against_the_definition() {
+    let repo = two_agents();
+    let platform = VoicePlatform::applied(&repo).await;
+    repo.write("agents/lead.yaml", &agent("lead", ""));
+
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(1);
+    // The agents are created concurrently, so which id is lead's is not fixed.
+    let id = platform.agent("lead").await["id"].to_string();
+    assert!(
+        run.stdout.contains(&format!(
+            "lead publish: FAILED: the platform found 1 problem in the draft of agent {id} and refused to publish it: definition.nodes[1].data.prompt: Prompt is required (node 'talk')"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(platform.count("POST", VALIDATE), 1);
+    assert_eq!(platform.count("POST", PUBLISH), 0);
+    let lead = platform.agent("lead").await;
+    assert_eq!(
+        lead["published_version"], 1,
+        "the live version is untouched"
+    );
+    assert_eq!(lead["draft_definition"]["nodes"][1]["data"]["prompt"], "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn name_folder_and_configuration_are_applied_without_a_new_version() {
+    let repo = two_agents();
+    let platform = VoicePlatform::applied(&repo).await;
+    repo.write(
+        "agents/lead.yaml",
+        &(agent("lead", "Qualify the lead.").replace("name: lead agent", "name: Leads")
+            + "folder: 7\nconfiguration:\n  voice: alloy\n"),
+    );
+
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    let lead = platform.agent("lead").await;
+    assert_eq!(lead["name"], "Leads");
+    assert_eq!(lead["folder_id"], 7);
+    assert_eq!(
+        lead["configuration"],
+        json!({"voice": "alloy", "agentsync": {"key": "lead"}})
+    );
+    assert_eq!(lead["published_version"], 1);
+    platform.reset();
+    platform
+        .run(&repo, &["plan", "--detailed-exitcode"])
+        .await
+        .expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_archived_archives_and_active_restores() {
+    let repo = two_agents();
+    let platform = VoicePlatform::applied(&repo).await;
+    repo.write(
+        "agents/lead.yaml",
+        &(agent("lead", "Qualify the lead.") + "status: archived\n"),
+    );
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    assert_eq!(platform.agent("lead").await["status"], "archived");
+    repo.write(
+        "agents/lead.yaml",
+        &(agent("lead", "Qualify the lead.") + "status: active\n"),
+    );
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    assert_eq!(platform.agent("lead").await["status"], "active");
+    assert_eq!(platform.count("PUT", STATUS), 2);
+}
+
+async fn after_removal(prune: &str) -> (VoicePlatform, fixture::Run) {
+    let repo = two_agents();
+    let platform = VoicePlatform::applied(&repo).await;
+    repo.remove("agents/support.yaml");
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}prune: {prune}\n", voice::CONFIG),
+    );
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    (platform, run)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_prune_off_a_removed_definition_is_listed_and_left_alone() {
+    let (platform, run) = after_removal("false").await;
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("not in the repository"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(platform.requests().writes, 0);
+    assert_eq!(platform.agent("support").await["status"], "active");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_prune_archive_a_removed_definition_is_archived() {
+    let (platform, run) = after_removal("archive").await;
+    run.expect_code(0);
+    assert_eq!(platform.agent("support").await["status"], "archived");
+    assert_eq!(platform.agent("lead").await["status"], "active");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_delete_is_refused_before_any_request_since_the_platform_cannot_delete() {
+    let (platform, run) = after_removal("delete").await;
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("setting 'prune' cannot be 'delete': agent-workflows cannot delete agents"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(platform.requests().total, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protect_blocks_archiving_and_is_kept_in_the_marker() {
+    let repo = two_agents();
+    let platform = VoicePlatform::applied(&repo).await;
+    repo.write(
+        "agents/lead.yaml",
+        &(agent("lead", "Qualify the lead.") + "status: archived\nprotect: true\n"),
+    );
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    let lead = platform.agent("lead").await;
+    assert_eq!(lead["status"], "active");
+    assert_eq!(lead["configuration"]["agentsync"]["protect"], true);
+    platform
+        .run(&repo, &["plan", "--detailed-exitcode"])
+        .await
+        .expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unmanaged_agent_with_the_same_name_is_adopted_keeping_its_configuration() {
+    let repo = voice_repo(&[("lead", agent("lead", "Qualify the lead."))]);
+    let platform = VoicePlatform::start().await;
+    let id = platform
+        .create(json!({
+            "name": "lead agent",
+            "definition": {"nodes": [], "edges": []},
+            "configuration": {"voice": "echo"},
+        }))
+        .await;
+    platform
+        .run(&repo, &["apply", "--yes", "--adopt"])
+        .await
+        .expect_code(0);
+    let lead = platform.agent("lead").await;
+    assert_eq!(lead["id"], id);
+    assert_eq!(lead["configuration"]["voice"], "echo");
+    assert_eq!(platform.count("POST", CREATE), 1, "only the hand-made one");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configuration_may_not_set_the_marker_itself() {
+    let repo = voice_repo(&[(
+        "lead",
+        agent("lead", "x") + "configuration:\n  agentsync: {key: other}\n",
+    )]);
+    let run = repo.run(&["validate"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(
+            "field 'configuration.agentsync' is reserved: agentsync keeps its ownership marker there"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_repository_plans_and_applies_a_workfx_target_and_an_agent_workflows_target() {
+    let workfx = Platform::start().await;
+    let voice = VoicePlatform::start().await;
+    let repo = Repo::new();
+    repo.write(
+        "agentsync.yaml",
+        &format!(
+            "targets:\n  support:\n    provider: workfx\n    endpoint: {}\n    token_env: WORKFX_TOKEN\n    definitions: agents/support\n  voice:\n    provider: agent-workflows\n    endpoint: {}\n    token_env: VOICE_TOKEN\n    definitions: agents/voice\n",
+            workfx.endpoint(),
+            voice.endpoint()
+        ),
+    );
+    repo.write("agents/support/a.yaml", &minimal("a"));
+    repo.write("agents/voice/lead.yaml", &agent("lead", "Qualify."));
+    let env = [
+        ("WORKFX_TOKEN", fixture::platform::TOKEN),
+        ("VOICE_TOKEN", voice::TOKEN),
+    ];
+    let run = |args: &'static [&'static str]| {
+        let repo = &repo;
+        let mut command = repo.command(args);
+        command.envs(env);
+        async move {
+            tokio::task::spawn_blocking(move || {
+                fixture::Run::from(command.output().expect("run agentsync"))
+            })
+            .await
+            .expect("the command runs")
+        }
+    };
+
+    let plan = run(&["plan"]).await;
+    plan.expect_code(0);
+    assert!(
+        plan.stdout.contains("== target support (workfx) =="),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("== target voice (agent-workflows) =="),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("All targets: Plan: 2 to create, 1 draft to update, 1 to publish."),
+        "{}",
+        plan.stdout
+    );
+
+    run(&["apply", "--yes"]).await.expect_code(0);
+    assert_eq!(workfx.agent("a").await["name"], "a agent");
+    assert_eq!(voice.agent("lead").await["published_version"], 1);
+
+    let only_voice = run(&["plan", "--target", "voice", "--output", "json"]).await;
+    only_voice.expect_code(0);
+    let json: Value = serde_json::from_str(&only_voice.stdout).expect("JSON");
+    assert_eq!(json["targets"][0]["target"], "voice");
+    assert_eq!(json["targets"].as_array().map(Vec::len), Some(1));
+
+    workfx.reset();
+    voice.reset();
+    run(&["plan", "--detailed-exitcode"]).await.expect_code(0);
+    assert_eq!(workfx.requests().writes + voice.requests().writes, 0);
+    assert_eq!(count(&workfx.requests(), "GET", "/agents"), 1);
+}
+
+#[test]
+fn the_embedded_endpoint_serves_agent_workflows_and_keeps_its_state() {
+    let repo = voice_repo(&[("lead", agent("lead", "Qualify the lead."))]);
+    let first = repo.run(&["apply", "--yes"]);
+    first.expect_code(0);
+    assert!(
+        first.stdout.contains("lead publish: done"),
+        "{}",
+        first.stdout
+    );
+    let second = repo.run(&["plan", "--detailed-exitcode"]);
+    second.expect_code(0);
+    let state = std::fs::read_to_string(repo.path().join(".agentsync/embedded-state.json"))
+        .expect("the state file");
+    assert!(state.contains("agent-workflows"), "{state}");
+}
+
+#[test]
+fn a_saved_plan_of_two_targets_is_applied_whole_and_refused_once_stale() {
+    let repo = Repo::new();
+    repo.write(
+        "agentsync.yaml",
+        "targets:\n  support:\n    provider: workfx\n    endpoint: embedded\n    definitions: agents/support\n  voice:\n    provider: agent-workflows\n    endpoint: embedded\n    definitions: agents/voice\n",
+    );
+    repo.write("agents/support/a.yaml", &minimal("a"));
+    repo.write("agents/voice/lead.yaml", &agent("lead", "Qualify."));
+
+    repo.run(&["plan", "--out", "plan.json"]).expect_code(0);
+    let applied = repo.run(&["apply", "plan.json", "--yes"]);
+    applied.expect_code(0);
+    assert!(
+        applied
+            .stdout
+            .contains("== target voice (agent-workflows) =="),
+        "{}",
+        applied.stdout
+    );
+    assert!(
+        applied.stdout.contains("lead publish: done"),
+        "{}",
+        applied.stdout
+    );
+    assert!(
+        applied.stdout.contains("a create: done"),
+        "{}",
+        applied.stdout
+    );
+
+    repo.write(
+        "agents/voice/lead.yaml",
+        &agent("lead", "Qualify, briefly."),
+    );
+    repo.run(&["plan", "--out", "plan.json"]).expect_code(0);
+    repo.write("agents/voice/lead.yaml", &agent("lead", "Something else."));
+    let stale = repo.run(&["apply", "plan.json", "--yes"]);
+    stale.expect_code(1);
+    assert!(
+        stale
+            .stderr
+            .contains("error: target 'voice': the saved plan is stale"),
+        "{}",
+        stale.stderr
+    );
+    repo.run(&["apply", "--target", "support", "--yes"])
+        .expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_agent_failing_does_not_stop_the_others_and_the_exit_code_says_so() {
+    let repo = two_agents();
+    let platform = VoicePlatform::applied(&repo).await;
+    repo.write("agents/lead.yaml", &agent("lead", ""));
+    repo.write("agents/support.yaml", &agent("support", "Help, kindly."));
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(1);
+    assert!(
+        run.stdout.contains("lead publish: FAILED"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("support publish: done"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Apply incomplete"), "{}", run.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_voice_agents_pass_the_platforms_validation_and_converge() {
+    let repo = Repo::with_voice_examples();
+    let platform = VoicePlatform::start().await;
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(0);
+    assert_eq!(platform.count("POST", PUBLISH), 2);
+    let reminder = platform.agent("appointment-reminder").await;
+    assert_eq!(reminder["trigger_paths"], json!(["/outbound/reminders"]));
+    assert_eq!(platform.agent("lead-qualifier").await["folder_id"], 3);
+    platform.reset();
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    assert_eq!(platform.requests().writes, 0);
+}
