@@ -71,10 +71,13 @@ impl ProgressSink for TerminalBars {
             // Nothing to count (a first apply reads no agent): no bar flashes by.
             return;
         }
-        let bar = BARS.add(ProgressBar::new(total));
-        bar.set_style(style());
-        bar.set_prefix(name(phase));
-        bar.set_message(phase.unit());
+        // Styled before it is added, so that its first drawing is already the finished line.
+        let bar = BARS.add(
+            ProgressBar::new(total)
+                .with_style(style())
+                .with_prefix(name(phase))
+                .with_message(phase.unit()),
+        );
         // Redrawn on a timer too, so the elapsed time moves while a slow request is out.
         bar.enable_steady_tick(Duration::from_millis(200));
         if let Some(old) = self.bars().insert(name(phase), bar) {
