@@ -129,6 +129,16 @@ impl AgentWorkflows {
     fn now(&self) -> String {
         self.clock.now_rfc3339_seconds()
     }
+
+    /// What a route on one workflow that takes neither a query nor a body checks first: its id
+    /// (and that no query parameter was sent).
+    fn workflow_id(&self, raw_query: Option<String>, raw_id: &str) -> Result<i64, ApiError> {
+        let (query, mut validator) = self.begin(raw_query);
+        let id = validator.path_int("id", raw_id);
+        validator.query_known(&query, schema::NO_QUERY);
+        validator.finish()?;
+        Ok(id)
+    }
 }
 
 fn workflow_not_found() -> ApiError {

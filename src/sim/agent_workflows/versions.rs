@@ -21,10 +21,7 @@ pub(crate) async fn create_draft(
     PathParam(raw_id): PathParam,
     RawQuery(raw_query): RawQuery,
 ) -> Answer {
-    let (query, mut validator) = app.begin(raw_query);
-    let id = validator.path_int("id", &raw_id);
-    validator.query_known(&query, schema::NO_QUERY);
-    validator.finish()?;
+    let id = app.workflow_id(raw_query, &raw_id)?;
     let now = app.now();
     let updated = app
         .store
@@ -44,10 +41,7 @@ pub(crate) async fn validate(
     PathParam(raw_id): PathParam,
     RawQuery(raw_query): RawQuery,
 ) -> Answer {
-    let (query, mut validator) = app.begin(raw_query);
-    let id = validator.path_int("id", &raw_id);
-    validator.query_known(&query, schema::NO_QUERY);
-    validator.finish()?;
+    let id = app.workflow_id(raw_query, &raw_id)?;
     app.store
         .read(|state| {
             let workflow = state.get(id).ok_or_else(workflow_not_found)?;
@@ -93,10 +87,7 @@ pub(crate) async fn publish(
     PathParam(raw_id): PathParam,
     RawQuery(raw_query): RawQuery,
 ) -> Result<Json<Value>, PublishRefused> {
-    let (query, mut validator) = app.begin(raw_query);
-    let id = validator.path_int("id", &raw_id);
-    validator.query_known(&query, schema::NO_QUERY);
-    validator.finish()?;
+    let id = app.workflow_id(raw_query, &raw_id)?;
     let now = app.now();
     let published = app
         .store

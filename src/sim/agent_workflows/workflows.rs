@@ -81,10 +81,7 @@ pub(crate) async fn get(
     PathParam(raw_id): PathParam,
     RawQuery(raw_query): RawQuery,
 ) -> Answer {
-    let (query, mut validator) = app.begin(raw_query);
-    let id = validator.path_int("id", &raw_id);
-    validator.query_known(&query, schema::NO_QUERY);
-    validator.finish()?;
+    let id = app.workflow_id(raw_query, &raw_id)?;
     app.store
         .read(|state| state.get(id).map(|workflow| workflow.to_json()))
         .await
@@ -243,10 +240,7 @@ pub(crate) async fn duplicate(
     PathParam(raw_id): PathParam,
     RawQuery(raw_query): RawQuery,
 ) -> Answer {
-    let (query, mut validator) = app.begin(raw_query);
-    let id = validator.path_int("id", &raw_id);
-    validator.query_known(&query, schema::NO_QUERY);
-    validator.finish()?;
+    let id = app.workflow_id(raw_query, &raw_id)?;
     let now = app.now();
     let new_id = app
         .store
