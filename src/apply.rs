@@ -390,7 +390,7 @@ async fn run_action<P: Provider>(
                 let ids = lock(ids);
                 let by_ref: BTreeMap<&Key, &str> =
                     ids.iter().map(|(k, v)| (k, v.as_str())).collect();
-                resolve_references(content, &by_ref)
+                resolve_references(content, &definition.references, &by_ref)
             };
             if pending {
                 let missing: Vec<String> = definition

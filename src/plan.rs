@@ -413,22 +413,37 @@ pub fn creation_order(desired: &Desired) -> Vec<&Key> {
     order
 }
 
-/// The definition's content with every `${agent:KEY}` replaced by the remote id, or by
-/// [`KNOWN_AFTER_APPLY`] where the agent does not exist yet; the content itself, uncopied, when
-/// it holds no reference (most do, and contents can be large graphs).
+/// The definition's content with every `${agent:KEY}` the loader recorded as a reference
+/// (`references`) replaced by the remote id, or by [`KNOWN_AFTER_APPLY`] where the agent does
+/// not exist yet; the content itself, uncopied, when it holds no reference (most do not, and
+/// contents can be large graphs). A `${agent:KEY}` the loader did not record is literal text
+/// (the file wrote it escaped, `$${agent:KEY}`) and is left as it is.
 pub fn resolve_references<'c>(
     content: &'c Document,
+    references: &BTreeSet<Key>,
     ids: &BTreeMap<&Key, &str>,
 ) -> (Cow<'c, Document>, bool) {
-    if !content.values().any(holds_reference) {
+    if references.is_empty() || !content.values().any(holds_reference) {
         return (Cow::Borrowed(content), false);
     }
     let mut pending = false;
+    let mut resolver = Resolver {
+        references,
+        ids,
+        pending: &mut pending,
+    };
     let resolved = content
         .iter()
-        .map(|(k, v)| (k.clone(), resolve_value(v, ids, &mut pending)))
+        .map(|(k, v)| (k.clone(), resolver.value(v)))
         .collect();
     (Cow::Owned(resolved), pending)
+}
+
+/// What resolving a content needs, and whether some id is not known yet.
+struct Resolver<'a> {
+    references: &'a BTreeSet<Key>,
+    ids: &'a BTreeMap<&'a Key, &'a str>,
+    pending: &'a mut bool,
 }
 
 /// Whether a string in the value would be rewritten by [`resolve_value`].
@@ -443,52 +458,51 @@ fn holds_reference(value: &Value) -> bool {
 
 const REFERENCE_OPENING: &str = "${agent:";
 
-fn resolve_value(value: &Value, ids: &BTreeMap<&Key, &str>, pending: &mut bool) -> Value {
-    match value {
-        Value::String(text) if text.contains(REFERENCE_OPENING) => {
-            Value::String(resolve_text(text, ids, pending))
-        }
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|v| resolve_value(v, ids, pending))
-                .collect(),
-        ),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), resolve_value(v, ids, pending)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
-fn resolve_text(text: &str, ids: &BTreeMap<&Key, &str>, pending: &mut bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(REFERENCE_OPENING) {
-        // `$${agent:` was an escape, already turned into `${agent:` by the loader, and
-        // recorded as no reference: only keys the loader recorded are resolved.
-        out.push_str(&rest[..at]);
-        let after = &rest[at + REFERENCE_OPENING.len()..];
-        let Some(end) = after.find('}') else {
-            out.push_str(&rest[at..]);
-            return out;
-        };
-        let id = Key::parse(&after[..end])
-            .ok()
-            .and_then(|key| ids.get(&key).copied());
-        match id {
-            Some(id) => out.push_str(id),
-            None => {
-                *pending = true;
-                out.push_str(KNOWN_AFTER_APPLY);
+impl Resolver<'_> {
+    fn value(&mut self, value: &Value) -> Value {
+        match value {
+            Value::String(text) if text.contains(REFERENCE_OPENING) => {
+                Value::String(self.text(text))
             }
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.value(v)).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), self.value(v)))
+                    .collect(),
+            ),
+            other => other.clone(),
         }
-        rest = &after[end + 1..];
     }
-    out.push_str(rest);
-    out
+
+    fn text(&mut self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find(REFERENCE_OPENING) {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + REFERENCE_OPENING.len()..];
+            let Some(end) = after.find('}') else {
+                out.push_str(&rest[at..]);
+                return out;
+            };
+            let reference = Key::parse(&after[..end])
+                .ok()
+                .filter(|key| self.references.contains(key));
+            match reference {
+                // Not a reference the loader recorded: literal text, kept.
+                None => out.push_str(&rest[at..at + REFERENCE_OPENING.len() + end + 1]),
+                Some(key) => match self.ids.get(&key) {
+                    Some(id) => out.push_str(id),
+                    None => {
+                        *self.pending = true;
+                        out.push_str(KNOWN_AFTER_APPLY);
+                    }
+                },
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
 }
 
 /// Says which referenced agents' ids are not known until they are created.
@@ -526,7 +540,7 @@ fn create_actions(
         changes: diff::diff_documents(None, &definition.fields, &root, &definition.sensitive),
     }];
     if let Some(content) = &definition.content {
-        let (resolved, pending) = resolve_references(content, ids);
+        let (resolved, pending) = resolve_references(content, &definition.references, ids);
         let changes = content_changes(None, &resolved, definition, settings);
         actions.push(Action {
             kind: ActionKind::UpdateDraft,
@@ -650,7 +664,7 @@ fn update_actions(
     }
 
     if let Some(content) = &definition.content {
-        let (resolved, pending) = resolve_references(content, ids);
+        let (resolved, pending) = resolve_references(content, &definition.references, ids);
         let no_content = RemoteContent::default();
         let remote_content = observed.content.as_ref().unwrap_or(&no_content);
         let draft_same = !pending
@@ -1121,6 +1135,24 @@ mod tests {
             plan.notes[0].message.starts_with("'mode' differs"),
             "{:?}",
             plan.notes
+        );
+    }
+
+    #[test]
+    fn an_escaped_reference_stays_literal_text_whether_or_not_the_agent_exists() {
+        // `$${agent:leaf}` in a file loads as the text `${agent:leaf}`, recorded as no reference.
+        let content = json!({"prompt": "say ${agent:leaf} or ${agent:gone}; call ${agent:real}"});
+        let content = content.as_object().unwrap();
+        let references: BTreeSet<Key> = [key("real")].into_iter().collect();
+        let (leaf, real) = (key("leaf"), key("real"));
+        let ids: BTreeMap<&Key, &str> = [(&leaf, "id-leaf"), (&real, "id-real")]
+            .into_iter()
+            .collect();
+        let (resolved, pending) = resolve_references(content, &references, &ids);
+        assert!(!pending);
+        assert_eq!(
+            resolved["prompt"],
+            "say ${agent:leaf} or ${agent:gone}; call id-real"
         );
     }
 }

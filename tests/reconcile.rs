@@ -563,3 +563,25 @@ fn the_embedded_endpoint_keeps_its_state_between_runs_under_dot_agentsync() {
     second.expect_code(0);
     assert!(second.stdout.contains("No changes."), "{}", second.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escaped_agent_reference_is_written_as_literal_text() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    repo.write(
+        "agents/b.yaml",
+        &with_flow("b", "write $${agent:a} and $${agent:nobody}"),
+    );
+    let platform = Platform::start().await;
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    let id = platform.agent("b").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let versions = platform.versions(&id).await;
+    let prompt = &versions[0]["graph"]["nodes"][0]["data"]["prompt"];
+    assert_eq!(prompt, "write ${agent:a} and ${agent:nobody}");
+}

@@ -110,7 +110,7 @@ fn observe_from_wire(desired: &Desired, decode: &mut Duration) -> Observed {
         wire["status"] = json!("ACTIVE");
         let agent_bytes = serde_json::to_vec(&wire).expect("an agent serializes");
         let content_bytes = definition.content.as_ref().map(|content| {
-            let (resolved, _) = plan::resolve_references(content, &by_ref);
+            let (resolved, _) = plan::resolve_references(content, &definition.references, &by_ref);
             flow_page_bytes(&resolved, id)
         });
 
