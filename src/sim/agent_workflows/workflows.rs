@@ -196,17 +196,7 @@ pub(crate) async fn set_status(
     let fields = validator.body(body.as_ref(), schema::STATUS);
     validator.finish()?;
     let status = Status::parse(&text(&fields, "status"));
-    let now = app.now();
-    let updated = app
-        .store
-        .write(|state| {
-            let workflow = state.get_mut(id).ok_or_else(workflow_not_found)?;
-            workflow.status = status;
-            workflow.touch(&now);
-            Ok::<_, ApiError>(workflow.to_json())
-        })
-        .await?;
-    Ok(Json(updated))
+    changed(&app, id, |workflow| workflow.status = status).await
 }
 
 pub(crate) async fn move_to_folder(
@@ -222,12 +212,22 @@ pub(crate) async fn move_to_folder(
     let fields = validator.body(body.as_ref(), schema::FOLDER);
     validator.finish()?;
     let folder_id = fields.get("folder_id").and_then(Value::as_u64);
+    changed(&app, id, |workflow| workflow.folder_id = folder_id).await
+}
+
+/// Applies `change` to one workflow, marks it updated, and answers it in full (404 when there
+/// is no such workflow).
+async fn changed(
+    app: &AgentWorkflows,
+    id: i64,
+    change: impl FnOnce(&mut Workflow) + Send,
+) -> Answer {
     let now = app.now();
     let updated = app
         .store
         .write(|state| {
             let workflow = state.get_mut(id).ok_or_else(workflow_not_found)?;
-            workflow.folder_id = folder_id;
+            change(workflow);
             workflow.touch(&now);
             Ok::<_, ApiError>(workflow.to_json())
         })
