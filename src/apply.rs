@@ -401,7 +401,9 @@ async fn run_action<P: Provider>(
                     .collect();
                 return Err(ApplyError::UnresolvedReferences(missing.join(", ")));
             }
-            Ok(write_draft_retrying(provider, &agent.key, &remote_id, &resolved).await?)
+            // The tree is built only now, for the one write that sends it.
+            let document = resolved.document();
+            Ok(write_draft_retrying(provider, &agent.key, &remote_id, &document).await?)
         }
         ActionKind::Publish => Ok(publish_once(provider, &agent.key, &remote_id).await?),
     }

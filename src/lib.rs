@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod cli;
 pub mod config;
+pub mod content;
 pub mod diagnostic;
 pub mod diff;
 pub mod exit;

@@ -10,6 +10,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::content::Content;
+
 /// A JSON object: the fields of an agent, or of its flow.
 pub type Document = serde_json::Map<String, Value>;
 
@@ -197,7 +199,7 @@ pub struct Definition {
     /// The agent's fields that the file sets. A field left out is not managed.
     pub fields: Document,
     /// The agent's versioned content (its flow), managed whole when present.
-    pub content: Option<Document>,
+    pub content: Option<Content>,
     pub lifecycle: Option<Lifecycle>,
     /// Overrides the configuration's `publish` for this agent.
     pub publish: Option<bool>,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::Prune;
+use crate::content::Content;
 use crate::diff::{self, FieldChange};
 use crate::model::{Definition, Desired, Document, FieldPath, Key, Lifecycle};
 use crate::provider::{Capabilities, RemoteAgent, RemoteContent};
@@ -29,6 +30,33 @@ pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
 #[derive(Debug, Clone, Default)]
 pub struct Observed {
     pub agents: Vec<ObservedAgent>,
+}
+
+impl Observed {
+    /// Keeps one copy of every observed content that says the same as its definition: after a
+    /// run that changes nothing, the draft, the live version and the definition are one text.
+    pub fn share_contents(&mut self, desired: &Desired) {
+        for observed in &mut self.agents {
+            observed.share_content(desired);
+        }
+    }
+}
+
+impl ObservedAgent {
+    /// [`Observed::share_contents`] for one agent, as soon as its content is read.
+    pub fn share_content(&mut self, desired: &Desired) {
+        let wanted = self
+            .agent
+            .key
+            .as_ref()
+            .and_then(|key| desired.get(key))
+            .and_then(|definition| definition.content.as_ref());
+        if let (Some(wanted), Some(content)) = (wanted, &mut self.content) {
+            for side in [&mut content.draft, &mut content.live].into_iter().flatten() {
+                side.share_with(wanted);
+            }
+        }
+    }
 }
 
 /// One remote agent, with its content when it was read (managed agents and adoption
@@ -355,10 +383,9 @@ impl<'o> AdoptionCandidates<'o> {
             });
             let content_same = match (&definition.content, &candidate.content) {
                 (None, _) => true,
-                (Some(want), Some(content)) => content
-                    .draft
-                    .as_ref()
-                    .is_some_and(|d| diff::documents_equivalent(d, want)),
+                (Some(want), Some(content)) => {
+                    content.draft.as_ref().is_some_and(|d| d.same_as(want))
+                }
                 (Some(_), None) => false,
             };
             fields_same && content_same
@@ -419,13 +446,25 @@ pub fn creation_order(desired: &Desired) -> Vec<&Key> {
 /// contents can be large graphs). A `${agent:KEY}` the loader did not record is literal text
 /// (the file wrote it escaped, `$${agent:KEY}`) and is left as it is.
 pub fn resolve_references<'c>(
-    content: &'c Document,
+    content: &'c Content,
     references: &BTreeSet<Key>,
     ids: &BTreeMap<&Key, &str>,
-) -> (Cow<'c, Document>, bool) {
-    if references.is_empty() || !content.values().any(holds_reference) {
+) -> (Cow<'c, Content>, bool) {
+    // JSON escapes none of the opening's characters: text without it holds no reference, and
+    // the content is not parsed.
+    if references.is_empty() || !content.text().contains(REFERENCE_OPENING) {
         return (Cow::Borrowed(content), false);
     }
+    let (resolved, pending) = resolve_document_references(&content.document(), references, ids);
+    (Cow::Owned(Content::new(&resolved)), pending)
+}
+
+/// [`resolve_references`] on a parsed document.
+fn resolve_document_references(
+    content: &Document,
+    references: &BTreeSet<Key>,
+    ids: &BTreeMap<&Key, &str>,
+) -> (Document, bool) {
     let mut pending = false;
     let mut resolver = Resolver {
         references,
@@ -436,7 +475,7 @@ pub fn resolve_references<'c>(
         .iter()
         .map(|(k, v)| (k.clone(), resolver.value(v)))
         .collect();
-    (Cow::Owned(resolved), pending)
+    (resolved, pending)
 }
 
 /// What resolving a content needs, and whether some id is not known yet.
@@ -444,16 +483,6 @@ struct Resolver<'a> {
     references: &'a BTreeSet<Key>,
     ids: &'a BTreeMap<&'a Key, &'a str>,
     pending: &'a mut bool,
-}
-
-/// Whether a string in the value would be rewritten by [`resolve_value`].
-fn holds_reference(value: &Value) -> bool {
-    match value {
-        Value::String(text) => text.contains(REFERENCE_OPENING),
-        Value::Array(items) => items.iter().any(holds_reference),
-        Value::Object(map) => map.values().any(holds_reference),
-        _ => false,
-    }
 }
 
 const REFERENCE_OPENING: &str = "${agent:";
@@ -570,15 +599,20 @@ fn content_path(settings: &Settings) -> FieldPath {
     FieldPath::root().field(settings.schema.content_field.unwrap_or("content"))
 }
 
+/// The changes from `before` to `after`; the only place a plan parses contents, and only
+/// where they differ.
 fn content_changes(
-    before: Option<&Document>,
-    after: &Document,
+    before: Option<&Content>,
+    after: &Content,
     definition: &Definition,
     settings: &Settings,
 ) -> Vec<FieldChange> {
+    if before.is_some_and(|before| before.same_as(after)) {
+        return Vec::new();
+    }
     diff::diff_documents(
-        before,
-        after,
+        before.map(Content::document).as_ref(),
+        &after.document(),
         &content_path(settings),
         &definition.sensitive,
     )
@@ -671,12 +705,12 @@ fn update_actions(
             && remote_content
                 .draft
                 .as_ref()
-                .is_some_and(|d| diff::documents_equivalent(d, &resolved));
+                .is_some_and(|d| d.same_as(&resolved));
         let live_same = !pending
             && remote_content
                 .live
                 .as_ref()
-                .is_some_and(|l| diff::documents_equivalent(l, &resolved));
+                .is_some_and(|l| l.same_as(&resolved));
         let publish = publishes(definition, settings) && !live_same;
         // A publish copies the draft, so the draft must equal the definition first.
         if !draft_same {
@@ -809,7 +843,7 @@ mod tests {
                 .as_object()
                 .unwrap()
                 .clone(),
-            content: content.as_object().cloned(),
+            content: content.as_object().map(Content::new),
             lifecycle: None,
             publish: None,
             protect: false,
@@ -1142,16 +1176,16 @@ mod tests {
     fn an_escaped_reference_stays_literal_text_whether_or_not_the_agent_exists() {
         // `$${agent:leaf}` in a file loads as the text `${agent:leaf}`, recorded as no reference.
         let content = json!({"prompt": "say ${agent:leaf} or ${agent:gone}; call ${agent:real}"});
-        let content = content.as_object().unwrap();
+        let content = Content::new(content.as_object().unwrap());
         let references: BTreeSet<Key> = [key("real")].into_iter().collect();
         let (leaf, real) = (key("leaf"), key("real"));
         let ids: BTreeMap<&Key, &str> = [(&leaf, "id-leaf"), (&real, "id-real")]
             .into_iter()
             .collect();
-        let (resolved, pending) = resolve_references(content, &references, &ids);
+        let (resolved, pending) = resolve_references(&content, &references, &ids);
         assert!(!pending);
         assert_eq!(
-            resolved["prompt"],
+            resolved.document()["prompt"],
             "say ${agent:leaf} or ${agent:gone}; call id-real"
         );
     }

@@ -2,6 +2,7 @@
 //! pages, the ownership marker, field mapping, drafts and publishing, claims, updates, archive,
 //! delete, auth, tenancy and validation errors, with the requests each operation takes.
 
+use agentsync::content::Content;
 use agentsync::http::Secret;
 use agentsync::model::{Document, Key, Lifecycle};
 use agentsync::provider::workfx::{WorkfxProvider, WorkfxSettings};
@@ -214,13 +215,13 @@ async fn drafts_and_live_versions_follow_writes_and_publishes_one_request_per_re
         .await
         .expect("draft written");
     let drafted = provider.read_content(&agent.id).await.expect("read");
-    assert_eq!(drafted.draft.as_ref(), Some(&first));
+    assert_eq!(drafted.draft.as_ref(), Some(&Content::new(&first)));
     assert_eq!(drafted.live, None);
 
     assert_eq!(provider.publish(&agent.id).await.expect("published"), "1");
     let published = provider.read_content(&agent.id).await.expect("read");
-    assert_eq!(published.draft.as_ref(), Some(&first));
-    assert_eq!(published.live.as_ref(), Some(&first));
+    assert_eq!(published.draft.as_ref(), Some(&Content::new(&first)));
+    assert_eq!(published.live.as_ref(), Some(&Content::new(&first)));
     assert_eq!(published.live_version.as_deref(), Some("1"));
 
     provider
@@ -231,17 +232,17 @@ async fn drafts_and_live_versions_follow_writes_and_publishes_one_request_per_re
     let rewritten = provider.read_content(&agent.id).await.expect("read");
     assert_eq!(sim.requests().route(&format!("GET {FLOWS}")), 1);
     assert_eq!(sim.requests().total, 1);
-    assert_eq!(rewritten.draft.as_ref(), Some(&second));
+    assert_eq!(rewritten.draft.as_ref(), Some(&Content::new(&second)));
     assert_eq!(
         rewritten.live.as_ref(),
-        Some(&first),
+        Some(&Content::new(&first)),
         "live stays until publish"
     );
     assert_eq!(rewritten.live_version.as_deref(), Some("1"));
 
     assert_eq!(provider.publish(&agent.id).await.expect("published"), "2");
     let republished = provider.read_content(&agent.id).await.expect("read");
-    assert_eq!(republished.live.as_ref(), Some(&second));
+    assert_eq!(republished.live.as_ref(), Some(&Content::new(&second)));
     assert_eq!(republished.live_version.as_deref(), Some("2"));
     sim.shutdown().await;
 }

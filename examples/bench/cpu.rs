@@ -111,7 +111,7 @@ fn observe_from_wire(desired: &Desired, decode: &mut Duration) -> Observed {
         let agent_bytes = serde_json::to_vec(&wire).expect("an agent serializes");
         let content_bytes = definition.content.as_ref().map(|content| {
             let (resolved, _) = plan::resolve_references(content, &definition.references, &by_ref);
-            flow_page_bytes(&resolved, id)
+            flow_page_bytes(&resolved.document(), id)
         });
 
         let stopwatch = Stopwatch::start();
@@ -122,8 +122,11 @@ fn observe_from_wire(desired: &Desired, decode: &mut Duration) -> Observed {
             let page: FlowPage = serde_json::from_slice(&bytes).expect("a flow page decodes");
             mapping::content_from_flows(page.data)
         });
+        let mut observed = ObservedAgent { agent, content };
+        // What `ops::observe` does as each read comes in.
+        observed.share_content(desired);
         *decode += stopwatch.elapsed();
-        agents.push(ObservedAgent { agent, content });
+        agents.push(observed);
     }
     Observed { agents }
 }

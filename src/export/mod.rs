@@ -28,7 +28,6 @@ use serde_json::{Map, Value};
 pub use keys::KeyFrom;
 use secrets::{Placeholders, Variable};
 
-use crate::diff;
 use crate::model::{Document, FieldPath, Key, Lifecycle};
 use crate::provider::{Capabilities, RemoteAgent, RemoteContent};
 use crate::spec::schema::{DefinitionSchema, Field, Kind};
@@ -388,7 +387,7 @@ fn build_agent(
     let content = content_field.and(remote.content.as_ref()).and_then(|c| {
         let written = c.draft.clone().or_else(|| c.live.clone())?;
         let live_differs = match &c.live {
-            Some(live) => !diff::documents_equivalent(live, &written),
+            Some(live) => !live.same_as(&written),
             None => true,
         };
         let note = live_differs.then(|| match &c.live_version {
@@ -397,7 +396,7 @@ fn build_agent(
             ),
             None => "never published; set publish: true to publish the draft".to_string(),
         });
-        Some((written, note))
+        Some((written.document(), note))
     });
     let publish_note = content
         .as_ref()

@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::content::Content;
 use crate::provider::ProviderKind;
 use crate::spec::interpolate::interpolate;
 
@@ -25,9 +26,9 @@ fn with_flow(agent: RemoteAgent, draft: Value, live: Option<Value>) -> Remote {
     Remote {
         agent,
         content: Some(RemoteContent {
-            draft: draft.as_object().cloned(),
+            draft: draft.as_object().map(Content::new),
             live_version: live.as_ref().map(|_| "1".to_string()),
-            live: live.and_then(|l| l.as_object().cloned()),
+            live: live.and_then(|l| l.as_object().map(Content::new)),
         }),
     }
 }
@@ -467,7 +468,7 @@ fn round_trip(
     ));
     prop_assert_eq!(definition.content.is_some(), expected.content.is_some());
     if let (Some(a), Some(b)) = (&definition.content, &expected.content) {
-        prop_assert!(crate::diff::documents_equivalent(a, b));
+        prop_assert!(crate::diff::documents_equivalent(&a.document(), b));
     }
     prop_assert_eq!(definition.lifecycle, Some(expected.lifecycle));
     // Nothing but the definition (and its graph file) was left in the directory.

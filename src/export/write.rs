@@ -162,7 +162,7 @@ fn differences(
     let content_path = FieldPath::root().field(schema.content_field.unwrap_or("content"));
     match (&expected.content, &loaded.content) {
         (Some(want), Some(got)) => paths.extend(
-            diff::diff_documents(Some(want), got, &content_path, &none)
+            diff::diff_documents(Some(want), &got.document(), &content_path, &none)
                 .into_iter()
                 .map(|c| c.path.to_string()),
         ),

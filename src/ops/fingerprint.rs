@@ -13,8 +13,8 @@ use crate::plan::ObservedAgent;
 pub fn of_agent(agent: &ObservedAgent) -> String {
     let content = agent.content.as_ref().map(|c| {
         serde_json::json!({
-            "draft": c.draft.clone().map(Value::Object),
-            "live": c.live.clone().map(Value::Object),
+            "draft": c.draft.as_ref().map(|d| d.digest().to_hex()),
+            "live": c.live.as_ref().map(|l| l.digest().to_hex()),
             "live_version": c.live_version,
         })
     });

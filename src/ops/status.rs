@@ -14,7 +14,6 @@ use super::connect::connect;
 use super::error::OpsError;
 use super::observe::with_content;
 use super::workspace::{self, Workspace, WorkspaceOptions};
-use crate::diff;
 use crate::model::Key;
 use crate::plan::{self, ActionKind, Observed, ObservedAgent, Settings};
 use crate::provider::{Provider, ProviderError, ProviderKind, RemoteContent};
@@ -200,7 +199,7 @@ fn draft_of(content: &RemoteContent) -> Draft {
         (None, None) => Draft::None,
         (Some(_), None) => Draft::Unpublished,
         (None, Some(_)) => Draft::SameAsLive,
-        (Some(draft), Some(live)) if diff::documents_equivalent(draft, live) => Draft::SameAsLive,
+        (Some(draft), Some(live)) if draft.same_as(live) => Draft::SameAsLive,
         (Some(_), Some(_)) => Draft::AheadOfLive,
     }
 }

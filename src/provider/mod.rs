@@ -14,6 +14,7 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
+use crate::content::Content;
 use crate::model::{Document, Key, Lifecycle, Marker};
 use crate::spec::schema::DefinitionSchema;
 
@@ -116,11 +117,35 @@ pub struct RemoteAgent {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RemoteContent {
     /// The editable draft; `None` until one is written.
-    pub draft: Option<Document>,
+    pub draft: Option<Content>,
     /// The live (published) version; `None` if never published.
-    pub live: Option<Document>,
+    pub live: Option<Content>,
     /// The platform's name for the live version ("3").
     pub live_version: Option<String>,
+}
+
+impl RemoteContent {
+    /// The draft and the live version as read; one copy is kept when they say the same (the
+    /// usual case right after a publish).
+    pub fn from_documents(
+        draft: Option<Document>,
+        live: Option<Document>,
+        live_version: Option<String>,
+    ) -> RemoteContent {
+        let live = live.as_ref().map(Content::new);
+        let draft = draft.as_ref().map(|draft| {
+            let mut draft = Content::new(draft);
+            if let Some(live) = &live {
+                draft.share_with(live);
+            }
+            draft
+        });
+        RemoteContent {
+            draft,
+            live,
+            live_version,
+        }
+    }
 }
 
 /// Why a request to the platform failed.

@@ -8,6 +8,7 @@ use serde_json::Value as Json;
 use super::error::{Problem, SpecError};
 use super::interpolate::{InterpolationError, interpolate};
 use super::schema::{COMMON_FIELDS, DefinitionSchema, Field, Kind};
+use crate::content::Content;
 use crate::diagnostic::{Located, SourceFile, suggest};
 use crate::model::{Definition, Document, FieldPath, Key, Lifecycle, Segment};
 use crate::yaml::{self, Entry, Node, Span, Value};
@@ -142,7 +143,7 @@ impl Checker<'_, '_> {
             .content_field
             .and_then(|name| fields.remove(name))
             .and_then(|value| match value {
-                Json::Object(map) => Some(map),
+                Json::Object(map) => Some(Content::new(&map)),
                 _ => None,
             });
         Some(Definition {

@@ -86,16 +86,16 @@ pub fn has_open_draft(wire: &WireObject) -> bool {
 /// the draft reads as the live definition, so that an agent whose live version matches its
 /// definition plans nothing.
 pub fn content_from_wire(wire: &WireObject) -> RemoteContent {
-    let graph = |name: &str| wire.get(name).and_then(Value::as_object).cloned();
-    let live = graph(LIVE_DEFINITION);
-    let draft = graph(DRAFT_DEFINITION).or_else(|| live.clone());
-    RemoteContent {
-        live_version: live
-            .as_ref()
-            .and_then(|_| version_of(wire.get(PUBLISHED_VERSION))),
-        draft,
-        live,
-    }
+    let live = graph_of(wire, LIVE_DEFINITION);
+    let draft = graph_of(wire, DRAFT_DEFINITION).or_else(|| live.clone());
+    let live_version = live
+        .as_ref()
+        .and_then(|_| version_of(wire.get(PUBLISHED_VERSION)));
+    RemoteContent::from_documents(draft, live, live_version)
+}
+
+fn graph_of(wire: &WireObject, name: &str) -> Option<Document> {
+    wire.get(name).and_then(Value::as_object).cloned()
 }
 
 /// Whether the full agent says which version is live (or that none is).
@@ -220,7 +220,7 @@ pub fn locate(
 
 /// The graph of the draft (or, with none open, of the live version), for [`locate`].
 pub fn draft_graph(wire: &WireObject) -> Option<Document> {
-    content_from_wire(wire).draft
+    graph_of(wire, DRAFT_DEFINITION).or_else(|| graph_of(wire, LIVE_DEFINITION))
 }
 
 /// The body of a draft write: the graph, whole.

@@ -224,11 +224,11 @@ pub fn content_from_wire(mut wire: WireObject) -> Document {
 pub fn content_from_flows(mut flows: Vec<WireObject>) -> RemoteContent {
     let (draft, live) = version_positions(&flows);
     let mut take = |index: usize| content_from_wire(std::mem::take(&mut flows[index]));
-    RemoteContent {
-        draft: draft.map(&mut take),
-        live_version: live.map(|(number, _)| number.to_string()),
-        live: live.map(|(_, index)| take(index)),
-    }
+    RemoteContent::from_documents(
+        draft.map(&mut take),
+        live.map(|(_, index)| take(index)),
+        live.map(|(number, _)| number.to_string()),
+    )
 }
 
 fn version(flow: &WireObject) -> Option<&str> {
@@ -452,11 +452,11 @@ mod tests {
     fn the_content_of_the_draft_and_the_live_version_is_moved_out_of_the_flows() {
         let content = content_from_flows(vec![flow("draft"), flow("2"), flow("1")]);
         assert_eq!(
-            content.draft.map(Value::Object),
+            content.draft.map(|d| Value::Object(d.document())),
             Some(json!({"graph": {"v": "draft"}}))
         );
         assert_eq!(
-            content.live.map(Value::Object),
+            content.live.map(|l| Value::Object(l.document())),
             Some(json!({"graph": {"v": "2"}}))
         );
         assert_eq!(content.live_version.as_deref(), Some("2"));

@@ -1,0 +1,298 @@
+//! An agent's versioned content (its flow) as the engine holds it: compact JSON text and the
+//! SHA-256 digest of its canonical form, shared by reference.
+//!
+//! Contents are the bulk of what a run holds (a graph of hundreds of nodes per agent, read up
+//! to three times: the definition, the draft and the live version). A `serde_json` tree costs
+//! about ten times its text, so a content keeps only its text, and is parsed back into a
+//! [`Document`] where a caller needs the tree: resolving references, showing a change,
+//! sending a write. Comparing two contents compares digests, so a run that changes nothing
+//! never builds a tree of what it observed.
+
+use std::fmt;
+use std::io::Write as _;
+use std::sync::Arc;
+
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+
+use crate::model::Document;
+
+/// A content: immutable, cheap to clone (one reference count), equal to another when their
+/// canonical forms are equal.
+#[derive(Clone)]
+pub struct Content(Arc<Inner>);
+
+struct Inner {
+    /// Compact JSON of the document, members in their original order, `null`s kept: what is
+    /// sent, shown and exported is what was written.
+    text: Box<str>,
+    digest: Digest,
+}
+
+/// SHA-256 of a document's canonical form: members sorted by name, `null` members dropped
+/// (absent and `null` mean the same), integral numbers written as integers (`30.0` is `30`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Digest([u8; 32]);
+
+impl Digest {
+    /// Lowercase hex, as fingerprints write it.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest({})", &self.to_hex()[..12])
+    }
+}
+
+impl Content {
+    /// The content of `document`.
+    pub fn new(document: &Document) -> Content {
+        // Writing a map of strings and numbers to a `Vec` cannot fail.
+        let text = serde_json::to_string(document).unwrap_or_default();
+        Content(Arc::new(Inner {
+            text: text.into_boxed_str(),
+            digest: digest_of(document),
+        }))
+    }
+
+    /// The document, parsed from the text this content was made with.
+    pub fn document(&self) -> Document {
+        let mut deserializer = serde_json::Deserializer::from_str(&self.0.text);
+        // Definitions may nest deeper than serde_json's default limit (the YAML loader allows
+        // `yaml::MAX_DEPTH`); the text is this type's own, so its depth is already bounded.
+        deserializer.disable_recursion_limit();
+        serde::Deserialize::deserialize(&mut deserializer)
+            .expect("a content's text is JSON that `Content::new` wrote")
+    }
+
+    /// Compact JSON, members in the order they were written.
+    pub fn text(&self) -> &str {
+        &self.0.text
+    }
+
+    pub fn digest(&self) -> Digest {
+        self.0.digest
+    }
+
+    /// Whether both say the same once canonical; without parsing either.
+    pub fn same_as(&self, other: &Content) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0.digest == other.0.digest
+    }
+
+    /// Becomes `other` when both say the same, so that one copy is held instead of two (an
+    /// observed draft equal to its definition, a live version equal to its draft).
+    pub fn share_with(&mut self, other: &Content) {
+        if self.same_as(other) {
+            *self = other.clone();
+        }
+    }
+}
+
+impl PartialEq for Content {
+    fn eq(&self, other: &Content) -> bool {
+        self.same_as(other)
+    }
+}
+
+impl fmt::Debug for Content {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.text)
+    }
+}
+
+impl From<Document> for Content {
+    fn from(document: Document) -> Content {
+        Content::new(&document)
+    }
+}
+
+/// The digest of `document`'s canonical form.
+pub fn digest_of(document: &Document) -> Digest {
+    let mut hasher = CanonicalWriter {
+        hasher: Sha256::new(),
+        buffer: Vec::with_capacity(8 * 1024),
+    };
+    hasher.object(document);
+    hasher.finish()
+}
+
+/// Writes the canonical form straight into the hash, through a buffer: the canonical text is
+/// never held whole.
+struct CanonicalWriter {
+    hasher: Sha256,
+    buffer: Vec<u8>,
+}
+
+impl CanonicalWriter {
+    const FLUSH_AT: usize = 8 * 1024;
+
+    fn finish(mut self) -> Digest {
+        self.hasher.update(&self.buffer);
+        Digest(self.hasher.finalize().into())
+    }
+
+    fn flush_if_full(&mut self) {
+        if self.buffer.len() >= Self::FLUSH_AT {
+            self.hasher.update(&self.buffer);
+            self.buffer.clear();
+        }
+    }
+
+    fn object(&mut self, map: &Document) {
+        let mut members: Vec<(&String, &Value)> =
+            map.iter().filter(|(_, value)| !value.is_null()).collect();
+        members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        self.buffer.push(b'{');
+        for (i, (name, value)) in members.into_iter().enumerate() {
+            if i > 0 {
+                self.buffer.push(b',');
+            }
+            self.string(name);
+            self.buffer.push(b':');
+            self.value(value);
+        }
+        self.buffer.push(b'}');
+    }
+
+    fn string(&mut self, text: &str) {
+        // Escaping into a `Vec` cannot fail.
+        let _ = serde_json::to_writer(&mut self.buffer, text);
+        self.flush_if_full();
+    }
+
+    fn value(&mut self, value: &Value) {
+        match value {
+            Value::Object(map) => self.object(map),
+            Value::Array(items) => {
+                self.buffer.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.buffer.push(b',');
+                    }
+                    self.value(item);
+                }
+                self.buffer.push(b']');
+            }
+            Value::String(text) => self.string(text),
+            Value::Number(number) => {
+                let _ = match number.as_f64() {
+                    Some(f) if number.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => {
+                        write!(self.buffer, "{}", f as i64)
+                    }
+                    _ => write!(self.buffer, "{number}"),
+                };
+            }
+            Value::Bool(true) => self.buffer.extend_from_slice(b"true"),
+            Value::Bool(false) => self.buffer.extend_from_slice(b"false"),
+            Value::Null => self.buffer.extend_from_slice(b"null"),
+        }
+        self.flush_if_full();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn content(value: Value) -> Content {
+        Content::new(value.as_object().expect("an object"))
+    }
+
+    #[test]
+    fn member_order_nulls_and_number_encoding_do_not_change_the_digest() {
+        let a = content(json!({"b": 30, "a": [1, {"y": null, "x": 2.0}]}));
+        let b = content(json!({"a": [1, {"x": 2}], "b": 30.0}));
+        assert!(a.same_as(&b));
+        assert_ne!(
+            a.text(),
+            b.text(),
+            "each keeps the text it was written with"
+        );
+    }
+
+    #[test]
+    fn a_different_value_or_list_order_changes_the_digest() {
+        let base = content(json!({"a": [1, 2], "s": "x"}));
+        assert!(!base.same_as(&content(json!({"a": [2, 1], "s": "x"}))));
+        assert!(!base.same_as(&content(json!({"a": [1, 2], "s": "y"}))));
+        assert!(!base.same_as(&content(json!({"a": [1, 2], "s": "x", "t": false}))));
+        // A string that looks like a number is not the number.
+        assert!(!content(json!({"n": 1})).same_as(&content(json!({"n": "1"}))));
+    }
+
+    #[test]
+    fn the_document_reads_back_in_its_original_order_with_its_nulls() {
+        let original = json!({"z": 1, "a": null, "m": {"y": [true, "t"], "b": 0.5}});
+        let read = content(original.clone()).document();
+        assert_eq!(Value::Object(read.clone()), original);
+        assert_eq!(read.keys().collect::<Vec<_>>(), ["z", "a", "m"]);
+    }
+
+    #[test]
+    fn a_document_nested_deeper_than_serde_json_allows_by_default_reads_back() {
+        let mut value = json!("leaf");
+        for _ in 0..200 {
+            value = json!({ "n": value });
+        }
+        let deep = content(json!({ "root": value }));
+        assert_eq!(content(Value::Object(deep.document())), deep);
+    }
+
+    #[test]
+    fn sharing_keeps_one_copy_only_when_both_say_the_same() {
+        let definition = content(json!({"a": 1}));
+        let mut same = content(json!({"a": 1.0}));
+        same.share_with(&definition);
+        assert!(Arc::ptr_eq(&same.0, &definition.0));
+        let mut other = content(json!({"a": 2}));
+        other.share_with(&definition);
+        assert!(!Arc::ptr_eq(&other.0, &definition.0));
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i32>().prop_map(|n| json!(n)),
+            "[a-z ${}:]{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map("[a-z]{1,4}", inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// The digest agrees with the planner's structural equivalence, both ways.
+        #[test]
+        fn same_digest_exactly_when_the_diff_finds_the_documents_equivalent(
+            a in prop::collection::btree_map("[a-z]{1,3}", json_value(), 0..4),
+            b in prop::collection::btree_map("[a-z]{1,3}", json_value(), 0..4),
+        ) {
+            let a: Document = a.into_iter().collect();
+            let b: Document = b.into_iter().collect();
+            let reversed: Document = a.iter().rev().map(|(k, v)| (k.clone(), v.clone())).collect();
+            prop_assert!(Content::new(&a).same_as(&Content::new(&reversed)));
+            prop_assert_eq!(
+                Content::new(&a).same_as(&Content::new(&b)),
+                crate::diff::documents_equivalent(&a, &b)
+            );
+        }
+
+        #[test]
+        fn the_text_reads_back_as_the_same_document(
+            a in prop::collection::btree_map("[a-z]{1,3}", json_value(), 0..4),
+        ) {
+            let a: Document = a.into_iter().collect();
+            prop_assert_eq!(Content::new(&a).document(), a);
+        }
+    }
+}
