@@ -52,7 +52,10 @@ impl ObservedAgent {
             .and_then(|key| desired.get(key))
             .and_then(|definition| definition.content.as_ref());
         if let (Some(wanted), Some(content)) = (wanted, &mut self.content) {
-            for side in [&mut content.draft, &mut content.live].into_iter().flatten() {
+            for side in [&mut content.draft, &mut content.live]
+                .into_iter()
+                .flatten()
+            {
                 side.share_with(wanted);
             }
         }

@@ -7,6 +7,7 @@ use serde_json::Value as Json;
 
 use super::error::{Problem, SpecError};
 use super::interpolate::{InterpolationError, interpolate};
+use super::json_include::{self, JsonInclude};
 use super::schema::{COMMON_FIELDS, DefinitionSchema, Field, Kind};
 use crate::content::Content;
 use crate::diagnostic::{Located, SourceFile, suggest};
@@ -473,16 +474,21 @@ impl Checker<'_, '_> {
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
         if is_json {
-            // JSON is YAML, but its own parser gives the messages JSON users know.
-            if let Err(err) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
-                let error = SpecError::IncludeParse {
-                    field,
-                    path: shown,
-                    format: "JSON",
-                    message: err.to_string(),
-                };
-                self.problem(source, span, error);
-                return None;
+            // JSON is YAML, but its own parser gives the messages JSON users know, and is
+            // several times faster on the large graphs editors export.
+            match json_include::parse(&text) {
+                Ok(JsonInclude::Value(value)) => return Some(value),
+                Ok(JsonInclude::NeedsYamlPath) => {}
+                Err(err) => {
+                    let error = SpecError::IncludeParse {
+                        field,
+                        path: shown,
+                        format: "JSON",
+                        message: err.to_string(),
+                    };
+                    self.problem(source, span, error);
+                    return None;
+                }
             }
         }
         let included = SourceFile::new(shown.clone(), text);

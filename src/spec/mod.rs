@@ -7,6 +7,7 @@
 pub mod definition;
 pub mod error;
 pub mod interpolate;
+mod json_include;
 pub mod schema;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -433,7 +434,75 @@ mod tests {
         assert_eq!(loaded.broken.len(), 1);
     }
 
+    /// Loads `graph` once from a JSON `graph_file` and once written inline (JSON is YAML).
+    fn graph_from_file_and_inline(
+        graph: &str,
+    ) -> (
+        Option<crate::model::Definition>,
+        Option<crate::model::Definition>,
+    ) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::write(dir.path().join("graph.json"), graph).expect("write the graph");
+        let env = |name: &str| (name == "SET").then(|| "value".to_string());
+        let check = |text: String| {
+            let source = SourceFile::new("x.yaml", text);
+            let cx = definition::Context {
+                schema: crate::provider::ProviderKind::Workfx.definition_schema(),
+                dir: dir.path(),
+                env: &env,
+            };
+            let checked = definition::check(&source, &cx);
+            assert!(checked.problems.is_empty(), "{:?}", checked.problems);
+            checked.definition.map(|mut d| {
+                d.file = PathBuf::new();
+                d
+            })
+        };
+        let head = "kind: agent\nkey: k\nname: K\nflow:\n  mode: chat\n";
+        let from_file = check(format!("{head}  graph_file: graph.json\n"));
+        let inline = check(format!("{head}  graph: {}\n", graph.replace('\n', " ")));
+        (from_file, inline)
+    }
+
+    #[test]
+    fn a_json_graph_file_with_references_and_secrets_loads_as_it_would_inline() {
+        let graph = r#"{"nodes": [{"id": "a", "data": {"prompt": "call ${agent:other} with ${env:SET}", "price": "$$5"}}], "edges": []}"#;
+        let (from_file, inline) = graph_from_file_and_inline(graph);
+        let from_file = from_file.expect("a definition");
+        assert!(!from_file.sensitive.is_empty(), "the secret is marked");
+        assert_eq!(from_file.references.len(), 1);
+        assert_eq!(Some(from_file), inline);
+    }
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::{Value, json};
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            (-1e6f64..1e6).prop_map(|f| json!(f)),
+            "[a-zA-Z0-9 _.:#\\\\\"]{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 40, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a-z]{1,4}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
     proptest! {
+        /// The JSON fast path and the YAML path read any graph the same.
+        #[test]
+        fn a_json_graph_file_loads_as_the_same_text_inline(
+            nodes in prop::collection::vec(json_value(), 0..4),
+        ) {
+            let graph = serde_json::json!({"nodes": nodes, "edges": []});
+            let (from_file, inline) = graph_from_file_and_inline(&graph.to_string());
+            prop_assert_eq!(from_file, inline);
+        }
+
         #[test]
         fn checking_any_text_never_panics(text in "\\PC{0,400}") {
             let _ = check_text(&text);
