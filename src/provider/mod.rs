@@ -132,14 +132,17 @@ impl RemoteContent {
         live: Option<Document>,
         live_version: Option<String>,
     ) -> RemoteContent {
+        // Comparing the trees allocates nothing; making a second content would serialize and
+        // digest the whole graph again.
+        let same = match (&draft, &live) {
+            (Some(draft), Some(live)) => crate::diff::documents_equivalent(draft, live),
+            _ => false,
+        };
         let live = live.as_ref().map(Content::new);
-        let draft = draft.as_ref().map(|draft| {
-            let mut draft = Content::new(draft);
-            if let Some(live) = &live {
-                draft.share_with(live);
-            }
-            draft
-        });
+        let draft = match (same, &live) {
+            (true, Some(live)) => Some(live.clone()),
+            _ => draft.as_ref().map(Content::new),
+        };
         RemoteContent {
             draft,
             live,
