@@ -17,6 +17,10 @@ use sha2::{Digest as _, Sha256};
 
 use crate::model::Document;
 
+pub mod json_text;
+
+use json_text::JsonText;
+
 /// A content: immutable, cheap to clone (one reference count), equal to another when their
 /// canonical forms are equal.
 #[derive(Clone)]
@@ -55,6 +59,45 @@ impl Content {
         Content(Arc::new(Inner {
             text: text.into_boxed_str(),
             digest: digest_of(document),
+        }))
+    }
+
+    /// The content of a JSON object read by [`json_text::read`], without a tree; `None` when
+    /// the value is not an object.
+    pub fn from_json_text(json: JsonText) -> Option<Content> {
+        json.is_object.then(|| {
+            Content(Arc::new(Inner {
+                digest: Digest(Sha256::digest(&json.canonical).into()),
+                text: json.compact.into_boxed_str(),
+            }))
+        })
+    }
+
+    /// The content of `base` with its member `name` replaced by `member`, read as text: a
+    /// document whose bulk (a graph from a file) was never a tree. The member keeps its place
+    /// among `base`'s members.
+    pub fn with_member(base: &Document, name: &str, member: &JsonText) -> Content {
+        let mut text = String::with_capacity(member.compact.len() + 256);
+        text.push('{');
+        for (i, (key, value)) in base.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            // Writing strings and values to a `String` cannot fail.
+            text.push_str(&serde_json::to_string(key).unwrap_or_default());
+            text.push(':');
+            if key == name {
+                text.push_str(&member.compact);
+            } else {
+                text.push_str(&serde_json::to_string(value).unwrap_or_default());
+            }
+        }
+        text.push('}');
+        let mut writer = CanonicalWriter::new();
+        writer.object_with(base, Some((name, &member.canonical)));
+        Content(Arc::new(Inner {
+            text: text.into_boxed_str(),
+            digest: writer.finish(),
         }))
     }
 
@@ -111,12 +154,9 @@ impl From<Document> for Content {
 
 /// The digest of `document`'s canonical form.
 pub fn digest_of(document: &Document) -> Digest {
-    let mut hasher = CanonicalWriter {
-        hasher: Sha256::new(),
-        buffer: Vec::with_capacity(8 * 1024),
-    };
-    hasher.object(document);
-    hasher.finish()
+    let mut writer = CanonicalWriter::new();
+    writer.object(document);
+    writer.finish()
 }
 
 /// Writes the canonical form straight into the hash, through a buffer: the canonical text is
@@ -128,6 +168,13 @@ struct CanonicalWriter {
 
 impl CanonicalWriter {
     const FLUSH_AT: usize = 8 * 1024;
+
+    fn new() -> CanonicalWriter {
+        CanonicalWriter {
+            hasher: Sha256::new(),
+            buffer: Vec::with_capacity(Self::FLUSH_AT + 1024),
+        }
+    }
 
     fn finish(mut self) -> Digest {
         self.hasher.update(&self.buffer);
@@ -142,8 +189,15 @@ impl CanonicalWriter {
     }
 
     fn object(&mut self, map: &Document) {
-        let mut members: Vec<(&String, &Value)> =
-            map.iter().filter(|(_, value)| !value.is_null()).collect();
+        self.object_with(map, None);
+    }
+
+    /// [`CanonicalWriter::object`], with one member's canonical text given instead of its value.
+    fn object_with(&mut self, map: &Document, replaced: Option<(&str, &[u8])>) {
+        let mut members: Vec<(&String, &Value)> = map
+            .iter()
+            .filter(|(name, value)| !value.is_null() || replaced.is_some_and(|r| r.0 == *name))
+            .collect();
         members.sort_unstable_by(|a, b| a.0.cmp(b.0));
         self.buffer.push(b'{');
         for (i, (name, value)) in members.into_iter().enumerate() {
@@ -152,7 +206,14 @@ impl CanonicalWriter {
             }
             self.string(name);
             self.buffer.push(b':');
-            self.value(value);
+            match replaced {
+                Some((replaced_name, canonical)) if replaced_name == name.as_str() => {
+                    self.hasher.update(&self.buffer);
+                    self.buffer.clear();
+                    self.hasher.update(canonical);
+                }
+                _ => self.value(value),
+            }
         }
         self.buffer.push(b'}');
     }
@@ -244,6 +305,19 @@ mod tests {
     }
 
     #[test]
+    fn reading_text_notes_dollars_repeated_names_and_huge_integers() {
+        let read = |text: &str| json_text::read(text).unwrap();
+        assert!(read(r#"{"p": "${env:X}"}"#).dollar);
+        assert!(!read(r#"{"$schema": "x"}"#).dollar, "names are not interpolated");
+        assert!(read(r#"{"a": 1, "b": {"a": null, "a": 2}}"#).duplicate_key);
+        assert!(!read(r#"{"a": {"a": 1}}"#).duplicate_key);
+        assert!(read(r#"{"n": 18446744073709551615}"#).huge_integer);
+        assert!(!read("[1]").is_object);
+        assert!(json_text::read("{} []").is_err());
+        assert!(json_text::read("{\"a\": }").is_err());
+    }
+
+    #[test]
     fn sharing_keeps_one_copy_only_when_both_say_the_same() {
         let definition = content(json!({"a": 1}));
         let mut same = content(json!({"a": 1.0}));
@@ -259,7 +333,10 @@ mod tests {
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
             any::<i32>().prop_map(|n| json!(n)),
-            "[a-z ${}:]{0,8}".prop_map(Value::String),
+            any::<u64>().prop_map(|n| json!(n)),
+            (-1e6f64..1e6).prop_map(|f| json!(f)),
+            (-1000i32..1000).prop_map(|n| json!(f64::from(n))),
+            "[a-z ${}:\"\\\\\u{e9}\u{1}]{0,8}".prop_map(Value::String),
         ];
         leaf.prop_recursive(4, 32, 6, |inner| {
             prop_oneof![
@@ -285,6 +362,49 @@ mod tests {
                 Content::new(&a).same_as(&Content::new(&b)),
                 crate::diff::documents_equivalent(&a, &b)
             );
+        }
+
+        /// Reading JSON text without a tree gives the content the tree gives, text and digest.
+        #[test]
+        fn a_content_read_from_text_is_the_content_of_its_document(
+            a in prop::collection::btree_map("[a-z\"]{1,3}", json_value(), 0..4),
+            pretty in any::<bool>(),
+        ) {
+            let a: Document = a.into_iter().rev().collect();
+            let text = if pretty {
+                serde_json::to_string_pretty(&a).unwrap()
+            } else {
+                serde_json::to_string(&a).unwrap()
+            };
+            let read = json_text::read(&text).unwrap();
+            prop_assert!(!read.duplicate_key);
+            let from_text = Content::from_json_text(read).unwrap();
+            let from_tree = Content::new(&a);
+            prop_assert_eq!(from_text.text(), from_tree.text());
+            prop_assert_eq!(from_text.digest(), from_tree.digest());
+        }
+
+        /// A member read as text takes its place in a document as if it had been a tree.
+        #[test]
+        fn a_member_read_as_text_gives_the_content_of_the_whole_document(
+            before in prop::collection::btree_map("[a-m]{1,3}", json_value(), 0..3),
+            member in prop::collection::btree_map("[a-z]{1,3}", json_value(), 0..4),
+            after in prop::collection::btree_map("[n-z]{1,3}", json_value(), 0..3),
+        ) {
+            let member = Value::Object(member.into_iter().collect());
+            let whole: Document = before.clone().into_iter()
+                .chain([("graph".to_string(), member.clone())])
+                .chain(after.clone())
+                .collect();
+            let base: Document = before.into_iter()
+                .chain([("graph".to_string(), Value::Null)])
+                .chain(after)
+                .collect();
+            let read = json_text::read(&member.to_string()).unwrap();
+            let composed = Content::with_member(&base, "graph", &read);
+            let from_tree = Content::new(&whole);
+            prop_assert_eq!(composed.text(), from_tree.text());
+            prop_assert_eq!(composed.digest(), from_tree.digest());
         }
 
         #[test]
