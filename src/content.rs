@@ -308,7 +308,10 @@ mod tests {
     fn reading_text_notes_dollars_repeated_names_and_huge_integers() {
         let read = |text: &str| json_text::read(text).unwrap();
         assert!(read(r#"{"p": "${env:X}"}"#).dollar);
-        assert!(!read(r#"{"$schema": "x"}"#).dollar, "names are not interpolated");
+        assert!(
+            !read(r#"{"$schema": "x"}"#).dollar,
+            "names are not interpolated"
+        );
         assert!(read(r#"{"a": 1, "b": {"a": null, "a": 2}}"#).duplicate_key);
         assert!(!read(r#"{"a": {"a": 1}}"#).duplicate_key);
         assert!(read(r#"{"n": 18446744073709551615}"#).huge_integer);

@@ -31,9 +31,8 @@ pub fn read(text: &str) -> Result<JsonText, serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     ValueSeed { state: &mut state }.deserialize(&mut deserializer)?;
     deserializer.end()?;
-    let compact = String::from_utf8(state.compact).map_err(|_| {
-        serde::de::Error::custom("the compact text of a JSON value is not UTF-8")
-    })?;
+    let compact = String::from_utf8(state.compact)
+        .map_err(|_| serde::de::Error::custom("the compact text of a JSON value is not UTF-8"))?;
     Ok(JsonText {
         is_object: compact.starts_with('{'),
         compact,
@@ -226,7 +225,10 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         }
         self.state.compact.push(b'}');
         members.sort_unstable_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-        if members.windows(2).any(|w| w[0].0.as_str() == w[1].0.as_str()) {
+        if members
+            .windows(2)
+            .any(|w| w[0].0.as_str() == w[1].0.as_str())
+        {
             self.state.duplicate_key = true;
         }
         let state = &mut *self.state;
@@ -236,7 +238,9 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             if i > 0 {
                 state.scratch.push(b',');
             }
-            state.scratch.extend_from_slice(&state.canonical[range.clone()]);
+            state
+                .scratch
+                .extend_from_slice(&state.canonical[range.clone()]);
         }
         state.scratch.push(b'}');
         state.canonical.truncate(start);

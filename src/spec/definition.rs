@@ -10,6 +10,7 @@ use super::interpolate::{InterpolationError, interpolate};
 use super::json_include::{self, JsonInclude};
 use super::schema::{COMMON_FIELDS, DefinitionSchema, Field, Kind};
 use crate::content::Content;
+use crate::content::json_text::JsonText;
 use crate::diagnostic::{Located, SourceFile, suggest};
 use crate::model::{Definition, Document, FieldPath, Key, Lifecycle, Segment};
 use crate::yaml::{self, Entry, Node, Span, Value};
@@ -63,6 +64,7 @@ pub fn check_parsed(source: &SourceFile, parsed: Parsed, cx: &Context<'_>) -> Ch
         cx,
         out: Checked::default(),
         sensitive: BTreeSet::new(),
+        included_text: None,
     };
     let definition = checker.definition(source, parsed);
     let mut out = checker.out;
@@ -83,6 +85,9 @@ struct Checker<'c, 'a> {
     cx: &'c Context<'a>,
     out: Checked,
     sensitive: BTreeSet<FieldPath>,
+    /// A JSON include read as text (the fast path), and where it goes in the content: the
+    /// content itself (`None`) or one of its members. Its place in the tree holds `null`.
+    included_text: Option<(Option<String>, JsonText)>,
 }
 
 impl Checker<'_, '_> {
@@ -143,8 +148,12 @@ impl Checker<'_, '_> {
             .schema
             .content_field
             .and_then(|name| fields.remove(name))
-            .and_then(|value| match value {
-                Json::Object(map) => Some(Content::new(&map)),
+            .and_then(|value| match (value, self.included_text.take()) {
+                (Json::Object(map), None) => Some(Content::new(&map)),
+                (Json::Object(map), Some((Some(member), text))) => {
+                    Some(Content::with_member(&map, &member, &text))
+                }
+                (Json::Null, Some((None, text))) => Content::from_json_text(text),
                 _ => None,
             });
         Some(Definition {
@@ -477,7 +486,14 @@ impl Checker<'_, '_> {
             // JSON is YAML, but its own parser gives the messages JSON users know, and is
             // several times faster on the large graphs editors export.
             match json_include::parse(&text) {
-                Ok(JsonInclude::Value(value)) => return Some(value),
+                Ok(JsonInclude::Text(read)) => {
+                    if let Some(place) = self.place_in_content(into) {
+                        self.included_text = Some((place, read));
+                        return Some(Json::Null);
+                    }
+                    // Not in the content (no schema has such an include): as a tree.
+                    return serde_json::from_str(&read.compact).ok();
+                }
                 Ok(JsonInclude::NeedsYamlPath) => {}
                 Err(err) => {
                     let error = SpecError::IncludeParse {
@@ -506,6 +522,21 @@ impl Checker<'_, '_> {
                 self.problem(&included, err.span(), error);
                 None
             }
+        }
+    }
+
+    /// Where `path` stands in the content: the content itself (`Some(None)`), one of its
+    /// members (`Some(Some(name))`), or elsewhere (`None`).
+    fn place_in_content(&self, path: &FieldPath) -> Option<Option<String>> {
+        let content = FieldPath::root().field(self.cx.schema.content_field?);
+        if *path == content {
+            return Some(None);
+        }
+        match path.segments().split_last() {
+            Some((Segment::Field(name), parent)) if parent == content.segments() => {
+                Some(Some(name.clone()))
+            }
+            _ => None,
         }
     }
 

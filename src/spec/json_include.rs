@@ -1,157 +1,72 @@
-//! The fast path for a JSON include (`graph_file: flows/x.json`): parsed by serde_json straight
-//! into a document, when the file needs nothing that only the YAML path gives.
+//! The fast path for a JSON include (`graph_file: flows/x.json`): read in one pass into the
+//! compact and canonical texts its content is made of, never into a tree.
 //!
 //! Editors export large graphs as JSON, and the YAML parser, which keeps a position for every
 //! value, reads them several times slower. The YAML path stays the reference: a file with a
-//! `$` in a string (it may hold `${...}`, whose problems are reported at their line) or with a
-//! key written twice (reported at the second one) goes through it.
+//! `$` in a string (it may hold `${...}`, whose problems are reported at their line), with a
+//! key written twice (reported at the second one), with an integer beyond 64 bits, or whose
+//! value is not a mapping, goes through it.
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
+use crate::content::json_text::{self, JsonText};
 
 /// What reading a JSON include gave.
 #[derive(Debug)]
 pub enum JsonInclude {
-    /// The file's value, as the YAML path would have made it.
-    Value(Value),
+    /// The file's mapping, as text.
+    Text(JsonText),
     /// The file is JSON, but only the YAML path reads it right (see the module's note).
     NeedsYamlPath,
 }
 
 /// Parses `text`; a syntax error is serde_json's, with its line and column.
 pub fn parse(text: &str) -> Result<JsonInclude, serde_json::Error> {
-    let mut found = Found::default();
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value = ValueSeed { found: &mut found }.deserialize(&mut deserializer)?;
-    deserializer.end()?;
-    Ok(if found.dollar || found.duplicate_key {
-        JsonInclude::NeedsYamlPath
-    } else {
-        JsonInclude::Value(value)
-    })
-}
-
-/// What the parse saw that sends the file to the YAML path.
-#[derive(Debug, Default)]
-struct Found {
-    dollar: bool,
-    duplicate_key: bool,
-}
-
-/// Builds a `serde_json::Value`, noting what [`Found`] records on the way.
-struct ValueSeed<'f> {
-    found: &'f mut Found,
-}
-
-impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
-    type Value = Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ValueSeed<'_> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
-        Ok(Value::Bool(b))
-    }
-
-    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
-        Ok(Value::from(n))
-    }
-
-    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
-        // The YAML path reads integers as i64; a larger one is a float there.
-        Ok(i64::try_from(n).map_or_else(|_| Value::from(n as f64), Value::from))
-    }
-
-    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
-        Ok(Value::from(n))
-    }
-
-    fn visit_str<E>(self, text: &str) -> Result<Value, E> {
-        self.found.dollar |= text.contains('$');
-        Ok(Value::String(text.to_owned()))
-    }
-
-    fn visit_string<E>(self, text: String) -> Result<Value, E> {
-        self.found.dollar |= text.contains('$');
-        Ok(Value::String(text))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(item) = seq.next_element_seed(ValueSeed {
-            found: &mut *self.found,
-        })? {
-            items.push(item);
-        }
-        Ok(Value::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut object = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let value = map.next_value_seed(ValueSeed {
-                found: &mut *self.found,
-            })?;
-            if object.insert(key, value).is_some() {
-                self.found.duplicate_key = true;
-            }
-        }
-        Ok(Value::Object(object))
-    }
+    let read = json_text::read(text)?;
+    Ok(
+        if read.dollar || read.duplicate_key || read.huge_integer || !read.is_object {
+            JsonInclude::NeedsYamlPath
+        } else {
+            JsonInclude::Text(read)
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
-    fn value(text: &str) -> Value {
-        match parse(text).expect("valid JSON") {
-            JsonInclude::Value(value) => value,
-            JsonInclude::NeedsYamlPath => panic!("expected the fast path for {text}"),
-        }
+    fn fast(text: &str) -> bool {
+        matches!(parse(text), Ok(JsonInclude::Text(_)))
     }
 
     #[test]
-    fn a_plain_graph_is_read_with_its_members_in_order() {
-        let read =
-            value(r#"{"nodes": [{"id": "n1", "x": 1.5, "on": true, "n": null}], "edges": []}"#);
+    fn a_plain_graph_takes_the_fast_path_with_its_members_in_order() {
+        let text = r#"{"nodes": [{"id": "n1", "x": 1.5, "on": true, "n": null}], "edges": []}"#;
+        let Ok(JsonInclude::Text(read)) = parse(text) else {
+            panic!("expected the fast path");
+        };
         assert_eq!(
-            read,
-            json!({"nodes": [{"id": "n1", "x": 1.5, "on": true, "n": null}], "edges": []})
+            read.compact,
+            r#"{"nodes":[{"id":"n1","x":1.5,"on":true,"n":null}],"edges":[]}"#
         );
-        let keys: Vec<_> = read.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["nodes", "edges"]);
+        // A `$` in a key is not interpolated on either path.
+        assert!(fast(r#"{"$schema": "x"}"#));
     }
 
     #[test]
-    fn a_dollar_or_a_repeated_key_sends_the_file_to_the_yaml_path() {
+    fn what_only_the_yaml_path_reads_right_is_sent_there() {
         for text in [
             r#"{"prompt": "call ${agent:x}"}"#,
             r#"{"prompt": "costs $5"}"#,
             r#"{"a": 1, "a": 2}"#,
-            r#"[{"k": 1, "k": 1}]"#,
+            r#"{"n": [{"k": 1, "k": 1}]}"#,
+            r#"{"big": 18446744073709551615}"#,
+            r#"[{"id": "n1"}]"#,
         ] {
             assert!(
                 matches!(parse(text), Ok(JsonInclude::NeedsYamlPath)),
                 "{text}"
             );
         }
-        // A `$` in a key is not interpolated on either path.
-        assert_eq!(value(r#"{"$schema": "x"}"#), json!({"$schema": "x"}));
     }
 
     #[test]

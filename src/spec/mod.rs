@@ -500,6 +500,11 @@ mod tests {
         ) {
             let graph = serde_json::json!({"nodes": nodes, "edges": []});
             let (from_file, inline) = graph_from_file_and_inline(&graph.to_string());
+            let text = |d: &Option<crate::model::Definition>| {
+                d.as_ref().and_then(|d| d.content.as_ref()).map(|c| c.text().to_string())
+            };
+            // Same digest (`==` on contents) and the same text, member for member.
+            prop_assert_eq!(text(&from_file), text(&inline));
             prop_assert_eq!(from_file, inline);
         }
 
