@@ -120,7 +120,7 @@ fn observe_from_wire(desired: &Desired, decode: &mut Duration) -> Observed {
         let agent = mapping::agent_from_wire(&wire, "the agent list").expect("an agent maps");
         let content = content_bytes.map(|bytes| {
             let page: FlowPage = serde_json::from_slice(&bytes).expect("a flow page decodes");
-            mapping::content_from_flows(page.data)
+            mapping::content_from_flows(page.data).expect("a content")
         });
         let mut observed = ObservedAgent { agent, content };
         // What `ops::observe` does as each read comes in.

@@ -125,6 +125,23 @@ pub struct RemoteContent {
 }
 
 impl RemoteContent {
+    /// [`RemoteContent::from_documents`] for contents already made: one copy is kept when the
+    /// draft and the live version say the same.
+    pub fn from_contents(
+        draft: Option<Content>,
+        mut live: Option<Content>,
+        live_version: Option<String>,
+    ) -> RemoteContent {
+        if let (Some(draft), Some(live)) = (&draft, &mut live) {
+            live.share_with(draft);
+        }
+        RemoteContent {
+            draft,
+            live,
+            live_version,
+        }
+    }
+
     /// The draft and the live version as read; one copy is kept when they say the same (the
     /// usual case right after a publish).
     pub fn from_documents(

@@ -3,6 +3,7 @@
 //! `mapping` reads their fields.
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::http::{ApiRequest, HttpClient, path_segment};
@@ -51,7 +52,49 @@ pub struct AgentPage {
 pub struct FlowPage {
     #[serde(default)]
     pub has_next_page: bool,
-    pub data: Vec<WireObject>,
+    pub data: Vec<WireFlow>,
+}
+
+/// One flow as listed: its small members as values, its graph as the JSON text it came in. The
+/// graph is the bulk of a flow, and only its content's text and digest are kept, so it is
+/// never built as a tree.
+#[derive(Debug, Default)]
+pub struct WireFlow {
+    /// Every member but the graph.
+    pub fields: WireObject,
+    pub graph: Option<Box<RawValue>>,
+}
+
+/// The member of a flow that holds its graph.
+pub const GRAPH: &str = "graph";
+
+impl<'de> Deserialize<'de> for WireFlow {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(WireFlowVisitor)
+    }
+}
+
+struct WireFlowVisitor;
+
+impl<'de> serde::de::Visitor<'de> for WireFlowVisitor {
+    type Value = WireFlow;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a flow object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<WireFlow, A::Error> {
+        let mut flow = WireFlow::default();
+        while let Some(name) = map.next_key::<String>()? {
+            if name == GRAPH {
+                flow.graph = Some(map.next_value()?);
+            } else {
+                let value: Value = map.next_value()?;
+                flow.fields.insert(name, value);
+            }
+        }
+        Ok(flow)
+    }
 }
 
 /// What agentsync reads of a flow the platform answers a publish with: its version. The graph

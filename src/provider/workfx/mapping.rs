@@ -7,7 +7,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::api::{FlowVersion, WireObject};
+use super::api::{FlowVersion, GRAPH, WireFlow, WireObject};
+use crate::content::{Content, json_text};
 use crate::model::{Document, Lifecycle, Marker};
 use crate::provider::{ProviderError, RemoteAgent, RemoteContent, Result, marker};
 
@@ -207,35 +208,60 @@ pub fn content_body(content: &Document) -> Value {
     Value::Object(body)
 }
 
-/// A flow's content in definition names, without `null`s or server-owned fields. Takes the flow
-/// whole, so that its graph is moved, not copied.
-pub fn content_from_wire(mut wire: WireObject) -> Document {
-    CONTENT_FIELDS
+/// A flow's content in definition names, without `null`s or server-owned fields. Its graph goes
+/// from the answer's text to the content's text and digest without becoming a tree.
+pub fn content_from_wire(mut wire: WireFlow) -> Result<Content> {
+    let graph = wire
+        .graph
+        .take()
+        .filter(|graph| graph.get() != "null")
+        .map(|graph| json_text::read(graph.get()))
+        .transpose()
+        .map_err(|err| ProviderError::Protocol {
+            what: "a flow's graph".to_owned(),
+            message: err.to_string(),
+        })?;
+    // The graph keeps its place among the content's members; `null` holds it until then.
+    let base: Document = CONTENT_FIELDS
         .iter()
-        .filter_map(|(name, wire_name)| match wire.remove(*wire_name) {
-            None | Some(Value::Null) => None,
-            Some(value) => Some(((*name).to_owned(), value)),
+        .filter_map(|(name, wire_name)| {
+            if *wire_name == GRAPH {
+                return graph.as_ref().map(|_| ((*name).to_owned(), Value::Null));
+            }
+            match wire.fields.remove(*wire_name) {
+                None | Some(Value::Null) => None,
+                Some(value) => Some(((*name).to_owned(), value)),
+            }
         })
-        .collect()
+        .collect();
+    Ok(match &graph {
+        Some(graph) => Content::with_member(&base, GRAPH_FIELD, graph),
+        None => Content::new(&base),
+    })
 }
+
+/// The definition name of the flow's graph.
+const GRAPH_FIELD: &str = "graph";
 
 /// The draft and the live content among `flows`, as [`pick_versions`] chooses them, moved out
 /// of the answer.
-pub fn content_from_flows(mut flows: Vec<WireObject>) -> RemoteContent {
+pub fn content_from_flows(mut flows: Vec<WireFlow>) -> Result<RemoteContent> {
     let (draft, live) = version_positions(&flows);
     let mut take = |index: usize| content_from_wire(std::mem::take(&mut flows[index]));
-    RemoteContent::from_documents(
-        draft.map(&mut take),
-        live.map(|(_, index)| take(index)),
+    let draft = draft.map(&mut take).transpose()?;
+    let live_content = live.map(|(_, index)| take(index)).transpose()?;
+    Ok(RemoteContent::from_contents(
+        draft,
+        live_content,
         live.map(|(number, _)| number.to_string()),
-    )
+    ))
 }
 
-fn version(flow: &WireObject) -> Option<&str> {
-    flow.get(VERSION).and_then(Value::as_str)
+fn version(flow: &WireFlow) -> Option<&str> {
+    flow.fields.get(VERSION).and_then(Value::as_str)
 }
 
-fn published_number(flow: &WireObject) -> Option<u64> {
+fn published_number(flow: &WireFlow) -> Option<u64> {
     version(flow)
         .filter(|version| *version != DRAFT_VERSION)
         .and_then(|version| version.parse().ok())
@@ -254,7 +280,7 @@ pub fn published_version(flow: &FlowVersion, what: &str) -> Result<String> {
 
 /// The draft and the live flow among `flows`: the item whose version is "draft", and the
 /// published one with the highest version number, with its version (assumption 6).
-pub fn pick_versions(flows: &[WireObject]) -> (Option<&WireObject>, Option<(String, &WireObject)>) {
+pub fn pick_versions(flows: &[WireFlow]) -> (Option<&WireFlow>, Option<(String, &WireFlow)>) {
     let (draft, live) = version_positions(flows);
     (
         draft.map(|index| &flows[index]),
@@ -264,7 +290,7 @@ pub fn pick_versions(flows: &[WireObject]) -> (Option<&WireObject>, Option<(Stri
 
 /// Where [`pick_versions`]'s choices are in `flows`: the draft's index, and the live version's
 /// number and index. The one place that says which flows are the draft and the live one.
-fn version_positions(flows: &[WireObject]) -> (Option<usize>, Option<(u64, usize)>) {
+fn version_positions(flows: &[WireFlow]) -> (Option<usize>, Option<(u64, usize)>) {
     let draft = flows
         .iter()
         .position(|flow| version(flow) == Some(DRAFT_VERSION));
@@ -279,7 +305,7 @@ fn version_positions(flows: &[WireObject]) -> (Option<usize>, Option<(u64, usize
 /// Whether a first page of flows is in the documented order (the draft, if any, first; then the
 /// published versions, newest first). Then its first two items are all [`pick_versions`] needs,
 /// whatever follows.
-pub fn in_documented_order(flows: &[WireObject]) -> bool {
+pub fn in_documented_order(flows: &[WireFlow]) -> bool {
     let published = match flows.first() {
         Some(first) if version(first) == Some(DRAFT_VERSION) => &flows[1..],
         _ => flows,
@@ -416,10 +442,10 @@ mod tests {
         );
     }
 
-    fn flow(version: &str) -> WireObject {
-        object(
-            json!({"version": version, "id": version, "graph": {"v": version}, "features": null}),
-        )
+    fn flow(version: &str) -> WireFlow {
+        let text =
+            json!({"version": version, "id": version, "graph": {"v": version}, "features": null});
+        serde_json::from_str(&text.to_string()).expect("a flow")
     }
 
     #[test]
@@ -431,7 +457,7 @@ mod tests {
         let (draft, live) = pick_versions(&flows[1..]);
         assert!(draft.is_none());
         assert_eq!(live.map(|(name, _)| name), Some("10".to_owned()));
-        assert_eq!(pick_versions(&[]), (None, None));
+        assert!(matches!(pick_versions(&[]), (None, None)));
     }
 
     #[test]
@@ -450,7 +476,7 @@ mod tests {
 
     #[test]
     fn the_content_of_the_draft_and_the_live_version_is_moved_out_of_the_flows() {
-        let content = content_from_flows(vec![flow("draft"), flow("2"), flow("1")]);
+        let content = content_from_flows(vec![flow("draft"), flow("2"), flow("1")]).expect("read");
         assert_eq!(
             content.draft.map(|d| Value::Object(d.document())),
             Some(json!({"graph": {"v": "draft"}}))
@@ -460,7 +486,10 @@ mod tests {
             Some(json!({"graph": {"v": "2"}}))
         );
         assert_eq!(content.live_version.as_deref(), Some("2"));
-        assert_eq!(content_from_flows(Vec::new()), RemoteContent::default());
+        assert_eq!(
+            content_from_flows(Vec::new()).expect("read"),
+            RemoteContent::default()
+        );
     }
 
     #[test]
@@ -477,7 +506,11 @@ mod tests {
     #[test]
     fn content_reads_without_nulls_or_server_fields() {
         assert_eq!(
-            Value::Object(content_from_wire(flow("draft"))),
+            Value::Object(
+                content_from_wire(flow("draft"))
+                    .expect("a content")
+                    .document()
+            ),
             json!({"graph": {"v": "draft"}})
         );
     }

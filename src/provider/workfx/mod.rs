@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use reqwest::Url;
 
-use self::api::{Api, MAX_PAGE_SIZE, NEWEST_FLOWS, WireObject};
+use self::api::{Api, MAX_PAGE_SIZE, NEWEST_FLOWS, WireFlow};
 use crate::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
 use crate::model::{Document, Lifecycle, Marker};
 use crate::provider::{Provider, ProviderError, ProviderKind, RemoteAgent, RemoteContent, Result};
@@ -72,7 +72,7 @@ impl WorkfxProvider {
     }
 
     /// Every flow of an agent, page by page: only when the first page cannot be trusted.
-    async fn all_flows(&self, id: &str) -> Result<Vec<WireObject>> {
+    async fn all_flows(&self, id: &str) -> Result<Vec<WireFlow>> {
         let mut flows = Vec::new();
         for page_num in 1..=MAX_PAGES {
             let page = self.api.list_flows(id, page_num, MAX_PAGE_SIZE).await?;
@@ -149,7 +149,7 @@ impl Provider for WorkfxProvider {
             );
             self.all_flows(id).await?
         };
-        Ok(mapping::content_from_flows(flows))
+        mapping::content_from_flows(flows)
     }
 
     async fn create_agent(&self, marker: &Marker, fields: &Document) -> Result<RemoteAgent> {
