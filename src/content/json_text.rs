@@ -5,7 +5,8 @@
 //! members sorted by name, `null` members dropped, integral floats below 1e15 written as
 //! integers. A property test holds that both give the same bytes.
 
-use std::fmt::Write as _;
+use std::io::Write as _;
+use std::ops::Range;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
@@ -27,24 +28,20 @@ pub struct JsonText {
 
 /// Reads `text`, which must hold exactly one JSON value.
 pub fn read(text: &str) -> Result<JsonText, serde_json::Error> {
-    let mut state = State::default();
+    let mut writer = TextWriter::default();
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    ValueSeed { state: &mut state }.deserialize(&mut deserializer)?;
+    ValueSeed {
+        writer: &mut writer,
+    }
+    .deserialize(&mut deserializer)?;
     deserializer.end()?;
-    let compact = String::from_utf8(state.compact)
-        .map_err(|_| serde::de::Error::custom("the compact text of a JSON value is not UTF-8"))?;
-    Ok(JsonText {
-        is_object: compact.starts_with('{'),
-        compact,
-        canonical: state.canonical,
-        dollar: state.dollar,
-        duplicate_key: state.duplicate_key,
-        huge_integer: state.huge_integer,
-    })
+    Ok(writer.finish())
 }
 
+/// Writes one JSON value, piece by piece, as compact and as canonical text: what a reader of
+/// JSON text (below) or of a YAML tree (the definition loader) calls as it walks the value.
 #[derive(Default)]
-struct State {
+pub struct TextWriter {
     compact: Vec<u8>,
     canonical: Vec<u8>,
     /// Reused to reorder the members of each object.
@@ -54,34 +51,147 @@ struct State {
     huge_integer: bool,
 }
 
-impl State {
+/// An object being written: where its canonical text starts, and its members so far (`None`
+/// for a `null` member: the same as an absent one, but its name still counts when looking for
+/// names written twice).
+pub struct ObjectMark<K> {
+    start: usize,
+    members: Vec<(K, Option<Range<usize>>)>,
+    /// The member whose value is being written: its name, where its canonical text starts, and
+    /// where its value's does.
+    open: Option<(K, usize, usize)>,
+}
+
+/// An array being written: whether an element was written yet.
+pub struct ArrayMark {
+    empty: bool,
+}
+
+impl TextWriter {
+    /// The texts written, and what was seen on the way.
+    pub fn finish(self) -> JsonText {
+        // Only `serde_json`'s escaping and ASCII punctuation were written.
+        let compact = String::from_utf8(self.compact).unwrap_or_default();
+        JsonText {
+            is_object: compact.starts_with('{'),
+            compact,
+            canonical: self.canonical,
+            dollar: self.dollar,
+            duplicate_key: self.duplicate_key,
+            huge_integer: self.huge_integer,
+        }
+    }
+
     fn both(&mut self, bytes: &[u8]) {
         self.compact.extend_from_slice(bytes);
         self.canonical.extend_from_slice(bytes);
     }
 
-    fn string(&mut self, text: &str) {
+    pub fn null(&mut self) {
+        self.both(b"null");
+    }
+
+    pub fn bool(&mut self, b: bool) {
+        self.both(if b { b"true" } else { b"false" });
+    }
+
+    pub fn string(&mut self, text: &str) {
+        self.dollar |= text.contains('$');
+        self.escaped(text);
+    }
+
+    fn escaped(&mut self, text: &str) {
         let start = self.compact.len();
         // Escaping into a `Vec` cannot fail.
         let _ = serde_json::to_writer(&mut self.compact, text);
         self.canonical.extend_from_slice(&self.compact[start..]);
     }
 
-    fn number(&mut self, number: &serde_json::Number) {
+    pub fn number(&mut self, number: &serde_json::Number) {
+        self.huge_integer |= number.is_u64() && number.as_i64().is_none();
         let _ = serde_json::to_writer(&mut self.compact, number);
-        let mut canonical = String::new();
         let _ = match number.as_f64() {
             Some(f) if number.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => {
-                write!(canonical, "{}", f as i64)
+                write!(self.canonical, "{}", f as i64)
             }
-            _ => write!(canonical, "{number}"),
+            _ => write!(self.canonical, "{number}"),
         };
-        self.canonical.extend_from_slice(canonical.as_bytes());
+    }
+
+    pub fn begin_array(&mut self) -> ArrayMark {
+        self.both(b"[");
+        ArrayMark { empty: true }
+    }
+
+    /// Before each element.
+    pub fn element(&mut self, array: &mut ArrayMark) {
+        if !array.empty {
+            self.both(b",");
+        }
+        array.empty = false;
+    }
+
+    pub fn end_array(&mut self, _array: ArrayMark) {
+        self.both(b"]");
+    }
+
+    pub fn begin_object<K>(&mut self) -> ObjectMark<K> {
+        self.compact.push(b'{');
+        ObjectMark {
+            start: self.canonical.len(),
+            members: Vec::new(),
+            open: None,
+        }
+    }
+
+    /// Before each member's value.
+    pub fn member<K: AsRef<str>>(&mut self, object: &mut ObjectMark<K>, name: K) {
+        self.close_member(object);
+        if !object.members.is_empty() {
+            self.compact.push(b',');
+        }
+        let from = self.canonical.len();
+        self.escaped(name.as_ref());
+        self.both(b":");
+        object.open = Some((name, from, self.canonical.len()));
+    }
+
+    fn close_member<K>(&mut self, object: &mut ObjectMark<K>) {
+        if let Some((name, from, value_at)) = object.open.take() {
+            if &self.canonical[value_at..] == b"null" {
+                self.canonical.truncate(from);
+                object.members.push((name, None));
+            } else {
+                object.members.push((name, Some(from..self.canonical.len())));
+            }
+        }
+    }
+
+    pub fn end_object<K: AsRef<str>>(&mut self, mut object: ObjectMark<K>) {
+        self.close_member(&mut object);
+        self.compact.push(b'}');
+        let members = &mut object.members;
+        members.sort_unstable_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
+        if members.windows(2).any(|w| w[0].0.as_ref() == w[1].0.as_ref()) {
+            self.duplicate_key = true;
+        }
+        self.scratch.clear();
+        self.scratch.push(b'{');
+        for (i, range) in members.iter().filter_map(|(_, r)| r.as_ref()).enumerate() {
+            if i > 0 {
+                self.scratch.push(b',');
+            }
+            self.scratch
+                .extend_from_slice(&self.canonical[range.clone()]);
+        }
+        self.scratch.push(b'}');
+        self.canonical.truncate(object.start);
+        self.canonical.extend_from_slice(&self.scratch);
     }
 }
 
-struct ValueSeed<'s> {
-    state: &'s mut State,
+struct ValueSeed<'w> {
+    writer: &'w mut TextWriter,
 }
 
 impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
@@ -98,8 +208,8 @@ enum Name<'de> {
     Owned(String),
 }
 
-impl Name<'_> {
-    fn as_str(&self) -> &str {
+impl AsRef<str> for Name<'_> {
+    fn as_ref(&self) -> &str {
         match self {
             Name::Borrowed(text) => text,
             Name::Owned(text) => text,
@@ -141,110 +251,68 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_unit<E>(self) -> Result<(), E> {
-        self.state.both(b"null");
+        self.writer.null();
         Ok(())
     }
 
     fn visit_bool<E>(self, b: bool) -> Result<(), E> {
-        self.state.both(if b { b"true" } else { b"false" });
+        self.writer.bool(b);
         Ok(())
     }
 
     fn visit_i64<E>(self, n: i64) -> Result<(), E> {
-        self.state.number(&n.into());
+        self.writer.number(&n.into());
         Ok(())
     }
 
     fn visit_u64<E>(self, n: u64) -> Result<(), E> {
-        self.state.huge_integer |= i64::try_from(n).is_err();
-        self.state.number(&n.into());
+        self.writer.number(&n.into());
         Ok(())
     }
 
     fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<(), E> {
         let number = serde_json::Number::from_f64(n)
             .ok_or_else(|| E::custom("infinity and NaN are not JSON"))?;
-        self.state.number(&number);
+        self.writer.number(&number);
         Ok(())
     }
 
     fn visit_str<E>(self, text: &str) -> Result<(), E> {
-        self.state.dollar |= text.contains('$');
-        self.state.string(text);
+        self.writer.string(text);
         Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        self.state.both(b"[");
-        let mut first = true;
+        let mut array = self.writer.begin_array();
+        // The separator is written once an element is known to follow: elements are read
+        // straight into the text, so the next one is first peeked at by `next_element_seed`.
         loop {
-            let comma = (self.state.compact.len(), self.state.canonical.len());
-            if !first {
-                self.state.both(b",");
-            }
+            let before = (self.writer.compact.len(), self.writer.canonical.len());
+            let was_empty = array.empty;
+            self.writer.element(&mut array);
             let seed = ValueSeed {
-                state: &mut *self.state,
+                writer: &mut *self.writer,
             };
             if seq.next_element_seed(seed)?.is_none() {
-                // No element: take back the comma written for it.
-                self.state.compact.truncate(comma.0);
-                self.state.canonical.truncate(comma.1);
+                self.writer.compact.truncate(before.0);
+                self.writer.canonical.truncate(before.1);
+                array.empty = was_empty;
                 break;
             }
-            first = false;
         }
-        self.state.both(b"]");
+        self.writer.end_array(array);
         Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        self.state.compact.push(b'{');
-        // Each member's canonical text (`"name":value`) goes after `start`, in the order read;
-        // they are put in name order once the object is complete.
-        let start = self.state.canonical.len();
-        // `None` for a `null` member: the same as an absent one, but its name still counts
-        // when looking for names written twice.
-        let mut members: Vec<(Name<'de>, Option<std::ops::Range<usize>>)> = Vec::new();
+        let mut object = self.writer.begin_object::<Name<'de>>();
         while let Some(name) = map.next_key_seed(NameSeed)? {
-            if !members.is_empty() {
-                self.state.compact.push(b',');
-            }
-            let from = self.state.canonical.len();
-            self.state.string(name.as_str());
-            self.state.both(b":");
-            let value_at = self.state.canonical.len();
+            self.writer.member(&mut object, name);
             map.next_value_seed(ValueSeed {
-                state: &mut *self.state,
+                writer: &mut *self.writer,
             })?;
-            if &self.state.canonical[value_at..] == b"null" {
-                self.state.canonical.truncate(from);
-                members.push((name, None));
-            } else {
-                members.push((name, Some(from..self.state.canonical.len())));
-            }
         }
-        self.state.compact.push(b'}');
-        members.sort_unstable_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-        if members
-            .windows(2)
-            .any(|w| w[0].0.as_str() == w[1].0.as_str())
-        {
-            self.state.duplicate_key = true;
-        }
-        let state = &mut *self.state;
-        state.scratch.clear();
-        state.scratch.push(b'{');
-        for (i, range) in members.iter().filter_map(|(_, r)| r.as_ref()).enumerate() {
-            if i > 0 {
-                state.scratch.push(b',');
-            }
-            state
-                .scratch
-                .extend_from_slice(&state.canonical[range.clone()]);
-        }
-        state.scratch.push(b'}');
-        state.canonical.truncate(start);
-        state.canonical.extend_from_slice(&state.scratch);
+        self.writer.end_object(object);
         Ok(())
     }
 }
