@@ -162,7 +162,9 @@ impl TextWriter {
                 self.canonical.truncate(from);
                 object.members.push((name, None));
             } else {
-                object.members.push((name, Some(from..self.canonical.len())));
+                object
+                    .members
+                    .push((name, Some(from..self.canonical.len())));
             }
         }
     }
@@ -172,7 +174,10 @@ impl TextWriter {
         self.compact.push(b'}');
         let members = &mut object.members;
         members.sort_unstable_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
-        if members.windows(2).any(|w| w[0].0.as_ref() == w[1].0.as_ref()) {
+        if members
+            .windows(2)
+            .any(|w| w[0].0.as_ref() == w[1].0.as_ref())
+        {
             self.duplicate_key = true;
         }
         self.scratch.clear();

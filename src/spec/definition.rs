@@ -10,7 +10,7 @@ use super::interpolate::{InterpolationError, interpolate};
 use super::json_include::{self, JsonInclude};
 use super::schema::{COMMON_FIELDS, DefinitionSchema, Field, Kind};
 use crate::content::Content;
-use crate::content::json_text::JsonText;
+use crate::content::json_text::{JsonText, TextWriter};
 use crate::diagnostic::{Located, SourceFile, suggest};
 use crate::model::{Definition, Document, FieldPath, Key, Lifecycle, Segment};
 use crate::yaml::{self, Entry, Node, Span, Value};
@@ -398,6 +398,18 @@ impl Checker<'_, '_> {
                 Some(Json::Array(tags))
             }
             (Kind::Tags, _) => expect(self, "a list of strings"),
+            (Kind::Mapping, Value::Map(_)) if self.included_text.is_none() => {
+                match self.bulk_place(path) {
+                    // The bulk of the content (a graph): written as text, never as a tree.
+                    Some(place) => {
+                        let mut writer = TextWriter::default();
+                        self.text_at(source, node, &mut path.clone(), &mut writer);
+                        self.included_text = Some((place, writer.finish()));
+                        Some(Json::Null)
+                    }
+                    None => self.json(source, node, path),
+                }
+            }
             (Kind::Mapping | Kind::Any, Value::Map(_)) | (Kind::Any, _) => {
                 self.json(source, node, path)
             }
@@ -537,6 +549,87 @@ impl Checker<'_, '_> {
                 Some(Some(name.clone()))
             }
             _ => None,
+        }
+    }
+
+    /// Where `path` stands in the content when it is the field an include fills (`graph`,
+    /// `definition`): the bulk of a content, written as text rather than as a tree.
+    fn bulk_place(&self, path: &FieldPath) -> Option<Option<String>> {
+        let place = self.place_in_content(path)?;
+        let Segment::Field(name) = path.segments().last()? else {
+            return None;
+        };
+        let siblings = match &place {
+            None => self.cx.schema.fields,
+            Some(_) => {
+                let content = self.cx.schema.content_field?;
+                match self
+                    .cx
+                    .schema
+                    .fields
+                    .iter()
+                    .find(|f| f.name == content)?
+                    .kind
+                {
+                    Kind::Nested(fields) => fields,
+                    _ => return None,
+                }
+            }
+        };
+        siblings
+            .iter()
+            .any(|f| matches!(f.kind, Kind::Include { into } if into == name))
+            .then_some(place)
+    }
+
+    /// [`Checker::json_at`], writing text instead of building a tree.
+    fn text_at(
+        &mut self,
+        source: &SourceFile,
+        node: &Node,
+        path: &mut FieldPath,
+        writer: &mut TextWriter,
+    ) {
+        match &node.value {
+            Value::Null => writer.null(),
+            Value::Bool(b) => writer.bool(*b),
+            Value::Int(i) => writer.number(&(*i).into()),
+            Value::Float(f) => match serde_json::Number::from_f64(*f) {
+                Some(n) => writer.number(&n),
+                None => {
+                    let error = SpecError::InvalidValue {
+                        field: path.to_string(),
+                        message: "infinity and NaN cannot be sent to the platform".into(),
+                    };
+                    self.problem(source, node.span, error);
+                    // The definition is refused; the text only has to stay JSON.
+                    writer.null();
+                }
+            },
+            Value::String(text) => match self.substitute(source, node.span, text, path) {
+                Some(text) => writer.string(&text),
+                None => writer.null(),
+            },
+            Value::Seq(items) => {
+                let mut array = writer.begin_array();
+                for (i, item) in items.iter().enumerate() {
+                    writer.element(&mut array);
+                    path.push_index(i);
+                    self.text_at(source, item, path, writer);
+                    path.pop();
+                }
+                writer.end_array(array);
+            }
+            Value::Map(entries) => {
+                let mut object = writer.begin_object::<&str>();
+                for entry in entries {
+                    writer.member(&mut object, &entry.key);
+                    path.push_field(&entry.key);
+                    self.text_at(source, &entry.value, path, writer);
+                    path.pop();
+                }
+                writer.end_object(object);
+            }
         }
     }
 
