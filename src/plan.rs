@@ -902,6 +902,38 @@ mod tests {
     }
 
     #[test]
+    fn an_observed_content_equal_to_its_definition_is_held_once() {
+        let want = desired(vec![definition("a", "hi"), definition("b", "hello")]);
+        let mut observed = applied(&want);
+        // As read from the platform: equal to the definitions, but copies of their own.
+        let copy = |d: &Definition| d.content.as_ref().map(|c| Content::new(&c.document()));
+        observed.agents[0].content.as_mut().unwrap().draft = copy(&want[&key("a")]);
+        observed.agents[0].content.as_mut().unwrap().live = copy(&want[&key("a")]);
+        let edited = definition("b", "edited by hand").content;
+        observed.agents[1]
+            .content
+            .as_mut()
+            .unwrap()
+            .draft
+            .clone_from(&edited);
+        observed.share_contents(&want);
+
+        let text_of = |c: &Option<Content>| c.as_ref().map(|c| c.text().as_ptr());
+        let content_a = observed.agents[0].content.as_ref().unwrap();
+        assert_eq!(text_of(&content_a.draft), text_of(&want[&key("a")].content));
+        assert_eq!(text_of(&content_a.live), text_of(&want[&key("a")].content));
+        let content_b = observed.agents[1].content.as_ref().unwrap();
+        assert_eq!(
+            text_of(&content_b.draft),
+            text_of(&edited),
+            "a draft that differs stays"
+        );
+        let plan = compute(&want, &BTreeSet::new(), &observed, &settings()).unwrap();
+        assert_eq!(kinds(&plan, "a"), []);
+        assert_eq!(kinds(&plan, "b"), [ActionKind::UpdateDraft]);
+    }
+
+    #[test]
     fn planning_the_applied_state_gives_no_actions() {
         let want = desired(vec![definition("a", "hi"), definition("b", "yo")]);
         let plan = compute(&want, &BTreeSet::new(), &applied(&want), &settings()).unwrap();

@@ -43,7 +43,11 @@ pub async fn observe<P: Provider + 'static>(
         None => name_of(&agent.fields).is_some_and(|n| adoptable_names.contains(&n)),
     };
 
-    with_content_reporting(provider, agents, concurrency, wants_content, progress).await
+    let mut observed =
+        with_content_reporting(provider, agents, concurrency, wants_content, progress).await?;
+    // A content that says the same as its definition is held once, for the rest of the run.
+    observed.share_contents(desired);
+    Ok(observed)
 }
 
 /// Reads the content of the `agents` that `wanted` picks, concurrently up to `concurrency`
