@@ -332,22 +332,7 @@ mod tests {
     }
 
     fn json_value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i32>().prop_map(|n| json!(n)),
-            any::<u64>().prop_map(|n| json!(n)),
-            (-1e6f64..1e6).prop_map(|f| json!(f)),
-            (-1000i32..1000).prop_map(|n| json!(f64::from(n))),
-            "[a-z ${}:\"\\\\\u{e9}\u{1}]{0,8}".prop_map(Value::String),
-        ];
-        leaf.prop_recursive(4, 32, 6, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-                prop::collection::btree_map("[a-z]{1,4}", inner, 0..5)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
+        crate::arbitrary::json_value("[a-z]{1,4}", "[a-z ${}:\"\\\\\u{e9}\u{1}]{0,8}")
     }
 
     proptest! {

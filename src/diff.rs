@@ -264,20 +264,9 @@ mod tests {
         assert!(changes[0].sensitive && changes[0].before.is_none() && changes[0].after.is_none());
     }
 
+    /// Few names, so that two random objects often share members.
     fn arb_json() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i32>().prop_map(|i| json!(i)),
-            "[a-z]{0,6}".prop_map(Value::String),
-        ];
-        leaf.prop_recursive(4, 32, 4, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                prop::collection::btree_map("[a-c]", inner, 0..4)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
+        crate::arbitrary::json_value("[a-c]", "[a-z]{0,6}")
     }
 
     #[test]

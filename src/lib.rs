@@ -4,6 +4,8 @@
 //! workflows in [`ops`]. `ARCHITECTURE.md` maps the modules and the rules between them.
 
 pub mod apply;
+#[cfg(test)]
+mod arbitrary;
 pub mod cli;
 pub mod config;
 pub mod content;

@@ -474,22 +474,9 @@ mod tests {
         assert_eq!(Some(from_file), inline);
     }
 
+    /// No `$`: a graph file holding one goes through the YAML path whole.
     fn json_value() -> impl Strategy<Value = serde_json::Value> {
-        use serde_json::{Value, json};
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(|n| json!(n)),
-            (-1e6f64..1e6).prop_map(|f| json!(f)),
-            "[a-zA-Z0-9 _.:#\\\\\"]{0,8}".prop_map(Value::String),
-        ];
-        leaf.prop_recursive(4, 40, 5, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                prop::collection::btree_map("[a-z]{1,4}", inner, 0..4)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
+        crate::arbitrary::json_value("[a-z]{1,4}", "[a-zA-Z0-9 _.:#\\\\\"]{0,8}")
     }
 
     proptest! {

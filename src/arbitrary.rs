@@ -1,0 +1,27 @@
+//! Random JSON values for property tests, shared so that every test explores the same kinds of
+//! value: `null`s, booleans, integers up to `u64`, fractional and integral floats, and strings
+//! and names drawn from what each test needs.
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+/// Values nested up to 4 deep, with member names matching `names` and strings matching
+/// `strings` (regular expressions, as proptest reads them).
+pub fn json_value(names: &'static str, strings: &'static str) -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i32>().prop_map(|n| json!(n)),
+        any::<u64>().prop_map(|n| json!(n)),
+        (-1e6f64..1e6).prop_map(|f| json!(f)),
+        (-1000i32..1000).prop_map(|n| json!(f64::from(n))),
+        strings.prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 32, 5, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::btree_map(names, inner, 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
