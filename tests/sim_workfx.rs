@@ -562,6 +562,15 @@ async fn writing_the_draft_answers_201_with_the_draft_which_reads_back_equal() {
     }
     let read = sim.get(&format!("/agents/{id}/flows/draft")).await;
     assert_eq!(read.body, written.body);
+    // The list writes its flows its own way (without copying graphs): the same object,
+    // member for member and in the same order.
+    let listed = sim.get(&format!("/agents/{id}/flows")).await.body;
+    assert_eq!(listed["data"][0], written.body);
+    let order = |flow: &serde_json::Value| {
+        flow.as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>())
+    };
+    assert_eq!(order(&listed["data"][0]), order(&written.body));
 }
 
 #[tokio::test]

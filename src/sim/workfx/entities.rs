@@ -273,23 +273,45 @@ impl Agent {
 
 impl Flow {
     pub(crate) fn to_json(&self) -> Value {
-        let mut object = Map::new();
-        self.stamps.write_into(&mut object);
-        object.insert("owner_id".into(), json!(self.owner_id));
-        object.insert("owner_type".into(), json!(OWNER_TYPE));
-        object.insert("mode".into(), json!(self.content.mode));
-        object.insert("version".into(), json!(self.version));
-        object.insert("graph".into(), self.content.graph.clone());
-        object.insert("features".into(), json!(self.content.features));
-        object.insert("flow_variables".into(), json!(self.content.flow_variables));
-        object.insert(
-            "conversation_variables".into(),
-            json!(self.content.conversation_variables),
-        );
-        object.insert("id".into(), json!(self.id));
-        object.insert("tenant_id".into(), json!(self.tenant_id));
-        object.insert("tenant_unit_id".into(), json!(self.tenant_unit_id));
-        Value::Object(object)
+        serde_json::to_value(self.wire()).unwrap_or(Value::Null)
+    }
+
+    /// The wire form, borrowed: a list of flows is written without copying their graphs.
+    pub(crate) fn wire(&self) -> FlowWire<'_> {
+        FlowWire(self)
+    }
+}
+
+/// A flow as the wire shows it (`FlowResponse`), serialized from the stored flow.
+pub(crate) struct FlowWire<'a>(&'a Flow);
+
+impl Serialize for FlowWire<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let flow = self.0;
+        let stamps = &flow.stamps;
+        let mut map = serializer.serialize_map(Some(17))?;
+        map.serialize_entry("created_by", &stamps.created_by)?;
+        map.serialize_entry("updated_by", &stamps.updated_by)?;
+        map.serialize_entry("created_by_role", &stamps.created_by_role)?;
+        map.serialize_entry("updated_by_role", &stamps.updated_by_role)?;
+        map.serialize_entry("created_time", &stamps.created_time)?;
+        map.serialize_entry("updated_time", &stamps.updated_time)?;
+        map.serialize_entry("owner_id", &flow.owner_id)?;
+        map.serialize_entry("owner_type", OWNER_TYPE)?;
+        map.serialize_entry("mode", &flow.content.mode)?;
+        map.serialize_entry("version", &flow.version)?;
+        map.serialize_entry("graph", &flow.content.graph)?;
+        map.serialize_entry("features", &flow.content.features)?;
+        map.serialize_entry("flow_variables", &flow.content.flow_variables)?;
+        map.serialize_entry(
+            "conversation_variables",
+            &flow.content.conversation_variables,
+        )?;
+        map.serialize_entry("id", &flow.id)?;
+        map.serialize_entry("tenant_id", &flow.tenant_id)?;
+        map.serialize_entry("tenant_unit_id", &flow.tenant_unit_id)?;
+        map.end()
     }
 }
 

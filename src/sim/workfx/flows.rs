@@ -6,13 +6,15 @@ use axum::{
     Json,
     body::Bytes,
     extract::{RawQuery, State, rejection::BytesRejection},
-    http::StatusCode,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
 };
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::{
     Workfx, agent_not_found,
-    entities::{AgentRecord, FlowContent},
+    entities::{AgentRecord, FlowContent, FlowWire},
     paging::Page,
     schema,
     tenancy::TENANT_PARAMS,
@@ -88,7 +90,7 @@ pub(crate) async fn list(
     State(app): State<Arc<Workfx>>,
     PathParam(agent_id): PathParam,
     RawQuery(raw_query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let (scope, query, mut validator) = app.begin(raw_query)?;
     let id = validator.path_uuid("agent_id", &agent_id);
     validator.query_known(&query, schema::LIST_FLOWS_QUERY);
@@ -98,14 +100,30 @@ pub(crate) async fn list(
         .read(|state| {
             let record: &AgentRecord = state.agent(&scope, id).ok_or_else(agent_not_found)?;
             let window = page.window(record.flows_newest_first().collect());
-            // FlowVersionListResponse, as documented: no total_pages here.
-            Ok(Json(json!({
-                "page_num": page.num,
-                "page_size": page.size,
-                "total_count": window.total_count,
-                "has_next_page": window.has_next_page,
-                "data": window.items.iter().map(|flow| flow.to_json()).collect::<Vec<_>>(),
-            })))
+            // FlowVersionListResponse, as documented: no total_pages here. Written while the
+            // state is borrowed, so that no graph is copied on the way out.
+            let list = FlowList {
+                page_num: page.num,
+                page_size: page.size,
+                total_count: window.total_count,
+                has_next_page: window.has_next_page,
+                data: window.items.iter().map(|flow| flow.wire()).collect(),
+            };
+            let body = serde_json::to_vec(&list).map_err(|err| {
+                let message = format!("the flow list did not serialize: {err}");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, &message)
+            })?;
+            Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
         })
         .await
+}
+
+/// `FlowVersionListResponse`, borrowing the flows it lists.
+#[derive(Serialize)]
+struct FlowList<'a> {
+    page_num: u32,
+    page_size: u32,
+    total_count: usize,
+    has_next_page: bool,
+    data: Vec<FlowWire<'a>>,
 }
