@@ -272,10 +272,6 @@ impl Agent {
 }
 
 impl Flow {
-    pub(crate) fn to_json(&self) -> Value {
-        serde_json::to_value(self.wire()).unwrap_or(Value::Null)
-    }
-
     /// The wire form, borrowed: a list of flows is written without copying their graphs.
     pub(crate) fn wire(&self) -> FlowWire<'_> {
         FlowWire(self)

@@ -3,14 +3,12 @@
 use std::sync::Arc;
 
 use axum::{
-    Json,
     body::Bytes,
     extract::{RawQuery, State, rejection::BytesRejection},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
-use serde_json::Value;
 
 use super::{
     Workfx, agent_not_found,
@@ -30,7 +28,7 @@ pub(crate) async fn write_draft(
     PathParam(agent_id): PathParam,
     RawQuery(raw_query): RawQuery,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     let (scope, query, mut validator) = app.begin(raw_query)?;
     let body = json_body(body)?;
     let id = validator.path_uuid("agent_id", &agent_id);
@@ -39,21 +37,22 @@ pub(crate) async fn write_draft(
     validator.finish()?;
     let content = FlowContent::from_request(&fields);
     let now = app.now();
-    let draft = app
-        .store
+    app.store
         .write(|state| {
             let record = state.agent_mut(&scope, id).ok_or_else(agent_not_found)?;
-            Ok::<_, ApiError>(record.write_draft(content, &now).to_json())
+            json_response(
+                StatusCode::CREATED,
+                &record.write_draft(content, &now).wire(),
+            )
         })
-        .await?;
-    Ok((StatusCode::CREATED, Json(draft)))
+        .await
 }
 
 pub(crate) async fn get_draft(
     State(app): State<Arc<Workfx>>,
     PathParam(agent_id): PathParam,
     RawQuery(raw_query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let (scope, query, mut validator) = app.begin(raw_query)?;
     let id = validator.path_uuid("agent_id", &agent_id);
     validator.query_known(&query, &TENANT_PARAMS);
@@ -62,7 +61,7 @@ pub(crate) async fn get_draft(
         .read(|state| {
             let record = state.agent(&scope, id).ok_or_else(agent_not_found)?;
             let draft = record.draft.as_ref().ok_or_else(draft_not_found)?;
-            Ok(Json(draft.to_json()))
+            json_response(StatusCode::OK, &draft.wire())
         })
         .await
 }
@@ -71,7 +70,7 @@ pub(crate) async fn publish(
     State(app): State<Arc<Workfx>>,
     PathParam(agent_id): PathParam,
     RawQuery(raw_query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let (scope, query, mut validator) = app.begin(raw_query)?;
     let id = validator.path_uuid("agent_id", &agent_id);
     validator.query_known(&query, &TENANT_PARAMS);
@@ -81,7 +80,7 @@ pub(crate) async fn publish(
         .write(|state| {
             let record = state.agent_mut(&scope, id).ok_or_else(agent_not_found)?;
             let published = record.publish(&now).ok_or_else(draft_not_found)?;
-            Ok(Json(published.to_json()))
+            json_response(StatusCode::OK, &published.wire())
         })
         .await
 }
@@ -109,13 +108,19 @@ pub(crate) async fn list(
                 has_next_page: window.has_next_page,
                 data: window.items.iter().map(|flow| flow.wire()).collect(),
             };
-            let body = serde_json::to_vec(&list).map_err(|err| {
-                let message = format!("the flow list did not serialize: {err}");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, &message)
-            })?;
-            Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+            json_response(StatusCode::OK, &list)
         })
         .await
+}
+
+/// An answer written while the state is borrowed: flows are serialized from where they are
+/// stored, their graphs never copied into a `Value` first.
+fn json_response(status: StatusCode, answer: &impl Serialize) -> Result<Response, ApiError> {
+    let body = serde_json::to_vec(answer).map_err(|err| {
+        let message = format!("the answer did not serialize: {err}");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, &message)
+    })?;
+    Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// `FlowVersionListResponse`, borrowing the flows it lists.
