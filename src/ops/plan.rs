@@ -5,11 +5,15 @@ use std::collections::BTreeSet;
 
 use super::connect::{Connection, connect};
 use super::error::OpsError;
-use super::observe::observe;
+use super::observe::{self, Wanted, observe};
 use super::workspace::{self, Workspace, WorkspaceOptions};
-use crate::config::MaxPrune;
+use crate::config::{Config, MaxPrune};
 use crate::plan::{self, ActionKind, Observed, Plan, Settings};
 use crate::progress::Progress;
+use crate::provider::ProviderError;
+use std::sync::Arc;
+use tokio::runtime::{Handle, RuntimeFlavor};
+use tokio::sync::mpsc;
 
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
@@ -36,8 +40,114 @@ pub async fn plan(
     options: &PlanOptions,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Planned>, OpsError> {
-    let workspaces = workspace::load(&options.workspace, env)?;
+    let mut configs = workspace::configs(&options.workspace, env)?;
+    let multi_threaded = Handle::try_current()
+        .is_ok_and(|runtime| runtime.runtime_flavor() == RuntimeFlavor::MultiThread);
+    if configs.len() == 1
+        && multi_threaded
+        && let Some(config) = configs.pop()
+    {
+        let target = config.target.clone();
+        return plan_streaming(config, options, env)
+            .await
+            .map(|planned| vec![planned])
+            .map_err(|err| OpsError::in_target(target, err));
+    }
+    let workspaces = configs
+        .into_iter()
+        .map(|config| workspace::load_definitions(config, &options.workspace, env, &mut |_| {}))
+        .collect();
     plan_in(workspaces, options, env).await
+}
+
+/// One target's plan, its definitions loading on this thread while a task lists the agents and
+/// reads each managed agent's content as soon as its definition is checked: the load is hidden
+/// behind the requests. The requests are those of [`plan_in`]; only their order differs.
+///
+/// A broken definition is still what is reported when there is one, over a failed connection
+/// or read: those wait until the definitions are known to be valid. Nothing is written before.
+/// Needs a multi-threaded runtime (the load blocks this thread; the task runs on another).
+async fn plan_streaming(
+    config: Config,
+    options: &PlanOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Planned, OpsError> {
+    let schema = config.provider.definition_schema();
+    // Connecting sends no request (an embedded simulator is started).
+    let connection = connect(&config, env).await;
+    let (wanted, receiver) = mpsc::unbounded_channel();
+    let reading = connection.as_ref().ok().map(|connection| {
+        tokio::spawn(observe::observe_streaming(
+            Arc::clone(&connection.provider),
+            receiver,
+            config.concurrency as usize,
+            schema.name_field,
+            options.progress.clone(),
+        ))
+    });
+    let workspace = tokio::task::block_in_place(|| {
+        workspace::load_definitions(config, &options.workspace, env, &mut |definition| {
+            if definition.content.is_some() {
+                // The task is gone only when it failed; its error is reported below.
+                let _ = wanted.send(Wanted::Content(definition.key.clone()));
+            }
+        })
+    });
+    if !workspace.loaded.is_valid() {
+        if let Some(reading) = reading {
+            reading.abort();
+        }
+        if let Ok(connection) = connection {
+            connection.close().await;
+        }
+        return Err(OpsError::InvalidDefinitions(Box::new(workspace.loaded)));
+    }
+    let (connection, reading) = match (connection, reading) {
+        (Ok(connection), Some(reading)) => (connection, reading),
+        (Err(err), _) => return Err(err),
+        (Ok(connection), None) => {
+            connection.close().await;
+            return Err(OpsError::Observe(unfinished_read()));
+        }
+    };
+    let with_flows = workspace
+        .loaded
+        .desired
+        .values()
+        .filter(|d| d.content.is_some())
+        .map(|d| {
+            let name = schema
+                .name_field
+                .and_then(|f| d.fields.get(f))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string);
+            (d.key.clone(), name)
+        })
+        .collect();
+    let _ = wanted.send(Wanted::Done(with_flows));
+    let observed = match reading.await {
+        Ok(Ok(mut observed)) => {
+            observed.share_contents(&workspace.loaded.desired);
+            observed
+        }
+        Ok(Err(err)) => {
+            connection.close().await;
+            return Err(OpsError::Observe(err));
+        }
+        Err(_) => {
+            connection.close().await;
+            return Err(OpsError::Observe(unfinished_read()));
+        }
+    };
+    conclude(workspace, connection, observed, options).await
+}
+
+/// The reading task stopped before it answered: its reads must not look like "no draft".
+fn unfinished_read() -> ProviderError {
+    ProviderError::Protocol {
+        what: "the agents' contents".into(),
+        message: "the reads stopped before they finished".into(),
+    }
 }
 
 /// [`plan`] for workspaces already loaded (apply takes the run locks in between). Targets are
@@ -94,6 +204,17 @@ async fn plan_target(
             return Err(OpsError::Observe(err));
         }
     };
+    conclude(workspace, connection, observed, options).await
+}
+
+/// The plan of what was observed; the connection is closed on an error.
+async fn conclude(
+    workspace: Workspace,
+    connection: Connection,
+    observed: Observed,
+    options: &PlanOptions,
+) -> Result<Planned, OpsError> {
+    let config = &workspace.config;
     let settings = Settings {
         publish: config.publish,
         prune: config.prune,

@@ -29,25 +29,44 @@ pub fn load(
     options: &WorkspaceOptions,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Workspace>, ConfigError> {
-    let configs = Config::load_targets(&config::LoadOptions {
+    Ok(configs(options, env)?
+        .into_iter()
+        .map(|config| load_definitions(config, options, env, &mut |_| {}))
+        .collect())
+}
+
+/// The configuration of every target in force.
+pub fn configs(
+    options: &WorkspaceOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Config>, ConfigError> {
+    Config::load_targets(&config::LoadOptions {
         path: options.config.as_deref(),
         cwd: &options.cwd,
         overrides: &options.overrides,
         env,
         target: options.target.as_deref(),
-    })?;
-    Ok(configs
-        .into_iter()
-        .map(|config| {
-            let loaded = spec::load(&spec::LoadOptions {
-                dir: &config.definitions,
-                display_root: &options.cwd,
-                schema: config.provider.definition_schema(),
-                env,
-            });
-            Workspace { config, loaded }
-        })
-        .collect())
+    })
+}
+
+/// One target's definitions, telling `checked` about each as it is checked
+/// ([`spec::load_reporting`]).
+pub fn load_definitions(
+    config: Config,
+    options: &WorkspaceOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+    checked: &mut dyn FnMut(&crate::model::Definition),
+) -> Workspace {
+    let loaded = spec::load_reporting(
+        &spec::LoadOptions {
+            dir: &config.definitions,
+            display_root: &options.cwd,
+            schema: config.provider.definition_schema(),
+            env,
+        },
+        checked,
+    );
+    Workspace { config, loaded }
 }
 
 /// The process environment, as the loaders want to read it.

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Located, SourceFile};
-use crate::model::{Desired, Key};
+use crate::model::{Definition, Desired, Key};
 
 pub use definition::{Checked, ReferenceSite};
 pub use error::{Problem, SpecError};
@@ -58,6 +58,14 @@ impl Loaded {
 
 /// Loads and checks every `*.yaml` / `*.yml` under the directory.
 pub fn load(options: &LoadOptions<'_>) -> Loaded {
+    load_reporting(options, &mut |_| {})
+}
+
+/// [`load`], telling `checked` about each definition as soon as its file is checked, before
+/// the directory is done: a plan starts reading what a definition needs while the others load.
+/// What `checked` sees may still be refused at the end (a key defined twice, a broken
+/// reference); only the returned [`Loaded`] decides.
+pub fn load_reporting(options: &LoadOptions<'_>, checked: &mut dyn FnMut(&Definition)) -> Loaded {
     let mut loaded = Loaded::default();
     let files = match definition_files(options.dir) {
         Ok(files) => files,
@@ -70,7 +78,7 @@ pub fn load(options: &LoadOptions<'_>) -> Loaded {
             return loaded;
         }
     };
-    let mut checked = load_files(files, options);
+    let mut checked = load_files(files, options, checked);
 
     // A file pulled in by `graph_file` is part of another definition, not one itself.
     let includes: HashSet<PathBuf> = checked
@@ -160,13 +168,23 @@ const PARSED_AHEAD: usize = 4;
 /// the other files) run on as many threads as there are cores, file `i` on thread
 /// `i % threads`, while this thread checks the parsed files in order. Bounded queues keep only
 /// a few parsed trees alive at once.
-fn load_files(files: Vec<PathBuf>, options: &LoadOptions<'_>) -> Vec<(PathBuf, Checked)> {
+fn load_files(
+    files: Vec<PathBuf>,
+    options: &LoadOptions<'_>,
+    report: &mut dyn FnMut(&Definition),
+) -> Vec<(PathBuf, Checked)> {
+    let mut report = |result: &Checked| {
+        if let Some(definition) = &result.definition {
+            report(definition);
+        }
+    };
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     if threads < 2 || files.len() < PARALLEL_FROM {
         return files
             .into_iter()
             .map(|path| {
                 let checked = load_file(&path, options);
+                report(&checked);
                 (path, checked)
             })
             .collect();
@@ -209,6 +227,7 @@ fn load_files(files: Vec<PathBuf>, options: &LoadOptions<'_>) -> Vec<(PathBuf, C
                     ..Checked::default()
                 },
             };
+            report(&result);
             checked.push((path, result));
         }
         checked
