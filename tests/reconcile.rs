@@ -339,20 +339,45 @@ async fn apply_without_a_terminal_or_yes_refuses_and_writes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn invalid_definitions_stop_plan_and_apply_before_any_request() {
+async fn invalid_definitions_stop_apply_before_any_request_and_plan_before_any_write() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", "kind: agent\nkey: a\nnmae: A\n");
     let platform = Platform::start().await;
-    for args in [&["plan"][..], &["apply", "--yes"][..]] {
-        let run = platform.run(&repo, args).await;
+    let refused = |run: &fixture::Run| {
         run.expect_code(1);
         assert!(
             run.stderr.contains("unknown field 'nmae'"),
             "{}",
             run.stderr
         );
-    }
+    };
+    refused(&platform.run(&repo, &["apply", "--yes"]).await);
     assert_eq!(platform.requests().total, 0);
+    // A plan reads the platform while the definitions load; it still writes nothing.
+    refused(&platform.run(&repo, &["plan"]).await);
+    assert_eq!(platform.requests().writes, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_definition_is_reported_over_an_unreachable_platform() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", "kind: agent\nkey: a\nnmae: A\n");
+    // Nothing listens on a port just closed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port");
+    let run = fixture::Run::from(
+        repo.command(&["plan", "--endpoint", &format!("http://{closed}")])
+            .env("WORKFX_TOKEN", "t")
+            .output()
+            .expect("the binary runs"),
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("unknown field 'nmae'"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ mod fixture;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use agentsync::config::Overrides;
@@ -161,6 +161,68 @@ async fn a_plan_reports_one_progress_step_per_agent_read() {
     );
     assert_eq!(counted.steps.load(Ordering::SeqCst), 12);
     assert_eq!(counted.finished.load(Ordering::SeqCst), 1);
+}
+
+/// Loading and reading overlap: the definition checked last asks for an environment variable,
+/// and the lookup answers only once the platform has been asked for some agent's content. Were
+/// the definitions loaded before the first request, it would wait in vain (and say so).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contents_are_read_while_the_definitions_are_still_loading() {
+    let agents = 40u64;
+    let repo = repo_with_flows(agents as usize);
+    let platform = Platform::applied(&repo).await;
+    // Sorted after every `agent-*.yaml`, so checked last.
+    repo.write(
+        "agents/zz-last.yaml",
+        "kind: agent\nkey: zz-last\nname: Last\ndescription: ${env:WAIT_FOR_READS}\n",
+    );
+    let read_before_loaded = AtomicBool::new(false);
+    let env = |name: &str| match name {
+        "WORKFX_TOKEN" => Some(fixture::platform::TOKEN.to_owned()),
+        "WAIT_FOR_READS" => {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while std::time::Instant::now() < deadline {
+                if count(&platform.requests(), "GET", FLOWS) > 0 {
+                    read_before_loaded.store(true, Ordering::SeqCst);
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            Some("loaded".to_owned())
+        }
+        _ => None,
+    };
+    let options = PlanOptions {
+        workspace: WorkspaceOptions {
+            config: None,
+            cwd: repo.path().to_path_buf(),
+            overrides: Overrides {
+                endpoint: Some(platform.endpoint()),
+                ..Overrides::default()
+            },
+            target: None,
+        },
+        ..PlanOptions::default()
+    };
+    let planned = plan(&options, &env).await.expect("the plan runs");
+    assert!(
+        read_before_loaded.load(Ordering::SeqCst),
+        "no content was read before the last definition was checked"
+    );
+    let requests = platform.requests();
+    // The same requests as loading first would make: one list page, one read per agent.
+    assert_eq!(requests.total, 1 + agents, "{requests:?}");
+    for one in planned {
+        let creates: Vec<_> = one
+            .plan
+            .changes
+            .iter()
+            .filter(|c| !c.actions.is_empty())
+            .map(|c| c.key.to_string())
+            .collect();
+        assert_eq!(creates, ["zz-last"], "only the new definition changes");
+        one.connection.close().await;
+    }
 }
 
 /// A loopback HTTP/1.1 server that answers `{}` to everything after holding each request for a

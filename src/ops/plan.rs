@@ -7,7 +7,7 @@ use super::connect::{Connection, connect};
 use super::error::OpsError;
 use super::observe::{self, Wanted, observe};
 use super::workspace::{self, Workspace, WorkspaceOptions};
-use crate::config::{Config, MaxPrune};
+use crate::config::{Config, Endpoint, MaxPrune};
 use crate::plan::{self, ActionKind, Observed, Plan, Settings};
 use crate::progress::Progress;
 use crate::provider::ProviderError;
@@ -35,7 +35,9 @@ pub struct Planned {
 }
 
 /// Loads and checks the definitions of every target in force (refusing to go on when any has
-/// a problem), then observes each target's platform and computes its plan.
+/// a problem), observes each target's platform and computes its plan. With one remote target,
+/// the loading overlaps the reads ([`plan_streaming`]); then a broken definition is still what
+/// is reported, but the platform may have been read (never written).
 pub async fn plan(
     options: &PlanOptions,
     env: &dyn Fn(&str) -> Option<String>,
@@ -43,8 +45,14 @@ pub async fn plan(
     let mut configs = workspace::configs(&options.workspace, env)?;
     let multi_threaded = Handle::try_current()
         .is_ok_and(|runtime| runtime.runtime_flavor() == RuntimeFlavor::MultiThread);
+    // An embedded simulator is started only for valid definitions: starting it creates its
+    // state directory, and a broken file must leave the repository as it was.
+    let remote = configs
+        .first()
+        .is_some_and(|c| matches!(c.endpoint, Endpoint::Url(_)));
     if configs.len() == 1
         && multi_threaded
+        && remote
         && let Some(config) = configs.pop()
     {
         let target = config.target.clone();
