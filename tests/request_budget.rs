@@ -26,6 +26,22 @@ const PUBLISH: &str = "/agents/{agent_id}/flows/publish";
 /// The largest page the platform accepts, at which agentsync lists.
 const PAGE_SIZE: u64 = 100;
 
+/// A library-level plan of `repo` against `platform`.
+fn plan_options(repo: &Repo, platform: &Platform) -> PlanOptions {
+    PlanOptions {
+        workspace: WorkspaceOptions {
+            config: None,
+            cwd: repo.path().to_path_buf(),
+            overrides: Overrides {
+                endpoint: Some(platform.endpoint()),
+                ..Overrides::default()
+            },
+            target: None,
+        },
+        ..PlanOptions::default()
+    }
+}
+
 /// A repository of `n` agents with flows (more than one page of them when `n > 100`).
 fn repo_with_flows(n: usize) -> Repo {
     let repo = Repo::new();
@@ -136,17 +152,8 @@ async fn a_plan_reports_one_progress_step_per_agent_read() {
     let platform = Platform::applied(&repo).await;
     let counted = Arc::new(Counted::default());
     let options = PlanOptions {
-        workspace: WorkspaceOptions {
-            config: None,
-            cwd: repo.path().to_path_buf(),
-            overrides: Overrides {
-                endpoint: Some(platform.endpoint()),
-                ..Overrides::default()
-            },
-            target: None,
-        },
         progress: Progress::to(counted.clone()),
-        ..PlanOptions::default()
+        ..plan_options(&repo, &platform)
     };
     let env = |name: &str| (name == "WORKFX_TOKEN").then(|| fixture::platform::TOKEN.to_owned());
     let planned = plan(&options, &env).await.expect("the plan runs");
@@ -192,19 +199,9 @@ async fn contents_are_read_while_the_definitions_are_still_loading() {
         }
         _ => None,
     };
-    let options = PlanOptions {
-        workspace: WorkspaceOptions {
-            config: None,
-            cwd: repo.path().to_path_buf(),
-            overrides: Overrides {
-                endpoint: Some(platform.endpoint()),
-                ..Overrides::default()
-            },
-            target: None,
-        },
-        ..PlanOptions::default()
-    };
-    let planned = plan(&options, &env).await.expect("the plan runs");
+    let planned = plan(&plan_options(&repo, &platform), &env)
+        .await
+        .expect("the plan runs");
     assert!(
         read_before_loaded.load(Ordering::SeqCst),
         "no content was read before the last definition was checked"
