@@ -9,17 +9,15 @@
 //! never builds a tree of what it observed.
 
 use std::fmt;
-use std::io::Write as _;
 use std::sync::Arc;
 
-use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use crate::model::Document;
 
 pub mod json_text;
 
-use json_text::JsonText;
+use json_text::{JsonText, TextWriter};
 
 /// A content: immutable, cheap to clone (one reference count), equal to another when their
 /// canonical forms are equal.
@@ -54,51 +52,33 @@ impl fmt::Debug for Digest {
 impl Content {
     /// The content of `document`.
     pub fn new(document: &Document) -> Content {
-        // Writing a map of strings and numbers to a `Vec` cannot fail.
-        let text = serde_json::to_string(document).unwrap_or_default();
-        Content(Arc::new(Inner {
-            text: text.into_boxed_str(),
-            digest: digest_of(document),
-        }))
+        let mut writer = TextWriter::default();
+        write_document(&mut writer, document, None);
+        Content::written(writer.finish())
     }
 
     /// The content of a JSON object read by [`json_text::read`], without a tree; `None` when
     /// the value is not an object.
     pub fn from_json_text(json: JsonText) -> Option<Content> {
-        json.is_object.then(|| {
-            Content(Arc::new(Inner {
-                digest: Digest(Sha256::digest(&json.canonical).into()),
-                text: json.compact.into_boxed_str(),
-            }))
-        })
+        json.is_object.then(|| Content::written(json))
+    }
+
+    /// The content of an object's texts: one [`TextWriter`] holds the canonical rules, for
+    /// trees and for text alike.
+    fn written(json: JsonText) -> Content {
+        Content(Arc::new(Inner {
+            digest: Digest(Sha256::digest(&json.canonical).into()),
+            text: json.compact.into_boxed_str(),
+        }))
     }
 
     /// The content of `base` with its member `name` replaced by `member`, read as text: a
     /// document whose bulk (a graph from a file) was never a tree. The member keeps its place
     /// among `base`'s members.
     pub fn with_member(base: &Document, name: &str, member: &JsonText) -> Content {
-        let mut text = String::with_capacity(member.compact.len() + 256);
-        text.push('{');
-        for (i, (key, value)) in base.iter().enumerate() {
-            if i > 0 {
-                text.push(',');
-            }
-            // Writing strings and values to a `String` cannot fail.
-            text.push_str(&serde_json::to_string(key).unwrap_or_default());
-            text.push(':');
-            if key == name {
-                text.push_str(&member.compact);
-            } else {
-                text.push_str(&serde_json::to_string(value).unwrap_or_default());
-            }
-        }
-        text.push('}');
-        let mut writer = CanonicalWriter::new();
-        writer.object_with(base, Some((name, &member.canonical)));
-        Content(Arc::new(Inner {
-            text: text.into_boxed_str(),
-            digest: writer.finish(),
-        }))
+        let mut writer = TextWriter::default();
+        write_document(&mut writer, base, Some((name, member)));
+        Content::written(writer.finish())
     }
 
     /// The document, parsed from the text this content was made with.
@@ -146,119 +126,28 @@ impl fmt::Debug for Content {
     }
 }
 
-impl From<Document> for Content {
-    fn from(document: Document) -> Content {
-        Content::new(&document)
-    }
-}
-
-/// The digest of `document`'s canonical form.
-pub fn digest_of(document: &Document) -> Digest {
-    let mut writer = CanonicalWriter::new();
-    writer.object(document);
-    writer.finish()
-}
-
-/// Writes the canonical form straight into the hash, through a buffer: the canonical text is
-/// never held whole.
-struct CanonicalWriter {
-    hasher: Sha256,
-    buffer: Vec<u8>,
-}
-
-impl CanonicalWriter {
-    const FLUSH_AT: usize = 8 * 1024;
-
-    fn new() -> CanonicalWriter {
-        CanonicalWriter {
-            hasher: Sha256::new(),
-            buffer: Vec::with_capacity(Self::FLUSH_AT + 1024),
+/// Writes `document` as text, with its member `replaced.0` written as `replaced.1` instead.
+fn write_document(
+    writer: &mut TextWriter,
+    document: &Document,
+    replaced: Option<(&str, &JsonText)>,
+) {
+    let mut object = writer.begin_object::<&str>();
+    for (name, value) in document {
+        writer.member(&mut object, name.as_str());
+        match replaced {
+            Some((replaced_name, text)) if replaced_name == name => writer.text(text),
+            _ => writer.value(value),
         }
     }
-
-    fn finish(mut self) -> Digest {
-        self.hasher.update(&self.buffer);
-        Digest(self.hasher.finalize().into())
-    }
-
-    fn flush_if_full(&mut self) {
-        if self.buffer.len() >= Self::FLUSH_AT {
-            self.hasher.update(&self.buffer);
-            self.buffer.clear();
-        }
-    }
-
-    fn object(&mut self, map: &Document) {
-        self.object_with(map, None);
-    }
-
-    /// [`CanonicalWriter::object`], with one member's canonical text given instead of its value.
-    fn object_with(&mut self, map: &Document, replaced: Option<(&str, &[u8])>) {
-        let mut members: Vec<(&String, &Value)> = map
-            .iter()
-            .filter(|(name, value)| !value.is_null() || replaced.is_some_and(|r| r.0 == *name))
-            .collect();
-        members.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        self.buffer.push(b'{');
-        for (i, (name, value)) in members.into_iter().enumerate() {
-            if i > 0 {
-                self.buffer.push(b',');
-            }
-            self.string(name);
-            self.buffer.push(b':');
-            match replaced {
-                Some((replaced_name, canonical)) if replaced_name == name.as_str() => {
-                    self.hasher.update(&self.buffer);
-                    self.buffer.clear();
-                    self.hasher.update(canonical);
-                }
-                _ => self.value(value),
-            }
-        }
-        self.buffer.push(b'}');
-    }
-
-    fn string(&mut self, text: &str) {
-        // Escaping into a `Vec` cannot fail.
-        let _ = serde_json::to_writer(&mut self.buffer, text);
-        self.flush_if_full();
-    }
-
-    fn value(&mut self, value: &Value) {
-        match value {
-            Value::Object(map) => self.object(map),
-            Value::Array(items) => {
-                self.buffer.push(b'[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        self.buffer.push(b',');
-                    }
-                    self.value(item);
-                }
-                self.buffer.push(b']');
-            }
-            Value::String(text) => self.string(text),
-            Value::Number(number) => {
-                let _ = match number.as_f64() {
-                    Some(f) if number.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => {
-                        write!(self.buffer, "{}", f as i64)
-                    }
-                    _ => write!(self.buffer, "{number}"),
-                };
-            }
-            Value::Bool(true) => self.buffer.extend_from_slice(b"true"),
-            Value::Bool(false) => self.buffer.extend_from_slice(b"false"),
-            Value::Null => self.buffer.extend_from_slice(b"null"),
-        }
-        self.flush_if_full();
-    }
+    writer.end_object(object);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn content(value: Value) -> Content {
         Content::new(value.as_object().expect("an object"))

@@ -1,9 +1,10 @@
 //! JSON text read in one pass into the two texts a [`Content`](super::Content) is made of: its
 //! compact text and its canonical text, without building a tree.
 //!
-//! The canonical text follows the same rules as the digest of a tree (`CanonicalWriter`):
-//! members sorted by name, `null` members dropped, integral floats below 1e15 written as
-//! integers. A property test holds that both give the same bytes.
+//! `TextWriter` is the one place that says what canonical means: members sorted by name, `null`
+//! members dropped, integral floats below 1e15 written as integers. It is driven by the JSON
+//! reader here, by the definition loader over a YAML tree, and by [`TextWriter::value`] over a
+//! `serde_json` tree.
 
 use std::io::Write as _;
 use std::ops::Range;
@@ -116,6 +117,42 @@ impl TextWriter {
             }
             _ => write!(self.canonical, "{number}"),
         };
+    }
+
+    /// A whole tree.
+    pub fn value(&mut self, value: &serde_json::Value) {
+        use serde_json::Value;
+        match value {
+            Value::Null => self.null(),
+            Value::Bool(b) => self.bool(*b),
+            Value::Number(n) => self.number(n),
+            Value::String(text) => self.string(text),
+            Value::Array(items) => {
+                let mut array = self.begin_array();
+                for item in items {
+                    self.element(&mut array);
+                    self.value(item);
+                }
+                self.end_array(array);
+            }
+            Value::Object(members) => {
+                let mut object = self.begin_object::<&str>();
+                for (name, value) in members {
+                    self.member(&mut object, name.as_str());
+                    self.value(value);
+                }
+                self.end_object(object);
+            }
+        }
+    }
+
+    /// A value another writer wrote.
+    pub fn text(&mut self, json: &JsonText) {
+        self.compact.extend_from_slice(json.compact.as_bytes());
+        self.canonical.extend_from_slice(&json.canonical);
+        self.dollar |= json.dollar;
+        self.duplicate_key |= json.duplicate_key;
+        self.huge_integer |= json.huge_integer;
     }
 
     pub fn begin_array(&mut self) -> ArrayMark {

@@ -138,7 +138,8 @@ pub async fn observe_streaming<P: Provider + 'static>(
     reads.finish(agents).await
 }
 
-fn name_of(fields: &crate::model::Document, name_field: Option<&str>) -> Option<String> {
+/// The agent's name, as the definition format's name field holds it (for adoption).
+pub fn name_of(fields: &crate::model::Document, name_field: Option<&str>) -> Option<String> {
     name_field
         .and_then(|f| fields.get(f))
         .and_then(Value::as_str)

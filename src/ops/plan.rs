@@ -1,7 +1,11 @@
-//! `plan`: load, connect, observe, compute, for every target in force. Writes nothing to the
-//! platform.
+//! `plan`: load, connect, observe, compute, for every target in force; with one remote target,
+//! loading and observing overlap. Writes nothing to the platform.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use tokio::runtime::{Handle, RuntimeFlavor};
+use tokio::sync::mpsc;
 
 use super::connect::{Connection, connect};
 use super::error::OpsError;
@@ -11,9 +15,6 @@ use crate::config::{Config, Endpoint, MaxPrune};
 use crate::plan::{self, ActionKind, Observed, Plan, Settings};
 use crate::progress::Progress;
 use crate::provider::ProviderError;
-use std::sync::Arc;
-use tokio::runtime::{Handle, RuntimeFlavor};
-use tokio::sync::mpsc;
 
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
@@ -81,17 +82,17 @@ async fn plan_streaming(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Planned, OpsError> {
     let schema = config.provider.definition_schema();
-    // Connecting sends no request (an embedded simulator is started).
-    let connection = connect(&config, env).await;
+    // Connecting sends no request; the task reading the platform starts with it.
     let (wanted, receiver) = mpsc::unbounded_channel();
-    let reading = connection.as_ref().ok().map(|connection| {
-        tokio::spawn(observe::observe_streaming(
+    let started = connect(&config, env).await.map(|connection| {
+        let reading = tokio::spawn(observe::observe_streaming(
             Arc::clone(&connection.provider),
             receiver,
             config.concurrency as usize,
             schema.name_field,
             options.progress.clone(),
-        ))
+        ));
+        (connection, reading)
     });
     let workspace = tokio::task::block_in_place(|| {
         workspace::load_definitions(config, &options.workspace, env, &mut |definition| {
@@ -102,34 +103,23 @@ async fn plan_streaming(
         })
     });
     if !workspace.loaded.is_valid() {
-        if let Some(reading) = reading {
+        if let Ok((connection, reading)) = started {
             reading.abort();
-        }
-        if let Ok(connection) = connection {
             connection.close().await;
         }
         return Err(OpsError::InvalidDefinitions(Box::new(workspace.loaded)));
     }
-    let (connection, reading) = match (connection, reading) {
-        (Ok(connection), Some(reading)) => (connection, reading),
-        (Err(err), _) => return Err(err),
-        (Ok(connection), None) => {
-            connection.close().await;
-            return Err(OpsError::Observe(unfinished_read()));
-        }
-    };
+    let (connection, reading) = started?;
     let with_flows = workspace
         .loaded
         .desired
         .values()
         .filter(|d| d.content.is_some())
         .map(|d| {
-            let name = schema
-                .name_field
-                .and_then(|f| d.fields.get(f))
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_string);
-            (d.key.clone(), name)
+            (
+                d.key.clone(),
+                observe::name_of(&d.fields, schema.name_field),
+            )
         })
         .collect();
     let _ = wanted.send(Wanted::Done(with_flows));
@@ -142,20 +132,16 @@ async fn plan_streaming(
             connection.close().await;
             return Err(OpsError::Observe(err));
         }
-        Err(_) => {
+        // The reading task stopped before it answered: its reads must not look like "no draft".
+        Err(err) => {
             connection.close().await;
-            return Err(OpsError::Observe(unfinished_read()));
+            return Err(OpsError::Observe(ProviderError::Protocol {
+                what: "the agents' contents".into(),
+                message: format!("the reads stopped before they finished: {err}"),
+            }));
         }
     };
     conclude(workspace, connection, observed, options).await
-}
-
-/// The reading task stopped before it answered: its reads must not look like "no draft".
-fn unfinished_read() -> ProviderError {
-    ProviderError::Protocol {
-        what: "the agents' contents".into(),
-        message: "the reads stopped before they finished".into(),
-    }
 }
 
 /// [`plan`] for workspaces already loaded (apply takes the run locks in between). Targets are

@@ -222,26 +222,28 @@ pub fn content_from_wire(mut wire: WireFlow) -> Result<Content> {
             message: err.to_string(),
         })?;
     // The graph keeps its place among the content's members; `null` holds it until then.
-    let base: Document = CONTENT_FIELDS
-        .iter()
-        .filter_map(|(name, wire_name)| {
-            if *wire_name == GRAPH {
-                return graph.as_ref().map(|_| ((*name).to_owned(), Value::Null));
+    let mut base = Document::new();
+    let mut graph_name = None;
+    for (name, wire_name) in CONTENT_FIELDS {
+        if *wire_name == GRAPH {
+            if graph.is_some() {
+                base.insert((*name).to_owned(), Value::Null);
+                graph_name = Some(*name);
             }
-            match wire.fields.remove(*wire_name) {
-                None | Some(Value::Null) => None,
-                Some(value) => Some(((*name).to_owned(), value)),
+            continue;
+        }
+        match wire.fields.remove(*wire_name) {
+            None | Some(Value::Null) => {}
+            Some(value) => {
+                base.insert((*name).to_owned(), value);
             }
-        })
-        .collect();
-    Ok(match &graph {
-        Some(graph) => Content::with_member(&base, GRAPH_FIELD, graph),
-        None => Content::new(&base),
+        }
+    }
+    Ok(match (graph_name, &graph) {
+        (Some(name), Some(graph)) => Content::with_member(&base, name, graph),
+        _ => Content::new(&base),
     })
 }
-
-/// The definition name of the flow's graph.
-const GRAPH_FIELD: &str = "graph";
 
 /// The draft and the live content among `flows`, as [`pick_versions`] chooses them, moved out
 /// of the answer.
