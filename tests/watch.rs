@@ -565,11 +565,8 @@ async fn a_removed_file_is_left_alone_when_pruning_is_off() {
     assert_eq!(platform.requests().writes, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_daemon_waits_while_an_apply_holds_the_lock() {
-    let repo = Repo::new();
-    repo.write("agents/a.yaml", &minimal("a"));
-    let platform = Platform::start().await;
+/// Takes the run lock of the repository's (only) target, as a one-shot `apply` would.
+async fn hold_lock(repo: &Repo, platform: &Platform) -> agentsync::ops::lock::RunLock {
     let overrides = agentsync::config::Overrides {
         endpoint: Some(platform.endpoint()),
         ..Default::default()
@@ -582,12 +579,20 @@ async fn the_daemon_waits_while_an_apply_holds_the_lock() {
         target: None,
     })
     .expect("the configuration loads");
-    let held = agentsync::ops::lock::RunLock::acquire(
+    agentsync::ops::lock::RunLock::acquire(
         &agentsync::ops::lock::path_for(&config),
         std::time::Duration::ZERO,
     )
     .await
-    .expect("the test takes the lock");
+    .expect("the test takes the lock")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_waits_while_an_apply_holds_the_lock() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let platform = Platform::start().await;
+    let held = hold_lock(&repo, &platform).await;
     let daemon = Daemon::start(&platform, &repo, &[]).await;
     wait_until("the daemon reports the held lock", || async {
         daemon.log().contains("another run holds the lock")
@@ -597,6 +602,29 @@ async fn the_daemon_waits_while_an_apply_holds_the_lock() {
     drop(held);
     wait_until("the daemon syncs once the lock is free", || daemon.ready()).await;
     assert_eq!(platform.agents().await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_made_while_the_first_sync_runs_is_synced_without_waiting_for_the_interval() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &named("a", "Before"));
+    let platform = Platform::start().await;
+    // The first sync reads the files, then waits for the lock: the edit lands after the read.
+    let held = hold_lock(&repo, &platform).await;
+    let daemon = Daemon::start(&platform, &repo, &[]).await;
+    wait_until("the first sync has read the files and waits", || async {
+        daemon
+            .log()
+            .contains("another agentsync process is applying")
+    })
+    .await;
+    repo.write("agents/a.yaml", &named("a", "After"));
+    drop(held);
+    // The interval is five minutes: only a file event can bring the edit within the deadline.
+    wait_until("the edit is on the platform", || {
+        has_name(&platform, "a", "After")
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,6 +17,7 @@ pub mod serve;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,7 +28,7 @@ pub use duration::{DurationError, parse_duration};
 
 use crate::apply::Outcome;
 use crate::ops::OpsError;
-use crate::ops::workspace::{WorkspaceOptions, process_env};
+use crate::ops::workspace::{self, WorkspaceOptions, process_env};
 use files::FileWatch;
 use metrics::Status;
 use policy::Backoff;
@@ -185,14 +186,27 @@ async fn run_loop(
     let mut trigger = Trigger::Start;
     loop {
         let started = Instant::now();
-        let mut sync = Box::pin(reconcile(
-            &options.workspace,
-            options.adopt,
-            &mut link,
-            &gate,
-            trigger == Trigger::Files,
-            &process_env,
-        ));
+        let mut sync = Box::pin(async {
+            let configs =
+                workspace::configs(&options.workspace, &process_env).map_err(WatchError::Config)?;
+            // Watch before reading: an edit made while the files are read (or the platform is
+            // synced) then queues an event and is synced next, rather than waiting for the
+            // interval because the directory was not watched yet.
+            let dirs: Vec<PathBuf> = configs.iter().map(|c| c.definitions.clone()).collect();
+            if let Err(err) = watch.follow(&dirs) {
+                tracing::warn!(error = %err, "file events are not watched; relying on the interval");
+            }
+            reconcile(
+                &options.workspace,
+                configs,
+                options.adopt,
+                &mut link,
+                &gate,
+                trigger == Trigger::Files,
+                &process_env,
+            )
+            .await
+        });
         let result = tokio::select! {
             result = &mut sync => result,
             () = &mut shutdown => {
@@ -217,11 +231,6 @@ async fn run_loop(
         };
         drop(sync);
         let failed = record(shared, trigger, started.elapsed(), &result);
-        if let Ok(synced) = &result
-            && let Err(err) = watch.follow(&synced.definitions)
-        {
-            tracing::warn!(error = %err, "file events are not watched; relying on the interval");
-        }
         let wait = if failed {
             let delay = backoff.failed();
             tracing::info!(retry_in = ?delay, failures = backoff.failures(), "sync failed; will retry");

@@ -14,7 +14,6 @@
 //! 100 agents, plus reads and writes for the changed agents. Nothing changed: no request.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::WatchError;
@@ -101,8 +100,6 @@ pub struct Synced {
     pub prune_suspended: bool,
     /// What was done, every target's actions together.
     pub report: Option<Report>,
-    /// The definitions directories the sync read (the watcher follows them).
-    pub definitions: Vec<PathBuf>,
     /// Only changed definitions were observed and planned.
     pub incremental: bool,
 }
@@ -113,7 +110,6 @@ impl Synced {
         self.broken += other.broken;
         self.prune_suspended |= other.prune_suspended;
         self.incremental |= other.incremental;
-        self.definitions.extend(other.definitions);
         self.report = match (self.report.take(), other.report) {
             (Some(mut mine), Some(theirs)) => {
                 mine.agents.extend(theirs.agents);
@@ -131,19 +127,21 @@ impl Synced {
     }
 }
 
-/// Runs one sync of every target in force.
+/// Runs one sync of every target in `configs` (the targets in force, read by the caller so it
+/// can watch their directories before their files are read).
 pub async fn reconcile(
     options: &WorkspaceOptions,
+    configs: Vec<Config>,
     adopt: bool,
     links: &mut Links,
     gate: &Arc<Gate>,
     incremental: bool,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Synced, WatchError> {
-    let workspaces = workspace::load(options, env).map_err(WatchError::Config)?;
     let mut synced = Synced::default();
     let mut first_error = None;
-    for workspace in workspaces {
+    for config in configs {
+        let workspace = workspace::load_definitions(config, options, env, &mut |_| {});
         let target = workspace.config.target.clone();
         let link = links.of(&workspace.config);
         match reconcile_target(workspace, adopt, link, gate, incremental, env).await {
@@ -238,7 +236,6 @@ async fn sync(
         broken: loaded.broken.len(),
         prune_suspended,
         report,
-        definitions: vec![config.definitions.clone()],
         incremental: scope.is_some(),
     };
     if scope.is_some() && desired.is_empty() && removed == 0 {
