@@ -2,7 +2,8 @@
 //! compact text and its canonical text, without building a tree.
 //!
 //! `TextWriter` is the one place that says what canonical means: members sorted by name, `null`
-//! members dropped, integral floats below 1e15 written as integers. It is driven by the JSON
+//! members dropped, integral floats below 1e15 written as integers, an object of a kilobyte or
+//! more standing as its own digest ([`HASHED_ALONE`]). It is driven by the JSON
 //! reader here, by the definition loader over a YAML tree, and by [`TextWriter::value`] over a
 //! `serde_json` tree.
 
@@ -10,6 +11,7 @@ use std::io::Write as _;
 use std::ops::Range;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use sha2::{Digest as _, Sha256};
 
 /// A JSON value as compact and canonical text, and what was seen on the way.
 #[derive(Debug, Default)]
@@ -29,7 +31,7 @@ pub struct JsonText {
 
 /// Reads `text`, which must hold exactly one JSON value.
 pub fn read(text: &str) -> Result<JsonText, serde_json::Error> {
-    let mut writer = TextWriter::default();
+    let mut writer = TextWriter::with_capacity(text.len());
     let mut deserializer = serde_json::Deserializer::from_str(text);
     ValueSeed {
         writer: &mut writer,
@@ -39,28 +41,46 @@ pub fn read(text: &str) -> Result<JsonText, serde_json::Error> {
     Ok(writer.finish())
 }
 
+/// An object whose canonical text reaches this many bytes is hashed on its own, and stands in
+/// its parent's canonical text as `#` and its 32-byte SHA-256 (`#` starts no JSON value, so
+/// the form stays unambiguous). Its members are then hashed where they lie, in sorted order,
+/// rather than copied into that order: a large graph is reordered once, not at every level.
+const HASHED_ALONE: usize = 1024;
+
 /// Writes one JSON value, piece by piece, as compact and as canonical text: what a reader of
 /// JSON text (below) or of a YAML tree (the definition loader) calls as it walks the value.
 #[derive(Default)]
 pub struct TextWriter {
     compact: Vec<u8>,
     canonical: Vec<u8>,
-    /// Reused to reorder the members of each object.
+    /// The members of every object being written, innermost last.
+    members: Vec<Member>,
+    /// Reused to reorder the members of each small object.
     scratch: Vec<u8>,
     dollar: bool,
     duplicate_key: bool,
     huge_integer: bool,
 }
 
-/// An object being written: where its canonical text starts, and its members so far (`None`
-/// for a `null` member: the same as an absent one, but its name still counts when looking for
-/// names written twice).
-pub struct ObjectMark<K> {
+/// One member of an object being written, as ranges of the canonical text.
+struct Member {
+    /// The name, escaped: escaping is injective and deterministic, so the escaped names sort
+    /// in an order that depends on the names alone, and are equal exactly when they are.
+    name: Range<usize>,
+    /// `"name":value`.
+    text: Range<usize>,
+    /// The value is `null`: the same as an absent member, but its name still counts when
+    /// looking for names written twice.
+    null: bool,
+}
+
+/// An object being written: where its canonical text starts, where its members start in
+/// [`TextWriter::members`], and the member whose value is being written (where its name and
+/// its value start).
+pub struct ObjectMark {
     start: usize,
-    members: Vec<(K, Option<Range<usize>>)>,
-    /// The member whose value is being written: its name, where its canonical text starts, and
-    /// where its value's does.
-    open: Option<(K, usize, usize)>,
+    first: usize,
+    open: Option<(usize, usize)>,
 }
 
 /// An array being written: whether an element was written yet.
@@ -69,6 +89,15 @@ pub struct ArrayMark {
 }
 
 impl TextWriter {
+    /// A writer whose compact text will be about `size` bytes, so that it grows once.
+    pub fn with_capacity(size: usize) -> TextWriter {
+        TextWriter {
+            compact: Vec::with_capacity(size),
+            canonical: Vec::with_capacity(size),
+            ..TextWriter::default()
+        }
+    }
+
     /// The texts written, and what was seen on the way.
     pub fn finish(self) -> JsonText {
         // Only `serde_json`'s escaping and ASCII punctuation were written.
@@ -101,11 +130,31 @@ impl TextWriter {
         self.escaped(text);
     }
 
+    /// A string that JSON text held without an escape, so none is needed to write it.
+    fn plain_string(&mut self, text: &str) {
+        self.dollar |= text.contains('$');
+        self.unescaped(text);
+    }
+
     fn escaped(&mut self, text: &str) {
-        let start = self.compact.len();
-        // Escaping into a `Vec` cannot fail.
-        let _ = serde_json::to_writer(&mut self.compact, text);
-        self.canonical.extend_from_slice(&self.compact[start..]);
+        if needs_escape(text.as_bytes()) {
+            let start = self.compact.len();
+            // Escaping into a `Vec` cannot fail.
+            let _ = serde_json::to_writer(&mut self.compact, text);
+            self.canonical.extend_from_slice(&self.compact[start..]);
+        } else {
+            self.unescaped(text);
+        }
+    }
+
+    /// What serde_json writes for a string with nothing to escape.
+    fn unescaped(&mut self, text: &str) {
+        for out in [&mut self.compact, &mut self.canonical] {
+            out.reserve(text.len() + 2);
+            out.push(b'"');
+            out.extend_from_slice(text.as_bytes());
+            out.push(b'"');
+        }
     }
 
     pub fn number(&mut self, number: &serde_json::Number) {
@@ -136,9 +185,9 @@ impl TextWriter {
                 self.end_array(array);
             }
             Value::Object(members) => {
-                let mut object = self.begin_object::<&str>();
+                let mut object = self.begin_object();
                 for (name, value) in members {
-                    self.member(&mut object, name.as_str());
+                    self.member(&mut object, name);
                     self.value(value);
                 }
                 self.end_object(object);
@@ -172,64 +221,130 @@ impl TextWriter {
         self.both(b"]");
     }
 
-    pub fn begin_object<K>(&mut self) -> ObjectMark<K> {
-        self.compact.push(b'{');
+    pub fn begin_object(&mut self) -> ObjectMark {
+        let start = self.canonical.len();
+        self.both(b"{");
         ObjectMark {
-            start: self.canonical.len(),
-            members: Vec::new(),
+            start,
+            first: self.members.len(),
             open: None,
         }
     }
 
     /// Before each member's value.
-    pub fn member<K: AsRef<str>>(&mut self, object: &mut ObjectMark<K>, name: K) {
+    pub fn member(&mut self, object: &mut ObjectMark, name: &str) {
+        self.member_named(object, |writer| writer.escaped(name));
+    }
+
+    /// [`TextWriter::member`] for a name that JSON text held without an escape.
+    fn plain_member(&mut self, object: &mut ObjectMark, name: &str) {
+        self.member_named(object, |writer| writer.unescaped(name));
+    }
+
+    fn member_named(&mut self, object: &mut ObjectMark, write_name: impl FnOnce(&mut TextWriter)) {
         self.close_member(object);
-        if !object.members.is_empty() {
-            self.compact.push(b',');
+        if self.members.len() > object.first {
+            self.both(b",");
         }
         let from = self.canonical.len();
-        self.escaped(name.as_ref());
+        write_name(self);
         self.both(b":");
-        object.open = Some((name, from, self.canonical.len()));
+        object.open = Some((from, self.canonical.len()));
     }
 
-    fn close_member<K>(&mut self, object: &mut ObjectMark<K>) {
-        if let Some((name, from, value_at)) = object.open.take() {
-            if &self.canonical[value_at..] == b"null" {
-                self.canonical.truncate(from);
-                object.members.push((name, None));
-            } else {
-                object
-                    .members
-                    .push((name, Some(from..self.canonical.len())));
-            }
+    fn close_member(&mut self, object: &mut ObjectMark) {
+        if let Some((from, value_at)) = object.open.take() {
+            self.members.push(Member {
+                name: from..value_at - 1,
+                text: from..self.canonical.len(),
+                null: &self.canonical[value_at..] == b"null",
+            });
         }
     }
 
-    pub fn end_object<K: AsRef<str>>(&mut self, mut object: ObjectMark<K>) {
+    /// Puts the object's members in canonical order (sorted, `null`s dropped); one that is
+    /// large enough is hashed on its own (see [`HASHED_ALONE`]).
+    pub fn end_object(&mut self, mut object: ObjectMark) {
         self.close_member(&mut object);
-        self.compact.push(b'}');
-        let members = &mut object.members;
-        members.sort_unstable_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
-        if members
-            .windows(2)
-            .any(|w| w[0].0.as_ref() == w[1].0.as_ref())
-        {
-            self.duplicate_key = true;
-        }
-        self.scratch.clear();
-        self.scratch.push(b'{');
-        for (i, range) in members.iter().filter_map(|(_, r)| r.as_ref()).enumerate() {
-            if i > 0 {
-                self.scratch.push(b',');
+        self.both(b"}");
+        let canonical = &self.canonical;
+        let members = &mut self.members[object.first..];
+        let name = |m: &Member| &canonical[m.name.clone()];
+        let in_order = members.windows(2).all(|w| name(&w[0]) < name(&w[1]))
+            && !members.iter().any(|m| m.null);
+        if !in_order {
+            members.sort_unstable_by(|a, b| name(a).cmp(name(b)));
+            if members.windows(2).any(|w| name(&w[0]) == name(&w[1])) {
+                self.duplicate_key = true;
             }
-            self.scratch
-                .extend_from_slice(&self.canonical[range.clone()]);
         }
-        self.scratch.push(b'}');
-        self.canonical.truncate(object.start);
-        self.canonical.extend_from_slice(&self.scratch);
+        let kept = || {
+            members
+                .iter()
+                .filter(|m| !m.null)
+                .map(|m| &canonical[m.text.clone()])
+        };
+        let size = if in_order {
+            canonical.len() - object.start
+        } else {
+            kept().map(|text| text.len() + 1).sum::<usize>() + 1
+        };
+        if size >= HASHED_ALONE {
+            let mut hasher = Sha256::new();
+            if in_order {
+                hasher.update(&canonical[object.start..]);
+            } else {
+                hasher.update(b"{");
+                for (i, text) in kept().enumerate() {
+                    if i > 0 {
+                        hasher.update(b",");
+                    }
+                    hasher.update(text);
+                }
+                hasher.update(b"}");
+            }
+            let digest = hasher.finalize();
+            self.canonical.truncate(object.start);
+            self.canonical.push(b'#');
+            self.canonical.extend_from_slice(&digest);
+        } else if !in_order {
+            self.scratch.clear();
+            self.scratch.push(b'{');
+            for (i, text) in kept().enumerate() {
+                if i > 0 {
+                    self.scratch.push(b',');
+                }
+                self.scratch.extend_from_slice(text);
+            }
+            self.scratch.push(b'}');
+            self.canonical.truncate(object.start);
+            self.canonical.extend_from_slice(&self.scratch);
+        }
+        self.members.truncate(object.first);
     }
+}
+
+/// Whether JSON must escape some byte of `bytes`: a quote, a backslash or a control character.
+/// Eight bytes at a time: strings are most of a graph's text.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Whether some byte of `word` is below `n` (n <= 0x80), by the classic bit trick.
+    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS != 0;
+    let equal = |word: u64, b: u8| below(word ^ (ONES * u64::from(b)), 1);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_ne_bytes(word);
+        if below(word, 0x20) || equal(word, b'"') || equal(word, b'\\') {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 struct ValueSeed<'w> {
@@ -248,15 +363,6 @@ impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
 enum Name<'de> {
     Borrowed(&'de str),
     Owned(String),
-}
-
-impl AsRef<str> for Name<'_> {
-    fn as_ref(&self) -> &str {
-        match self {
-            Name::Borrowed(text) => text,
-            Name::Owned(text) => text,
-        }
-    }
 }
 
 struct NameSeed;
@@ -324,6 +430,12 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         Ok(())
     }
 
+    /// serde_json lends the string straight from the text only when it held no escape.
+    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<(), E> {
+        self.writer.plain_string(text);
+        Ok(())
+    }
+
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut array = self.writer.begin_array();
         // The separator is written once an element is known to follow: elements are read
@@ -347,14 +459,65 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut object = self.writer.begin_object::<Name<'de>>();
+        let mut object = self.writer.begin_object();
         while let Some(name) = map.next_key_seed(NameSeed)? {
-            self.writer.member(&mut object, name);
+            match &name {
+                Name::Borrowed(plain) => self.writer.plain_member(&mut object, plain),
+                Name::Owned(unescaped) => self.writer.member(&mut object, unescaped),
+            }
             map.next_value_seed(ValueSeed {
                 writer: &mut *self.writer,
             })?;
         }
         self.writer.end_object(object);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn canonical(text: &str) -> Vec<u8> {
+        read(text).expect("JSON").canonical
+    }
+
+    fn hashed(text: &str) -> Vec<u8> {
+        [&b"#"[..], &Sha256::digest(text.as_bytes())].concat()
+    }
+
+    #[test]
+    fn a_small_object_is_written_sorted_without_its_nulls() {
+        assert_eq!(
+            canonical(r#"{"b": 1, "a": null, "c": [2.0]}"#),
+            br#"{"b":1,"c":[2]}"#
+        );
+    }
+
+    #[test]
+    fn an_object_of_a_kilobyte_or_more_stands_as_the_digest_of_its_canonical_text() {
+        let big = "x".repeat(HASHED_ALONE);
+        let in_order = format!(r#"{{"s":"{big}","t":1}}"#);
+        assert_eq!(canonical(&in_order), hashed(&in_order));
+        // Reordered while hashed, as if it had been copied into order first.
+        assert_eq!(
+            canonical(&format!(r#"{{"t": 1, "u": null, "s": "{big}"}}"#)),
+            hashed(&in_order)
+        );
+        // Inside a small parent, which stays text.
+        let parent = canonical(&format!(r#"{{"p": {in_order}}}"#));
+        assert_eq!(
+            parent,
+            [&br#"{"p":"#[..], &hashed(&in_order), b"}"].concat()
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn needs_escape_finds_exactly_the_bytes_json_escapes(text in "\\PC{0,40}|[\\x00-\\x7f]{0,40}") {
+            let naive = text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
+            prop_assert_eq!(needs_escape(text.as_bytes()), naive);
+        }
     }
 }

@@ -621,7 +621,7 @@ impl Checker<'_, '_> {
                 writer.end_array(array);
             }
             Value::Map(entries) => {
-                let mut object = writer.begin_object::<&str>();
+                let mut object = writer.begin_object();
                 for entry in entries {
                     writer.member(&mut object, &entry.key);
                     path.push_field(&entry.key);
