@@ -249,14 +249,38 @@ pub fn content_from_wire(mut wire: WireFlow) -> Result<Content> {
 /// of the answer.
 pub fn content_from_flows(mut flows: Vec<WireFlow>) -> Result<RemoteContent> {
     let (draft, live) = version_positions(&flows);
+    // A live version published from the draft and not edited since is usually sent in the
+    // same words as the draft; then it is the draft's content, and its graph is not read.
+    let live_is_draft =
+        matches!((draft, live), (Some(d), Some((_, l))) if same_on_the_wire(&flows[d], &flows[l]));
     let mut take = |index: usize| content_from_wire(std::mem::take(&mut flows[index]));
     let draft = draft.map(&mut take).transpose()?;
-    let live_content = live.map(|(_, index)| take(index)).transpose()?;
+    let live_content = match (&draft, live) {
+        (Some(draft), Some(_)) if live_is_draft => Some(draft.clone()),
+        _ => live.map(|(_, index)| take(index)).transpose()?,
+    };
     Ok(RemoteContent::from_contents(
         draft,
         live_content,
         live.map(|(number, _)| number.to_string()),
     ))
+}
+
+/// Whether two flows hold the same content in the same words: every content field equal, and
+/// the graphs the same text. (Equal contents written differently are found equal later, by
+/// digest; this only spares reading a graph twice.)
+fn same_on_the_wire(a: &WireFlow, b: &WireFlow) -> bool {
+    CONTENT_FIELDS.iter().all(|(_, wire_name)| {
+        if *wire_name == GRAPH {
+            a.graph.as_ref().map(|g| g.get()) == b.graph.as_ref().map(|g| g.get())
+        } else {
+            let field = |flow| -> Option<&Value> {
+                let flow: &WireFlow = flow;
+                flow.fields.get(*wire_name).filter(|v| !v.is_null())
+            };
+            field(a) == field(b)
+        }
+    })
 }
 
 fn version(flow: &WireFlow) -> Option<&str> {
@@ -492,6 +516,36 @@ mod tests {
             content_from_flows(Vec::new()).expect("read"),
             RemoteContent::default()
         );
+    }
+
+    #[test]
+    fn a_live_version_sent_in_the_draft_s_words_is_the_draft_s_content_and_any_other_field_counts()
+    {
+        let wire = |value: Value| -> WireFlow {
+            serde_json::from_str(&value.to_string()).expect("a flow")
+        };
+        let graph = json!({"nodes": [{"id": "n", "data": {"b": 1, "a": 2}}]});
+        let draft = json!({"version": "draft", "id": "d", "mode": "chat", "graph": graph});
+        let live = json!({"version": "1", "id": "l", "mode": "chat", "graph": graph});
+        let read = content_from_flows(vec![wire(draft.clone()), wire(live.clone())]).expect("read");
+        assert_eq!(read.live, read.draft);
+        assert_eq!(read.live_version.as_deref(), Some("1"));
+
+        // The same graph text with another mode is another content.
+        let mut other_mode = live.clone();
+        other_mode["mode"] = json!("workflow");
+        let read = content_from_flows(vec![wire(draft.clone()), wire(other_mode)]).expect("read");
+        assert_ne!(read.live, read.draft);
+        assert_eq!(
+            read.live.map(|l| l.document()["mode"].clone()),
+            Some(json!("workflow"))
+        );
+
+        // Equal graphs in other words are still found equal, by reading both.
+        let mut reordered = live;
+        reordered["graph"] = json!({"nodes": [{"data": {"a": 2, "b": 1}, "id": "n"}]});
+        let read = content_from_flows(vec![wire(draft), wire(reordered)]).expect("read");
+        assert_eq!(read.live, read.draft);
     }
 
     #[test]
