@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use agentsync::config::Overrides;
 use agentsync::http::{ApiRequest, HttpClient, HttpSettings};
+use agentsync::ops::apply::{ApplyOptions, apply};
 use agentsync::ops::plan::{PlanOptions, plan};
 use agentsync::ops::workspace::WorkspaceOptions;
 use agentsync::progress::{Phase, Progress, ProgressSink};
@@ -170,21 +171,27 @@ async fn a_plan_reports_one_progress_step_per_agent_read() {
     assert_eq!(counted.finished.load(Ordering::SeqCst), 1);
 }
 
-/// Loading and reading overlap: the definition checked last asks for an environment variable,
-/// and the lookup answers only once the platform has been asked for some agent's content. Were
-/// the definitions loaded before the first request, it would wait in vain (and say so).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn contents_are_read_while_the_definitions_are_still_loading() {
-    let agents = 40u64;
-    let repo = repo_with_flows(agents as usize);
+/// A repository of 40 agents applied to a platform, plus a definition checked last that asks
+/// for an environment variable whose lookup answers only once the platform has been asked for
+/// some agent's content; and that lookup, which records whether it saw such a read. Were the
+/// definitions loaded before the first request, it would wait in vain (and say so).
+async fn overlap_setup() -> (Repo, Platform, Arc<AtomicBool>) {
+    let repo = repo_with_flows(40);
     let platform = Platform::applied(&repo).await;
     // Sorted after every `agent-*.yaml`, so checked last.
     repo.write(
         "agents/zz-last.yaml",
         "kind: agent\nkey: zz-last\nname: Last\ndescription: ${env:WAIT_FOR_READS}\n",
     );
-    let read_before_loaded = AtomicBool::new(false);
-    let env = |name: &str| match name {
+    platform.reset();
+    (repo, platform, Arc::new(AtomicBool::new(false)))
+}
+
+fn overlap_env<'a>(
+    platform: &'a Platform,
+    read_before_loaded: &'a AtomicBool,
+) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name: &str| match name {
         "WORKFX_TOKEN" => Some(fixture::platform::TOKEN.to_owned()),
         "WAIT_FOR_READS" => {
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -198,7 +205,13 @@ async fn contents_are_read_while_the_definitions_are_still_loading() {
             Some("loaded".to_owned())
         }
         _ => None,
-    };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_reads_contents_while_the_definitions_are_still_loading() {
+    let (repo, platform, read_before_loaded) = overlap_setup().await;
+    let env = overlap_env(&platform, &read_before_loaded);
     let planned = plan(&plan_options(&repo, &platform), &env)
         .await
         .expect("the plan runs");
@@ -208,7 +221,7 @@ async fn contents_are_read_while_the_definitions_are_still_loading() {
     );
     let requests = platform.requests();
     // The same requests as loading first would make: one list page, one read per agent.
-    assert_eq!(requests.total, 1 + agents, "{requests:?}");
+    assert_eq!(requests.total, 1 + 40, "{requests:?}");
     for one in planned {
         let creates: Vec<_> = one
             .plan
@@ -220,6 +233,28 @@ async fn contents_are_read_while_the_definitions_are_still_loading() {
         assert_eq!(creates, ["zz-last"], "only the new definition changes");
         one.connection.close().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_reads_contents_while_the_definitions_are_still_loading() {
+    let (repo, platform, read_before_loaded) = overlap_setup().await;
+    let env = overlap_env(&platform, &read_before_loaded);
+    let options = ApplyOptions {
+        plan: plan_options(&repo, &platform),
+        ..ApplyOptions::default()
+    };
+    let applied = apply(&options, &env, |_| Ok(true))
+        .await
+        .expect("the apply runs");
+    assert!(applied.succeeded());
+    assert!(
+        read_before_loaded.load(Ordering::SeqCst),
+        "no content was read before the last definition was checked"
+    );
+    let requests = platform.requests();
+    // One list page, one read per agent, and the new agent's create.
+    assert_eq!(requests.total, 1 + 40 + 1, "{requests:?}");
+    assert_eq!(requests.writes, 1, "{requests:?}");
 }
 
 /// A loopback HTTP/1.1 server that answers `{}` to everything after holding each request for a

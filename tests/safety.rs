@@ -377,6 +377,33 @@ async fn an_apply_waits_for_the_lock_and_then_fails_naming_the_holder() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_definition_is_reported_at_once_while_another_run_holds_the_lock() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", "kind: agent\nkey: a\nnmae: A\n");
+    let platform = Platform::start().await;
+    let _held =
+        agentsync::ops::lock::RunLock::acquire(&lock_file(&repo, &platform), Duration::ZERO)
+            .await
+            .expect("the test takes the lock");
+    // Waiting for the lock would end in a lock error, not in this one.
+    let run = platform
+        .run(&repo, &["apply", "--yes", "--lock-timeout", "2s"])
+        .await;
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("unknown field 'nmae'"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("another agentsync process"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(platform.requests().total, 0, "it touched the platform");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lock_left_by_a_process_that_died_is_taken_over_with_a_warning() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));

@@ -6,6 +6,7 @@ mod fixture;
 use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,8 @@ where
 struct Daemon {
     child: Child,
     log: Arc<Mutex<String>>,
+    /// The log was read to its end (the daemon closed its stderr).
+    log_closed: Arc<AtomicBool>,
     base: String,
     client: reqwest::Client,
 }
@@ -55,16 +58,20 @@ impl Daemon {
         let log = Arc::new(Mutex::new(String::new()));
         let stderr = child.stderr.take().expect("stderr is piped");
         let sink = Arc::clone(&log);
+        let log_closed = Arc::new(AtomicBool::new(false));
+        let closed = Arc::clone(&log_closed);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 let mut log = sink.lock().unwrap();
                 log.push_str(&line);
                 log.push('\n');
             }
+            closed.store(true, Ordering::SeqCst);
         });
         let mut daemon = Daemon {
             child,
             log,
+            log_closed,
             base: String::new(),
             client: reqwest::Client::new(),
         };
@@ -112,6 +119,25 @@ impl Daemon {
 
     fn alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits for the daemon to exit and for its log to be read to the end; its exit code.
+    async fn exited(&mut self) -> Option<i32> {
+        let mut code = None;
+        wait_until("the daemon exits", || {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                code = Some(status.code());
+            }
+            let exited = code.is_some();
+            async move { exited }
+        })
+        .await;
+        wait_until("the daemon's log is read to its end", || {
+            let closed = self.log_closed.load(Ordering::SeqCst);
+            async move { closed }
+        })
+        .await;
+        code.flatten()
     }
 
     /// The status and body of `GET path` on the daemon's HTTP face.
@@ -212,11 +238,14 @@ async fn an_edited_file_is_applied_without_touching_the_others() {
         has_name(&platform, "a", "Renamed")
     })
     .await;
-    assert!(
-        daemon
+    // The daemon logs the outcome once the answer is in, after the platform shows it.
+    wait_until("the update is logged as done", || {
+        let done = daemon
             .log()
-            .contains("agent=a action=\"update\" outcome=\"done\"")
-    );
+            .contains("agent=a action=\"update\" outcome=\"done\"");
+        async move { done }
+    })
+    .await;
     assert_eq!(platform.requests().writes, 1);
 }
 
@@ -398,15 +427,7 @@ async fn an_unreachable_platform_keeps_the_daemon_alive_healthy_and_unready() {
 async fn sigterm_stops_the_daemon_with_exit_code_zero() {
     let (_repo, _platform, mut daemon) = converged("", &[]).await;
     daemon.signal("TERM");
-    let mut code: Option<i32> = None;
-    wait_until("the daemon exits", || {
-        if let Ok(Some(status)) = daemon.child.try_wait() {
-            code = status.code();
-        }
-        let exited = code.is_some();
-        async move { exited }
-    })
-    .await;
+    let code = daemon.exited().await;
     assert_eq!(code, Some(0), "{}", daemon.log());
 }
 
@@ -511,15 +532,7 @@ async fn sigterm_lets_the_request_in_flight_finish_and_starts_no_new_one() {
     })
     .await;
     daemon.signal("TERM");
-    let mut code: Option<i32> = None;
-    wait_until("the daemon exits", || {
-        if let Ok(Some(status)) = daemon.child.try_wait() {
-            code = status.code();
-        }
-        let exited = code.is_some();
-        async move { exited }
-    })
-    .await;
+    let code = daemon.exited().await;
     let log = daemon.log();
     assert_eq!(code, Some(0), "{log}");
     let (before, after) = log

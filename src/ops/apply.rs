@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::error::OpsError;
 use super::lock::{self, RunLock};
-use super::plan::{PlanOptions, Planned, plan_in};
+use super::plan::{PlanOptions, Planned, plan_in, plan_targets};
 use super::saved::SavedPlan;
 use super::workspace;
 use crate::apply::{self, Report};
@@ -75,21 +75,31 @@ pub async fn apply(
         }
         None => None,
     };
-    let workspaces = workspace::load(&plan_options.workspace, env)?;
+    let configs = workspace::configs(&plan_options.workspace, env)?;
     // Held from before observing until the last write: a second apply plans only after this
     // one is done, so it sees what this one made. Taken in path order, so that two runs over
     // overlapping targets cannot each hold one lock and wait for the other.
-    let mut locks = Vec::new();
-    if workspaces.iter().all(|w| w.loaded.is_valid()) {
-        let paths: BTreeSet<PathBuf> = workspaces
-            .iter()
-            .map(|w| lock::path_for(&w.config))
-            .collect();
-        for path in paths {
-            locks.push(RunLock::acquire(&path, options.lock_timeout).await?);
+    let paths: BTreeSet<PathBuf> = configs.iter().map(lock::path_for).collect();
+    let (planned, locks) = match take_free(&paths).await? {
+        // The usual case: loading and reading overlap, as for `plan`.
+        Some(locks) => (plan_targets(configs, &plan_options, env).await?, locks),
+        // Another run holds a lock: a broken definition is reported without waiting for it.
+        None => {
+            let workspaces: Vec<_> = configs
+                .into_iter()
+                .map(|config| {
+                    workspace::load_definitions(config, &plan_options.workspace, env, &mut |_| {})
+                })
+                .collect();
+            let mut locks = Vec::new();
+            if workspaces.iter().all(|w| w.loaded.is_valid()) {
+                for path in &paths {
+                    locks.push(RunLock::acquire(path, options.lock_timeout).await?);
+                }
+            }
+            (plan_in(workspaces, &plan_options, env).await?, locks)
         }
-    }
-    let planned = plan_in(workspaces, &plan_options, env).await?;
+    };
     let result = execute_all(&planned, saved.as_ref(), confirm, &plan_options.progress).await;
     let mut targets = Vec::with_capacity(planned.len());
     let mut reports = match result {
@@ -112,6 +122,20 @@ pub async fn apply(
     }
     drop(locks);
     Ok(Applied { targets })
+}
+
+/// Every lock in `paths` if none is held by another run (taken in order, none waited for);
+/// `None`, holding none, if one is.
+async fn take_free(paths: &BTreeSet<PathBuf>) -> Result<Option<Vec<RunLock>>, OpsError> {
+    let mut locks = Vec::with_capacity(paths.len());
+    for path in paths {
+        match RunLock::acquire(path, Duration::ZERO).await {
+            Ok(lock) => locks.push(lock),
+            Err(OpsError::Locked { .. }) => return Ok(None),
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(Some(locks))
 }
 
 /// Checks a saved plan, asks for confirmation, then executes each target's plan: one report

@@ -43,7 +43,16 @@ pub async fn plan(
     options: &PlanOptions,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Planned>, OpsError> {
-    let mut configs = workspace::configs(&options.workspace, env)?;
+    let configs = workspace::configs(&options.workspace, env)?;
+    plan_targets(configs, options, env).await
+}
+
+/// [`plan`] for the configurations already read (apply takes the run locks in between).
+pub async fn plan_targets(
+    mut configs: Vec<Config>,
+    options: &PlanOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Planned>, OpsError> {
     let multi_threaded = Handle::try_current()
         .is_ok_and(|runtime| runtime.runtime_flavor() == RuntimeFlavor::MultiThread);
     // An embedded simulator is started only for valid definitions: starting it creates its
@@ -144,8 +153,9 @@ async fn plan_streaming(
     conclude(workspace, connection, observed, options).await
 }
 
-/// [`plan`] for workspaces already loaded (apply takes the run locks in between). Targets are
-/// planned one after the other; on an error, the connections already made are closed.
+/// [`plan`] for workspaces already loaded (apply, when it must wait for the run locks, loads
+/// first so that a broken definition is reported at once). Targets are planned one after the
+/// other; on an error, the connections already made are closed.
 pub async fn plan_in(
     workspaces: Vec<Workspace>,
     options: &PlanOptions,
