@@ -314,23 +314,6 @@ async fn max_prune_as_a_share_or_a_count_sets_the_limit() {
     );
 }
 
-/// The lock file an apply from this repository to this platform takes.
-fn lock_file(repo: &Repo, platform: &Platform) -> std::path::PathBuf {
-    let overrides = agentsync::config::Overrides {
-        endpoint: Some(platform.endpoint()),
-        ..Default::default()
-    };
-    let config = agentsync::config::Config::load(&agentsync::config::LoadOptions {
-        path: None,
-        cwd: repo.path(),
-        overrides: &overrides,
-        env: &|_| None,
-        target: None,
-    })
-    .expect("the configuration loads");
-    agentsync::ops::lock::path_for(&config)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_apply_waits_for_the_lock_and_then_fails_naming_the_holder() {
     let repo = Repo::new();
@@ -347,9 +330,7 @@ async fn an_apply_waits_for_the_lock_and_then_fails_naming_the_holder() {
     repo.write("agents/b.yaml", &minimal("b"));
     platform.reset();
 
-    let held = agentsync::ops::lock::RunLock::acquire(&lock_file(&repo, &platform), Duration::ZERO)
-        .await
-        .expect("the test takes the lock");
+    let held = platform.hold_lock(&repo).await;
     let run = platform
         .run(&repo, &["apply", "--yes", "--lock-timeout", "300ms"])
         .await;
@@ -381,10 +362,7 @@ async fn a_broken_definition_is_reported_at_once_while_another_run_holds_the_loc
     let repo = Repo::new();
     repo.write("agents/a.yaml", "kind: agent\nkey: a\nnmae: A\n");
     let platform = Platform::start().await;
-    let _held =
-        agentsync::ops::lock::RunLock::acquire(&lock_file(&repo, &platform), Duration::ZERO)
-            .await
-            .expect("the test takes the lock");
+    let _held = platform.hold_lock(&repo).await;
     // Waiting for the lock would end in a lock error, not in this one.
     let run = platform
         .run(&repo, &["apply", "--yes", "--lock-timeout", "2s"])
@@ -412,7 +390,7 @@ async fn a_lock_left_by_a_process_that_died_is_taken_over_with_a_warning() {
         .run(&repo, &["apply", "--yes"])
         .await
         .expect_code(0);
-    std::fs::write(lock_file(&repo, &platform), "999999999\n").expect("leave a stale lock");
+    std::fs::write(platform.lock_file(&repo), "999999999\n").expect("leave a stale lock");
     repo.write("agents/b.yaml", &minimal("b"));
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_code(0);

@@ -578,34 +578,12 @@ async fn a_removed_file_is_left_alone_when_pruning_is_off() {
     assert_eq!(platform.requests().writes, 1);
 }
 
-/// Takes the run lock of the repository's (only) target, as a one-shot `apply` would.
-async fn hold_lock(repo: &Repo, platform: &Platform) -> agentsync::ops::lock::RunLock {
-    let overrides = agentsync::config::Overrides {
-        endpoint: Some(platform.endpoint()),
-        ..Default::default()
-    };
-    let config = agentsync::config::Config::load(&agentsync::config::LoadOptions {
-        path: None,
-        cwd: repo.path(),
-        overrides: &overrides,
-        env: &|_| None,
-        target: None,
-    })
-    .expect("the configuration loads");
-    agentsync::ops::lock::RunLock::acquire(
-        &agentsync::ops::lock::path_for(&config),
-        std::time::Duration::ZERO,
-    )
-    .await
-    .expect("the test takes the lock")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_waits_while_an_apply_holds_the_lock() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
     let platform = Platform::start().await;
-    let held = hold_lock(&repo, &platform).await;
+    let held = platform.hold_lock(&repo).await;
     let daemon = Daemon::start(&platform, &repo, &[]).await;
     wait_until("the daemon reports the held lock", || async {
         daemon.log().contains("another run holds the lock")
@@ -623,7 +601,7 @@ async fn an_edit_made_while_the_first_sync_runs_is_synced_without_waiting_for_th
     repo.write("agents/a.yaml", &named("a", "Before"));
     let platform = Platform::start().await;
     // The first sync reads the files, then waits for the lock: the edit lands after the read.
-    let held = hold_lock(&repo, &platform).await;
+    let held = platform.hold_lock(&repo).await;
     let daemon = Daemon::start(&platform, &repo, &[]).await;
     wait_until("the first sync has read the files and waits", || async {
         daemon
