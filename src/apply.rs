@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use tokio::task::JoinSet;
+use tracing::Instrument as _;
 
 use crate::model::{Definition, Desired, Document, Key, Lifecycle, Marker};
 use crate::plan::{ActionKind, AgentPlan, PROTECT, Plan, resolve_references};
@@ -124,16 +125,20 @@ pub async fn execute<P: Provider + 'static>(
             let owned = agent.clone();
             let definition = desired.get(&agent.key).cloned();
             let progress = progress.clone();
-            let handle = running.spawn(async move {
-                run_agent(
-                    provider.as_ref(),
-                    &owned,
-                    definition.as_ref(),
-                    &ids,
-                    &progress,
-                )
-                .await
-            });
+            // In the caller's span: the daemon names the target its lines are about.
+            let handle = running.spawn(
+                async move {
+                    run_agent(
+                        provider.as_ref(),
+                        &owned,
+                        definition.as_ref(),
+                        &ids,
+                        &progress,
+                    )
+                    .await
+                }
+                .in_current_span(),
+            );
             running_index.insert(handle.id(), index);
         }
         let Some(joined) = running.join_next_with_id().await else {

@@ -659,3 +659,61 @@ async fn the_daemon_syncs_every_target_and_follows_each_definitions_directory() 
     wait_until("the changed voice agent is published again", published(2)).await;
     assert_eq!(count(&workfx.requests(), "POST", "/agents"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_that_does_not_answer_holds_up_no_other_target() {
+    // Connections are accepted (by the kernel, into the backlog) and never answered: each
+    // request waits for its timeout (30 s, twice the deadline below).
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let silent_url = format!("http://{}", silent.local_addr().expect("an address"));
+    let live = Platform::start().await;
+    let repo = Repo::new();
+    repo.write(
+        "agentsync.yaml",
+        &format!(
+            "targets:\n  a-silent:\n    provider: workfx\n    endpoint: {silent_url}\n    token_env: WORKFX_TOKEN\n    definitions: agents/silent\n  b-live:\n    provider: workfx\n    endpoint: {}\n    token_env: WORKFX_TOKEN\n    definitions: agents/live\n",
+            live.endpoint()
+        ),
+    );
+    repo.write("agents/silent/s.yaml", &minimal("s"));
+    repo.write("agents/live/a.yaml", &minimal("a"));
+    let daemon = Daemon::spawn(&repo, &["watch", "--listen", "127.0.0.1:0"]).await;
+    wait_until("the live target's agent exists", || async {
+        name_of(&live, "a").await.is_some()
+    })
+    .await;
+    // Its lines say which target they are about.
+    wait_until("the live target's create is logged with its target", || {
+        let log = daemon.log();
+        let logged = log
+            .lines()
+            .any(|line| line.contains("name=b-live") && line.contains("agent=a"));
+        async move { logged }
+    })
+    .await;
+    drop(silent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn targets_on_one_platform_take_turns_instead_of_waiting_for_each_other_s_lock() {
+    let platform = Platform::start().await;
+    let repo = Repo::new();
+    let target = |name: &str| {
+        format!(
+            "  {name}:\n    provider: workfx\n    endpoint: {}\n    token_env: WORKFX_TOKEN\n    definitions: agents/{name}\n",
+            platform.endpoint()
+        )
+    };
+    repo.write(
+        "agentsync.yaml",
+        &format!("targets:\n{}{}", target("support"), target("sales")),
+    );
+    repo.write("agents/support/a.yaml", &minimal("a"));
+    repo.write("agents/sales/b.yaml", &minimal("b"));
+    let daemon = Daemon::spawn(&repo, &["watch", "--listen", "127.0.0.1:0"]).await;
+    wait_until("the first sync is done", || daemon.ready()).await;
+    assert!(name_of(&platform, "a").await.is_some());
+    assert!(name_of(&platform, "b").await.is_some());
+    let log = daemon.log();
+    assert!(!log.contains("another agentsync process"), "{log}");
+}

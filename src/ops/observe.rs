@@ -11,6 +11,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinSet;
+use tracing::Instrument as _;
 
 use crate::model::{Desired, Key};
 use crate::plan::{Observed, ObservedAgent};
@@ -170,12 +171,15 @@ impl<P: Provider + 'static> Reads<P> {
         let semaphore = Arc::clone(&self.semaphore);
         let progress = self.progress.clone();
         let id = id.to_owned();
-        self.set.spawn(async move {
-            let _permit = semaphore.acquire_owned().await.ok();
-            let content = provider.read_content(&id).await;
-            progress.step(Phase::Observe);
-            (index, content)
-        });
+        self.set.spawn(
+            async move {
+                let _permit = semaphore.acquire_owned().await.ok();
+                let content = provider.read_content(&id).await;
+                progress.step(Phase::Observe);
+                (index, content)
+            }
+            .in_current_span(),
+        );
     }
 
     /// Every agent, with the content read for it.

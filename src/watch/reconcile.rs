@@ -1,6 +1,6 @@
-//! One sync, idempotent: load -> observe -> plan -> apply, for every target in force, one
-//! after the other. Never prompts. A target that fails does not stop the others; the sync then
-//! fails with the first error, and the error policy retries it.
+//! One sync, idempotent: load -> observe -> plan -> apply, for every target in force, the
+//! targets side by side. Never prompts. A target that fails does not stop the others; the sync
+//! then fails with the first error, and the error policy retries it.
 //!
 //! Unlike `ops::plan`, a definition that fails to load does not stop the sync: the valid ones
 //! are applied, and the broken ones' keys go to `plan::compute` so their agents are neither
@@ -14,7 +14,10 @@
 //! 100 agents, plus reads and writes for the changed agents. Nothing changed: no request.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Arc;
+
+use tracing::Instrument as _;
 
 use super::WatchError;
 use super::gate::{Gate, Gated};
@@ -77,9 +80,21 @@ pub struct Links {
 }
 
 impl Links {
-    fn of(&mut self, config: &Config) -> &mut Link {
-        let name = config.target.clone().unwrap_or_default();
-        self.by_target.entry(name).or_default()
+    /// Each configuration with its target's link (made if new), to be used side by side.
+    fn for_targets(&mut self, configs: Vec<Config>) -> Vec<(Config, &mut Link)> {
+        let name = |config: &Config| config.target.clone().unwrap_or_default();
+        for config in &configs {
+            self.by_target.entry(name(config)).or_default();
+        }
+        let mut links: BTreeMap<&String, &mut Link> = self.by_target.iter_mut().collect();
+        // Target names are unique (they are the keys of `targets:`), so each finds its link.
+        configs
+            .into_iter()
+            .filter_map(|config| {
+                let link = links.remove(&name(&config))?;
+                Some((config, link))
+            })
+            .collect()
     }
 
     /// Forget every connection (after SIGHUP, or at exit).
@@ -128,7 +143,8 @@ impl Synced {
 }
 
 /// Runs one sync of every target in `configs` (the targets in force, read by the caller so it
-/// can watch their directories before their files are read).
+/// can watch their directories before their files are read). Targets on different platforms
+/// sync side by side: a slow or unreachable platform does not hold the others up.
 pub async fn reconcile(
     options: &WorkspaceOptions,
     configs: Vec<Config>,
@@ -138,18 +154,47 @@ pub async fn reconcile(
     incremental: bool,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Synced, WatchError> {
+    // Targets that share a platform share its run lock: those sync one after the other, lest
+    // one wait out the lock timeout while the other holds it.
+    let mut by_lock: BTreeMap<PathBuf, Vec<(Config, &mut Link)>> = BTreeMap::new();
+    for (config, link) in links.for_targets(configs) {
+        by_lock
+            .entry(crate::ops::lock::path_for(&config))
+            .or_default()
+            .push((config, link));
+    }
+    let syncs = by_lock.into_values().map(|group| async move {
+        let mut results = Vec::with_capacity(group.len());
+        for (config, link) in group {
+            // Syncs interleave in the log; each line says which target it is about.
+            let span = match &config.target {
+                Some(target) => tracing::info_span!("target", name = %target),
+                None => tracing::Span::none(),
+            };
+            let target = config.target.clone();
+            let result = async {
+                let workspace = workspace::load_definitions(config, options, env, &mut |_| {});
+                reconcile_target(workspace, adopt, link, gate, incremental, env).await
+            }
+            .instrument(span)
+            .await;
+            if let (Err(err), Some(target)) = (&result, &target) {
+                tracing::error!(target = %target, error = %err, "target not synced");
+            }
+            results.push(result);
+        }
+        results
+    });
     let mut synced = Synced::default();
     let mut first_error = None;
-    for config in configs {
-        let workspace = workspace::load_definitions(config, options, env, &mut |_| {});
-        let target = workspace.config.target.clone();
-        let link = links.of(&workspace.config);
-        match reconcile_target(workspace, adopt, link, gate, incremental, env).await {
+    for result in futures_util::future::join_all(syncs)
+        .await
+        .into_iter()
+        .flatten()
+    {
+        match result {
             Ok(one) => synced.merge(one),
             Err(err) => {
-                if let Some(target) = &target {
-                    tracing::error!(target = %target, error = %err, "target not synced");
-                }
                 first_error.get_or_insert(err);
             }
         }
