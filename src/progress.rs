@@ -31,6 +31,8 @@ impl Phase {
 pub trait ProgressSink: Send + Sync {
     /// A phase begins with `total` steps.
     fn start(&self, phase: Phase, total: u64);
+    /// The phase turns out to have `total` steps (it began with an estimate).
+    fn set_total(&self, phase: Phase, total: u64);
     /// One more step of the phase is over, whatever its outcome.
     fn step(&self, phase: Phase);
     /// The phase is over (every step, or an early stop).
@@ -66,6 +68,12 @@ impl Progress {
     pub fn start(&self, phase: Phase, total: usize) {
         if let Some(sink) = &self.sink {
             sink.start(phase, u64::try_from(total).unwrap_or(u64::MAX));
+        }
+    }
+
+    pub fn set_total(&self, phase: Phase, total: usize) {
+        if let Some(sink) = &self.sink {
+            sink.set_total(phase, u64::try_from(total).unwrap_or(u64::MAX));
         }
     }
 
@@ -119,6 +127,9 @@ pub(crate) mod tests {
     impl ProgressSink for Recorder {
         fn start(&self, phase: Phase, total: u64) {
             self.push(format!("start {phase:?} {total}"));
+        }
+        fn set_total(&self, phase: Phase, total: u64) {
+            self.push(format!("total {phase:?} {total}"));
         }
         fn step(&self, phase: Phase) {
             self.push(format!("step {phase:?}"));

@@ -128,6 +128,7 @@ async fn a_plan_through_a_pipe_draws_no_progress_bar() {
 #[derive(Default)]
 struct Counted {
     started: Mutex<Vec<(Phase, u64)>>,
+    totals: Mutex<Vec<(Phase, u64)>>,
     steps: AtomicUsize,
     finished: AtomicUsize,
 }
@@ -135,6 +136,12 @@ struct Counted {
 impl ProgressSink for Counted {
     fn start(&self, phase: Phase, total: u64) {
         self.started
+            .lock()
+            .expect("not poisoned")
+            .push((phase, total));
+    }
+    fn set_total(&self, phase: Phase, total: u64) {
+        self.totals
             .lock()
             .expect("not poisoned")
             .push((phase, total));
@@ -169,6 +176,32 @@ async fn a_plan_reports_one_progress_step_per_agent_read() {
     );
     assert_eq!(counted.steps.load(Ordering::SeqCst), 12);
     assert_eq!(counted.finished.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_progress_total_becomes_the_number_of_agents_read() {
+    // Six agents with flows and four without: only the six have a content to read.
+    let repo = repo_with_flows(6);
+    for key in ["m1", "m2", "m3", "m4"] {
+        repo.write(&format!("agents/{key}.yaml"), &minimal(key));
+    }
+    let platform = Platform::applied(&repo).await;
+    let counted = Arc::new(Counted::default());
+    let options = PlanOptions {
+        progress: Progress::to(counted.clone()),
+        ..plan_options(&repo, &platform)
+    };
+    let env = |name: &str| (name == "WORKFX_TOKEN").then(|| fixture::platform::TOKEN.to_owned());
+    for one in plan(&options, &env).await.expect("the plan runs") {
+        assert!(one.plan.is_empty());
+        one.connection.close().await;
+    }
+    assert_eq!(counted.steps.load(Ordering::SeqCst), 6);
+    let started = counted.started.lock().expect("not poisoned").clone();
+    let totals = counted.totals.lock().expect("not poisoned").clone();
+    // The bar may begin with an estimate; it ends at the count of reads.
+    let last = totals.last().or(started.last()).copied();
+    assert_eq!(last, Some((Phase::Observe, 6)), "{started:?} {totals:?}");
 }
 
 /// A repository of 40 agents applied to a platform, plus a definition checked last that asks

@@ -87,6 +87,12 @@ impl ProgressSink for TerminalBars {
         }
     }
 
+    fn set_total(&self, phase: Phase, total: u64) {
+        if let Some(bar) = self.bars().get(name(phase)) {
+            bar.set_length(total);
+        }
+    }
+
     fn step(&self, phase: Phase) {
         if let Some(bar) = self.bars().get(name(phase)) {
             bar.inc(1);

@@ -106,6 +106,8 @@ pub async fn observe_streaming<P: Provider + 'static>(
         .enumerate()
         .filter_map(|(index, agent)| agent.key.clone().map(|key| (key, index)))
         .collect();
+    // Every managed agent might need its content read; once loading is done, the reads
+    // started are the true total.
     let _phase = progress.phase(Phase::Observe, managed.len());
     let mut reads = Reads::new(provider, concurrency, &progress);
     let mut started = HashSet::new();
@@ -132,6 +134,7 @@ pub async fn observe_streaming<P: Provider + 'static>(
                         reads.start(index, &agent.id);
                     }
                 }
+                progress.set_total(Phase::Observe, started.len());
                 break;
             }
         }
