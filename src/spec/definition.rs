@@ -582,7 +582,9 @@ impl Checker<'_, '_> {
             .then_some(place)
     }
 
-    /// [`Checker::json_at`], writing text instead of building a tree.
+    /// Writes a subtree as JSON text, substituting `${...}` in every string; extends and
+    /// shortens one path in place on the way down and up (graphs have thousands of nodes, and
+    /// copying the path at each was most of the load time).
     fn text_at(
         &mut self,
         source: &SourceFile,
@@ -633,54 +635,22 @@ impl Checker<'_, '_> {
         }
     }
 
-    /// Converts a subtree to JSON, substituting `${...}` in every string.
+    /// Converts a subtree to JSON, substituting `${...}` in every string; `None` when some
+    /// value in it is a problem (already recorded). Written as text by [`Checker::text_at`] and
+    /// read back, so that one walk over YAML holds the rules; these subtrees are small (the
+    /// bulk of a content stays text).
     fn json(&mut self, source: &SourceFile, node: &Node, path: &FieldPath) -> Option<Json> {
-        let mut path = path.clone();
-        self.json_at(source, node, &mut path)
-    }
-
-    /// [`Checker::json`] with one path, extended and shortened in place on the way down and up:
-    /// graphs have thousands of nodes, and copying the path at each was most of the load time.
-    fn json_at(&mut self, source: &SourceFile, node: &Node, path: &mut FieldPath) -> Option<Json> {
-        Some(match &node.value {
-            Value::Null => Json::Null,
-            Value::Bool(b) => Json::Bool(*b),
-            Value::Int(i) => Json::from(*i),
-            Value::Float(f) => match serde_json::Number::from_f64(*f) {
-                Some(n) => Json::Number(n),
-                None => {
-                    let error = SpecError::InvalidValue {
-                        field: path.to_string(),
-                        message: "infinity and NaN cannot be sent to the platform".into(),
-                    };
-                    self.problem(source, node.span, error);
-                    return None;
-                }
-            },
-            Value::String(text) => Json::String(self.substitute(source, node.span, text, path)?),
-            Value::Seq(items) => {
-                let mut array = Vec::with_capacity(items.len());
-                for (i, item) in items.iter().enumerate() {
-                    path.push_index(i);
-                    let value = self.json_at(source, item, path);
-                    path.pop();
-                    array.extend(value);
-                }
-                Json::Array(array)
-            }
-            Value::Map(entries) => {
-                let mut object = Document::with_capacity(entries.len());
-                for entry in entries {
-                    path.push_field(&entry.key);
-                    let value = self.json_at(source, &entry.value, path);
-                    path.pop();
-                    if let Some(value) = value {
-                        object.insert(entry.key.clone(), value);
-                    }
-                }
-                Json::Object(object)
-            }
-        })
+        let problems = self.out.problems.len();
+        let mut writer = TextWriter::default();
+        self.text_at(source, node, &mut path.clone(), &mut writer);
+        if self.out.problems.len() > problems {
+            return None;
+        }
+        let text = writer.finish().compact;
+        let mut deserializer = serde_json::Deserializer::from_str(&text);
+        // As deep as the YAML loader allows (`yaml::MAX_DEPTH`), deeper than serde_json's default.
+        deserializer.disable_recursion_limit();
+        serde::Deserialize::deserialize(&mut deserializer).ok()
     }
 
     fn substitute(
