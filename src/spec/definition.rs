@@ -402,7 +402,8 @@ impl Checker<'_, '_> {
                 match self.bulk_place(path) {
                     // The bulk of the content (a graph): written as text, never as a tree.
                     Some(place) => {
-                        let mut writer = TextWriter::default();
+                        // Most of the file, as text: its buffers grow once.
+                        let mut writer = TextWriter::with_capacity(source.text.len());
                         self.text_at(source, node, &mut path.clone(), &mut writer);
                         self.included_text = Some((place, writer.finish()));
                         Some(Json::Null)
