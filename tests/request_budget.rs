@@ -154,14 +154,13 @@ impl ProgressSink for Counted {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_plan_reports_one_progress_step_per_agent_read() {
-    let repo = repo_with_flows(12);
-    let platform = Platform::applied(&repo).await;
+/// Applies `repo`, then plans it again (nothing to do), counting every progress call.
+async fn counted_no_change_plan(repo: &Repo) -> Arc<Counted> {
+    let platform = Platform::applied(repo).await;
     let counted = Arc::new(Counted::default());
     let options = PlanOptions {
         progress: Progress::to(counted.clone()),
-        ..plan_options(&repo, &platform)
+        ..plan_options(repo, &platform)
     };
     let env = |name: &str| (name == "WORKFX_TOKEN").then(|| fixture::platform::TOKEN.to_owned());
     let planned = plan(&options, &env).await.expect("the plan runs");
@@ -170,6 +169,12 @@ async fn a_plan_reports_one_progress_step_per_agent_read() {
         assert!(one.plan.is_empty());
         one.connection.close().await;
     }
+    counted
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_reports_one_progress_step_per_agent_read() {
+    let counted = counted_no_change_plan(&repo_with_flows(12)).await;
     assert_eq!(
         *counted.started.lock().expect("not poisoned"),
         [(Phase::Observe, 12)]
@@ -185,17 +190,7 @@ async fn the_progress_total_becomes_the_number_of_agents_read() {
     for key in ["m1", "m2", "m3", "m4"] {
         repo.write(&format!("agents/{key}.yaml"), &minimal(key));
     }
-    let platform = Platform::applied(&repo).await;
-    let counted = Arc::new(Counted::default());
-    let options = PlanOptions {
-        progress: Progress::to(counted.clone()),
-        ..plan_options(&repo, &platform)
-    };
-    let env = |name: &str| (name == "WORKFX_TOKEN").then(|| fixture::platform::TOKEN.to_owned());
-    for one in plan(&options, &env).await.expect("the plan runs") {
-        assert!(one.plan.is_empty());
-        one.connection.close().await;
-    }
+    let counted = counted_no_change_plan(&repo).await;
     assert_eq!(counted.steps.load(Ordering::SeqCst), 6);
     let started = counted.started.lock().expect("not poisoned").clone();
     let totals = counted.totals.lock().expect("not poisoned").clone();
