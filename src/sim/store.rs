@@ -48,8 +48,11 @@ impl<T: PlatformState> Store<T> {
 
     /// Applies `change`; an `Err` from it leaves the state as it was.
     ///
-    /// `change` must return `Err` before it modifies anything: without a state file it runs on
-    /// the live state, to spare a copy per write.
+    /// `change` must return `Err` before it modifies anything. It runs on the live state: the
+    /// write lock is held until the state is saved, so no reader sees a change before it is
+    /// saved. Should the save fail, the state is read back from the file, which holds the state
+    /// as it was (every state readers saw was saved first). Copying the state per write for
+    /// that rare case made each write cost as much as the whole state.
     pub(crate) async fn write<R, E>(
         &self,
         change: impl FnOnce(&mut T) -> Result<R, E>,
@@ -58,22 +61,37 @@ impl<T: PlatformState> Store<T> {
         E: From<SimError>,
     {
         let mut state = self.state.write().await;
+        let answer = change(&mut state)?;
         let Some(file) = &self.file else {
-            return change(&mut state);
+            return Ok(answer);
         };
-        let mut next = state.clone();
-        let answer = change(&mut next)?;
-        let bytes = file.encode(&next)?;
-        let file = file.clone();
-        let file_path = file.path().to_path_buf();
-        // The lock is held across the save on purpose: saves land in the order of the changes.
-        tokio::task::spawn_blocking(move || file.save(&bytes))
-            .await
-            .map_err(|join| SimError::StateWrite {
-                path: file_path,
-                source: std::io::Error::other(join.to_string()),
-            })??;
-        *state = next;
+        let saved = match file.encode(&*state) {
+            Ok(bytes) => {
+                let file = file.clone();
+                let file_path = file.path().to_path_buf();
+                // The lock is held across the save on purpose: saves land in the order of the
+                // changes.
+                tokio::task::spawn_blocking(move || file.save(&bytes))
+                    .await
+                    .map_err(|join| SimError::StateWrite {
+                        path: file_path,
+                        source: std::io::Error::other(join.to_string()),
+                    })
+                    .and_then(|saved| saved)
+            }
+            Err(err) => Err(err),
+        };
+        if let Err(err) = saved {
+            match file.load() {
+                Ok(before) => *state = before,
+                // Memory is now ahead of the file; the next successful save catches it up.
+                Err(reload) => tracing::error!(
+                    error = %reload,
+                    "the state file could not be read back after a failed save"
+                ),
+            }
+            return Err(err.into());
+        }
         Ok(answer)
     }
 }
