@@ -382,6 +382,30 @@ async fn a_broken_definition_is_reported_at_once_while_another_run_holds_the_loc
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn where_no_lock_can_be_written_a_broken_definition_is_still_what_apply_reports() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", "kind: agent\nkey: a\nnmae: A\n");
+    // A file where the lock's directory would go: no lock file can be made.
+    repo.write(".agentsync", "not a directory\n");
+    let platform = Platform::start().await;
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("unknown field 'nmae'"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(platform.requests().total, 0, "it touched the platform");
+
+    // With the definition fixed, the lock's own error is what stops it.
+    repo.write("agents/a.yaml", &minimal("a"));
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(1);
+    assert!(run.stderr.contains("lock"), "{}", run.stderr);
+    assert_eq!(platform.requests().writes, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lock_left_by_a_process_that_died_is_taken_over_with_a_warning() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));

@@ -80,10 +80,10 @@ pub async fn apply(
     // one is done, so it sees what this one made. Taken in path order, so that two runs over
     // overlapping targets cannot each hold one lock and wait for the other.
     let paths: BTreeSet<PathBuf> = configs.iter().map(lock::path_for).collect();
-    let (planned, locks) = match take_free(&paths).await? {
+    let (planned, locks) = match take_free(&paths).await {
         // The usual case: loading and reading overlap, as for `plan`.
         Some(locks) => (plan_targets(configs, &plan_options, env).await?, locks),
-        // Another run holds a lock: a broken definition is reported without waiting for it.
+        // A lock cannot be taken now: a broken definition is reported without waiting for it.
         None => {
             let workspaces: Vec<_> = configs
                 .into_iter()
@@ -124,18 +124,16 @@ pub async fn apply(
     Ok(Applied { targets })
 }
 
-/// Every lock in `paths` if none is held by another run (taken in order, none waited for);
-/// `None`, holding none, if one is.
-async fn take_free(paths: &BTreeSet<PathBuf>) -> Result<Option<Vec<RunLock>>, OpsError> {
+/// Every lock in `paths` if each can be taken at once (in order, none waited for); `None`,
+/// holding none, if one cannot: another run holds it, or the lock file cannot be written (a
+/// read-only checkout). Then the caller loads first, so that a broken definition is what is
+/// reported, and only valid definitions meet the lock again (and its error, if it has one).
+async fn take_free(paths: &BTreeSet<PathBuf>) -> Option<Vec<RunLock>> {
     let mut locks = Vec::with_capacity(paths.len());
     for path in paths {
-        match RunLock::acquire(path, Duration::ZERO).await {
-            Ok(lock) => locks.push(lock),
-            Err(OpsError::Locked { .. }) => return Ok(None),
-            Err(err) => return Err(err),
-        }
+        locks.push(RunLock::acquire(path, Duration::ZERO).await.ok()?);
     }
-    Ok(Some(locks))
+    Some(locks)
 }
 
 /// Checks a saved plan, asks for confirmation, then executes each target's plan: one report
