@@ -108,5 +108,5 @@ async fn main() {
         at(0.9).as_secs_f64() * 1e3,
         at(1.0).as_secs_f64() * 1e3,
     );
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }

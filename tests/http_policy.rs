@@ -83,7 +83,7 @@ async fn a_get_retries_through_rate_limits_and_waits_at_least_retry_after() {
     let stats = client.stats();
     assert_eq!(stats.status(429), rate_limited);
     assert_eq!(stats.retries, rate_limited);
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -103,7 +103,7 @@ async fn a_post_is_retried_after_a_rate_limit_but_never_after_a_server_error() {
         .expect_err("rate limited");
     assert!(matches!(err, ProviderError::RateLimited { .. }), "{err:?}");
     assert_eq!(sim.requests().total, u64::from(quick().max_attempts));
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 
     // A 503 may come after the work was done: the caller re-observes instead.
     let sim = start_with_faults(Faults {
@@ -119,7 +119,7 @@ async fn a_post_is_retried_after_a_rate_limit_but_never_after_a_server_error() {
     assert!(err.outcome_unknown(), "{err:?}");
     assert_eq!(sim.requests().total, 1);
     assert_eq!(second.stats().retries, 0);
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -141,7 +141,7 @@ async fn a_post_whose_connection_drops_is_not_retried_and_its_outcome_is_unknown
     assert!(err.outcome_unknown());
     assert_eq!(sim.requests().total, 1);
     assert_eq!(sim.requests().writes, 1);
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -170,7 +170,7 @@ async fn a_validation_error_is_not_retried_even_for_an_idempotent_method() {
         "{err}"
     );
     assert_eq!(sim.requests().total, 1);
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -194,7 +194,7 @@ async fn dropped_connections_are_retried_for_a_get_up_to_the_attempt_cap() {
     assert_eq!(sim.requests().dropped, 3);
     let stats = client.stats();
     assert_eq!((stats.transport_errors, stats.retries), (3, 2));
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -220,7 +220,7 @@ async fn a_slow_answer_times_out_and_is_retried_for_a_get() {
     };
     assert!(source.is_timeout(), "{source:?}");
     assert_eq!(client.stats().transport_errors, 2);
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 // ---- caps ----
@@ -249,7 +249,7 @@ async fn rate_limits_end_as_rate_limited_at_the_attempt_cap() {
     assert!(matches!(err, ProviderError::RateLimited { .. }), "{err:?}");
     assert_eq!(sim.requests().status(429), 3);
     assert_eq!(client.stats().retries, 2);
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -280,7 +280,7 @@ async fn retries_stop_before_a_wait_that_would_pass_the_time_allowed() {
     assert!(started.elapsed() < allowed, "took {:?}", started.elapsed());
     // One wait of a second fits in 1.5 s; a second one would not.
     assert_eq!(sim.requests().total, 2);
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -308,7 +308,7 @@ async fn a_retry_after_longer_than_the_time_allowed_is_not_waited_for() {
     assert!(matches!(err, ProviderError::RateLimited { .. }), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(sim.requests().total, 1);
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 // ---- answers ----
@@ -361,7 +361,7 @@ async fn the_default_query_is_sent_with_every_request() {
         matches!(refused, ProviderError::Unauthorized { status: 403 }),
         "{refused:?}"
     );
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -384,7 +384,7 @@ async fn answers_are_counted_by_status() {
     let stats = client.stats();
     assert_eq!((stats.status(200), stats.status(404)), (2, 1));
     assert_eq!(stats.attempts(), 3);
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 // ---- the token stays secret ----
@@ -469,5 +469,5 @@ async fn the_token_and_the_query_never_appear_in_logs_or_errors() {
         assert!(!shown.contains(wrong), "the token leaked: {shown}");
         assert!(!shown.contains("tenant-5c2f"), "the query leaked: {shown}");
     }
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }

@@ -105,7 +105,7 @@ async fn listing_reads_every_agent_exactly_once_across_pages_in_three_requests()
     let requests = sim.requests();
     assert_eq!(requests.route(&format!("GET {AGENTS}")), 3);
     assert_eq!(requests.total, 3);
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -113,7 +113,7 @@ async fn an_empty_platform_lists_no_agents_in_one_request() {
     let (sim, provider) = start().await;
     assert!(provider.list_agents().await.expect("listed").is_empty());
     assert_eq!(sim.requests().total, 1);
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -140,7 +140,7 @@ async fn a_created_agent_carries_its_key_and_others_are_unmanaged() {
     assert_eq!(find(&agents, &created.id).key, Some(key("support-bot")));
     assert_eq!(find(&agents, &plain).key, None);
     assert_eq!(find(&agents, &malformed).key, None);
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -185,7 +185,7 @@ async fn listed_agents_have_definition_fields_only_with_tags_as_a_list() {
             "is_favorite": true,
         })
     );
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 // ---- content ----
@@ -244,7 +244,7 @@ async fn drafts_and_live_versions_follow_writes_and_publishes_one_request_per_re
     let republished = provider.read_content(&agent.id).await.expect("read");
     assert_eq!(republished.live.as_ref(), Some(&Content::new(&second)));
     assert_eq!(republished.live_version.as_deref(), Some("2"));
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -257,7 +257,7 @@ async fn publishing_without_a_draft_is_not_found() {
     let err = provider.publish(&agent.id).await.expect_err("no draft");
     assert!(matches!(err, ProviderError::NotFound { .. }), "{err:?}");
     assert!(err.to_string().contains("the draft of agent"), "{err}");
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 // ---- changing agents ----
@@ -285,7 +285,7 @@ async fn claiming_an_agent_keeps_its_other_extend_properties_in_two_requests() {
     );
     let agents = provider.list_agents().await.expect("listed");
     assert_eq!(find(&agents, &id).key, Some(key("legacy")));
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -326,7 +326,7 @@ async fn an_update_sends_only_the_given_fields() {
         stored["extend_properties"],
         json!({ "agentsync": { "key": "tidy" } })
     );
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -357,7 +357,7 @@ async fn changing_the_mode_of_an_existing_agent_is_refused_and_nothing_is_sent()
         "{err}"
     );
     assert_eq!(sim.requests().total, 0);
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -382,7 +382,7 @@ async fn archiving_and_restoring_an_agent_shows_in_the_list() {
         .expect("restored");
     let listed = provider.list_agents().await.expect("listed");
     assert_eq!(find(&listed, &agent.id).lifecycle, Lifecycle::Active);
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -405,7 +405,7 @@ async fn a_deleted_agent_is_gone_and_deleting_it_again_succeeds() {
         .delete_agent(&agent.id)
         .await
         .expect("already gone counts as deleted");
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 // ---- errors, auth, tenancy ----
@@ -432,7 +432,7 @@ async fn a_wrong_token_is_unauthorized_and_never_shown() {
     for shown in [err.to_string(), format!("{err:?}"), format!("{provider:?}")] {
         assert!(!shown.contains(wrong), "the token leaked: {shown}");
     }
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -471,7 +471,7 @@ async fn the_right_token_and_tenancy_are_sent_with_every_request() {
         matches!(err, ProviderError::Unauthorized { status: 403 }),
         "{err:?}"
     );
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -496,7 +496,7 @@ async fn a_validation_error_names_the_field() {
         err.to_string().contains("the new agent 'nameless'"),
         "{err}"
     );
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -509,7 +509,7 @@ async fn an_unknown_agent_is_not_found() {
         .expect_err("no agent");
     assert!(matches!(err, ProviderError::NotFound { .. }), "{err:?}");
     assert!(err.to_string().contains(missing), "{err}");
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }
 
 #[tokio::test]
@@ -519,5 +519,5 @@ async fn the_capabilities_are_those_of_workfx() {
     assert!(capabilities.drafts && capabilities.publish && capabilities.versions);
     assert!(capabilities.archive && capabilities.delete);
     assert!(!capabilities.validation);
-    sim.shutdown().await;
+    sim.shutdown().await.expect("the simulator stops");
 }

@@ -846,7 +846,7 @@ async fn the_state_survives_a_restart_and_ids_are_not_reused() {
     .await;
     let before = (get(&sim, first).await, get(&sim, second).await);
     let versions_before = sim.get(&format!("/workflow/{first}/versions")).await.body;
-    sim.sim.shutdown().await;
+    sim.sim.shutdown().await.expect("the simulator stops");
 
     let saved: Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("saved")).expect("JSON");

@@ -396,6 +396,6 @@ async fn rates_outside_zero_to_one_or_adding_up_past_one_are_refused_at_start() 
 async fn shutting_down_stops_listening() {
     let sim = start().await;
     let addr = sim.sim.addr();
-    sim.sim.shutdown().await;
+    sim.sim.shutdown().await.expect("the simulator stops");
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }

@@ -49,7 +49,7 @@ async fn a_restart_on_the_same_state_file_keeps_agents_drafts_and_versions() {
         .await;
     let before = sim.get(&format!("/agents/{id}")).await.body;
     let versions_before = sim.get(&format!("/agents/{id}/flows")).await.body;
-    sim.sim.shutdown().await;
+    sim.sim.shutdown().await.expect("the simulator stops");
 
     let again = start_with(with_state(&path)).await;
     assert_eq!(again.get(&format!("/agents/{id}")).await.body, before);

@@ -717,3 +717,23 @@ async fn targets_on_one_platform_take_turns_instead_of_waiting_for_each_other_s_
     let log = daemon.log();
     assert!(!log.contains("another agentsync process"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_embedded_platform_is_saved_after_each_sync_while_the_daemon_runs() {
+    let repo = Repo::new();
+    repo.write("agentsync.yaml", fixture::CONFIG);
+    repo.write("agents/a.yaml", &minimal("a"));
+    let daemon = Daemon::spawn(&repo, &["watch", "--listen", "127.0.0.1:0"]).await;
+    wait_until("the first sync is done", || daemon.ready()).await;
+    let state = repo.path().join(".agentsync/embedded-state.json");
+    let saved = |key: &'static str| {
+        let text = std::fs::read_to_string(&state).unwrap_or_default();
+        async move { text.contains(&format!("\"key\": \"{key}\"")) }
+    };
+    assert!(
+        saved("a").await,
+        "the first sync's agent is in the state file"
+    );
+    repo.write("agents/b.yaml", &minimal("b"));
+    wait_until("the second agent is saved", || saved("b")).await;
+}

@@ -192,7 +192,8 @@ impl Simulator {
 impl Drop for Simulator {
     fn drop(&mut self) {
         if let Some(sim) = self.sim.take() {
-            self.runtime.block_on(sim.shutdown());
+            // In memory: there is no state file to save, so nothing to fail.
+            let _ = self.runtime.block_on(sim.shutdown());
         }
     }
 }

@@ -100,7 +100,12 @@ pub async fn apply(
             (plan_in(workspaces, &plan_options, env).await?, locks)
         }
     };
-    let result = execute_all(&planned, saved.as_ref(), confirm, &plan_options.progress).await;
+    let result = match execute_all(&planned, saved.as_ref(), confirm, &plan_options.progress).await
+    {
+        // An embedded simulator saves when told: what it could not save did not happen.
+        Ok(reports) => flush_all(&planned).await.map(|()| reports),
+        Err(err) => Err(err),
+    };
     let mut targets = Vec::with_capacity(planned.len());
     let mut reports = match result {
         Ok(reports) => reports.into_iter(),
@@ -122,6 +127,14 @@ pub async fn apply(
     }
     drop(locks);
     Ok(Applied { targets })
+}
+
+/// Saves every embedded simulator's state; the first failure.
+async fn flush_all(planned: &[Planned]) -> Result<(), OpsError> {
+    for one in planned {
+        one.connection.flush().await?;
+    }
+    Ok(())
 }
 
 /// Every lock in `paths` if each can be taken at once (in order, none waited for); `None`,

@@ -11,7 +11,7 @@ use crate::provider::ProviderKind;
 use crate::provider::agent_workflows::{AgentWorkflowsProvider, AgentWorkflowsSettings};
 use crate::provider::any::AnyProvider;
 use crate::provider::workfx::{WorkfxProvider, WorkfxSettings};
-use crate::sim::{Platform, RunningSim, SimOptions};
+use crate::sim::{Platform, RunningSim, Saving, SimOptions};
 
 /// Where the embedded simulator keeps its state, under the configuration's directory, when the
 /// configuration names no targets.
@@ -36,10 +36,22 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Stops the embedded simulator, if any (its state is saved after every change already).
+    /// Saves what the embedded simulator has not saved yet (it saves when told, not per
+    /// change); nothing to do for a remote platform.
+    pub async fn flush(&self) -> Result<(), OpsError> {
+        match &self.embedded {
+            Some(sim) => sim.flush().await.map_err(OpsError::Embedded),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops the embedded simulator, if any, saving what it has not saved yet. Runs that wrote
+    /// flush first and report a failure; here it can only be logged.
     pub async fn close(self) {
-        if let Some(sim) = self.embedded {
-            sim.shutdown().await;
+        if let Some(sim) = self.embedded
+            && let Err(err) = sim.shutdown().await
+        {
+            tracing::error!(error = %err, "the embedded simulator's state could not be saved");
         }
     }
 }
@@ -117,6 +129,8 @@ async fn start_embedded(config: &Config) -> Result<RunningSim, OpsError> {
     }
     let options = SimOptions {
         state_file: Some(state),
+        // One run talks to it: saved at the end of each apply or sync, not per change.
+        saving: Saving::OnFlush,
         platform: sim_platform(config.provider),
         ..SimOptions::loopback()
     };

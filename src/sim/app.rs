@@ -9,7 +9,7 @@ use super::{
     Platform, SimError, SimOptions, admin, agent_workflows, auth, fastapi,
     faults::{self, FaultInjector},
     requests::{self, RequestLog, WriteClassifier},
-    store::Snapshot,
+    store::StateHandle,
     workfx,
 };
 
@@ -20,7 +20,7 @@ const BODY_LIMIT: usize = 64 * 1024 * 1024;
 /// `GET /_sim/state`, and which of its routes change state.
 pub(crate) struct PlatformApi {
     pub router: Router,
-    pub snapshot: Arc<dyn Snapshot>,
+    pub snapshot: Arc<dyn StateHandle>,
     pub is_write: WriteClassifier,
 }
 
@@ -29,7 +29,7 @@ pub(crate) struct Control {
     pub platform: Platform,
     pub requests: Arc<RequestLog>,
     pub faults: Arc<FaultInjector>,
-    pub state: Arc<dyn Snapshot>,
+    pub state: Arc<dyn StateHandle>,
 }
 
 impl std::fmt::Debug for Control {

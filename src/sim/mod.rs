@@ -8,7 +8,7 @@
 //! let sim = agentsync::sim::start(agentsync::sim::SimOptions::loopback()).await?;
 //! let url = format!("{}/admin/api/v2/agents", sim.base_url());
 //! # let _ = url;
-//! sim.shutdown().await;
+//! sim.shutdown().await.expect("the simulator stops");
 //! # Ok(()) }
 //! ```
 //!
@@ -47,6 +47,6 @@ mod workfx;
 
 pub use clock::Clock;
 pub use error::SimError;
-pub use options::{Faults, Platform, SimOptions};
+pub use options::{Faults, Platform, Saving, SimOptions};
 pub use requests::RequestCounts;
 pub use server::{RunningSim, run_until_signal, start};

@@ -113,12 +113,28 @@ impl Default for Faults {
     }
 }
 
+/// When a simulator with a state file saves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Saving {
+    /// After every change, before the change is visible: a server others talk to, which may
+    /// be stopped at any moment.
+    #[default]
+    EveryChange,
+    /// When flushed ([`RunningSim::flush`](super::RunningSim::flush)) and when shut down: a
+    /// simulator inside one agentsync run, which flushes at the end of each apply or sync.
+    /// Saving the whole state per change made a large apply quadratic. A run killed before
+    /// its flush loses its changes with it, and the next run makes them again.
+    OnFlush,
+}
+
 /// How to run one simulator.
 #[derive(Debug, Clone)]
 pub struct SimOptions {
     pub listen: SocketAddr,
-    /// Loaded at start (missing = empty) and replaced atomically after every change.
+    /// Loaded at start (missing = empty) and replaced atomically when saved (see `saving`).
     pub state_file: Option<PathBuf>,
+    /// When the state file is saved.
+    pub saving: Saving,
     /// When set, every platform request needs `Authorization: Bearer <token>`.
     pub token: Option<String>,
     /// When set, requests for another (or no) `tenant_id` are refused with 403 (workfx only).
@@ -142,6 +158,7 @@ impl SimOptions {
         SimOptions {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             state_file: None,
+            saving: Saving::EveryChange,
             token: None,
             tenant_id: None,
             tenant_unit_id: None,

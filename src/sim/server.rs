@@ -89,13 +89,19 @@ impl RunningSim {
         Ok(())
     }
 
-    /// Stops accepting, lets requests in flight finish (up to a few seconds), and returns
-    /// once the server has stopped.
-    pub async fn shutdown(self) {
+    /// Saves the state changes not saved yet ([`Saving::OnFlush`](super::Saving::OnFlush)).
+    pub async fn flush(&self) -> Result<(), SimError> {
+        self.control.state.flush().await
+    }
+
+    /// Stops accepting, lets requests in flight finish (up to a few seconds), saves what is
+    /// not saved yet, and returns once the server has stopped.
+    pub async fn shutdown(self) -> Result<(), SimError> {
         let _ = self.stop.send(true);
         if let Err(err) = self.task.await {
             tracing::error!(error = %err, "the simulator's server task failed");
         }
+        self.control.state.flush().await
     }
 }
 
@@ -111,8 +117,7 @@ pub async fn run_until_signal(
     on_ready(&sim);
     let signal = signals.recv().await;
     tracing::info!(signal, "stopping the simulator");
-    sim.shutdown().await;
-    Ok(())
+    sim.shutdown().await
 }
 
 #[cfg(unix)]

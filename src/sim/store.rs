@@ -1,12 +1,13 @@
 //! A platform's state in memory, and its hand-off to the state file after each change.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::{future::Future, pin::Pin};
 
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use tokio::sync::RwLock;
 
-use super::{SimError, persist::StateFile};
+use super::{SimError, options::Saving, persist::StateFile};
 
 /// What a platform's state must offer to be kept by a [`Store`].
 pub(crate) trait PlatformState:
@@ -27,11 +28,14 @@ impl<T: Clone + Default + Serialize + DeserializeOwned + Send + Sync + 'static> 
 pub(crate) struct Store<T> {
     state: RwLock<T>,
     file: Option<StateFile>,
+    saving: Saving,
+    /// Some change is not in the file yet (only with [`Saving::OnFlush`]).
+    unsaved: AtomicBool,
 }
 
 impl<T: PlatformState> Store<T> {
     /// Loads the state file, if any (missing: empty state).
-    pub(crate) fn open(file: Option<StateFile>) -> Result<Store<T>, SimError> {
+    pub(crate) fn open(file: Option<StateFile>, saving: Saving) -> Result<Store<T>, SimError> {
         let state = match &file {
             Some(file) => file.load()?,
             None => T::default(),
@@ -39,6 +43,8 @@ impl<T: PlatformState> Store<T> {
         Ok(Store {
             state: RwLock::new(state),
             file,
+            saving,
+            unsaved: AtomicBool::new(false),
         })
     }
 
@@ -48,11 +54,12 @@ impl<T: PlatformState> Store<T> {
 
     /// Applies `change`; an `Err` from it leaves the state as it was.
     ///
-    /// `change` must return `Err` before it modifies anything. It runs on the live state: the
-    /// write lock is held until the state is saved, so no reader sees a change before it is
-    /// saved. Should the save fail, the state is read back from the file, which holds the state
-    /// as it was (every state readers saw was saved first). Copying the state per write for
-    /// that rare case made each write cost as much as the whole state.
+    /// `change` must return `Err` before it modifies anything. It runs on the live state. With
+    /// [`Saving::EveryChange`], the write lock is held until the state is saved, so no reader
+    /// sees a change before it is saved; should the save fail, the state is read back from the
+    /// file, which holds the state as it was (every state readers saw was saved first). Copying
+    /// the state per write for that rare case made each write cost as much as the whole state.
+    /// With [`Saving::OnFlush`], the change is saved by the next [`Store::flush`].
     pub(crate) async fn write<R, E>(
         &self,
         change: impl FnOnce(&mut T) -> Result<R, E>,
@@ -65,23 +72,11 @@ impl<T: PlatformState> Store<T> {
         let Some(file) = &self.file else {
             return Ok(answer);
         };
-        let saved = match file.encode(&*state) {
-            Ok(bytes) => {
-                let file = file.clone();
-                let file_path = file.path().to_path_buf();
-                // The lock is held across the save on purpose: saves land in the order of the
-                // changes.
-                tokio::task::spawn_blocking(move || file.save(&bytes))
-                    .await
-                    .map_err(|join| SimError::StateWrite {
-                        path: file_path,
-                        source: std::io::Error::other(join.to_string()),
-                    })
-                    .and_then(|saved| saved)
-            }
-            Err(err) => Err(err),
-        };
-        if let Err(err) = saved {
+        if self.saving == Saving::OnFlush {
+            self.unsaved.store(true, Ordering::SeqCst);
+            return Ok(answer);
+        }
+        if let Err(err) = save(file, &*state).await {
             match file.load() {
                 Ok(before) => *state = before,
                 // Memory is now ahead of the file; the next successful save catches it up.
@@ -94,18 +89,55 @@ impl<T: PlatformState> Store<T> {
         }
         Ok(answer)
     }
+
+    /// Saves the changes not saved yet (with [`Saving::OnFlush`]; otherwise there are none).
+    pub(crate) async fn flush(&self) -> Result<(), SimError> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        // Held while saving: no change slips in between the encoding and the flag.
+        let state = self.state.read().await;
+        if !self.unsaved.swap(false, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let saved = save(file, &*state).await;
+        if saved.is_err() {
+            self.unsaved.store(true, Ordering::SeqCst);
+        }
+        saved
+    }
 }
 
-/// The platform state as JSON, for `GET /_sim/state`, without knowing the platform's type.
-pub(crate) trait Snapshot: Send + Sync {
+/// Writes `state` to `file`, atomically, off the async threads.
+async fn save<T: Serialize>(file: &StateFile, state: &T) -> Result<(), SimError> {
+    let bytes = file.encode(state)?;
+    let file = file.clone();
+    let file_path = file.path().to_path_buf();
+    tokio::task::spawn_blocking(move || file.save(&bytes))
+        .await
+        .map_err(|join| SimError::StateWrite {
+            path: file_path,
+            source: std::io::Error::other(join.to_string()),
+        })?
+}
+
+/// A platform's state without knowing its type: as JSON for `GET /_sim/state`, and saved on
+/// flush.
+pub(crate) trait StateHandle: Send + Sync {
     fn snapshot(&self) -> Pin<Box<dyn Future<Output = Value> + Send + '_>>;
+    /// [`Store::flush`].
+    fn flush(&self) -> Pin<Box<dyn Future<Output = Result<(), SimError>> + Send + '_>>;
 }
 
-impl<T: PlatformState> Snapshot for Store<T> {
+impl<T: PlatformState> StateHandle for Store<T> {
     fn snapshot(&self) -> Pin<Box<dyn Future<Output = Value> + Send + '_>> {
         Box::pin(async move {
             self.read(|state| serde_json::to_value(state).unwrap_or(Value::Null))
                 .await
         })
+    }
+
+    fn flush(&self) -> Pin<Box<dyn Future<Output = Result<(), SimError>> + Send + '_>> {
+        Box::pin(Store::flush(self))
     }
 }

@@ -91,6 +91,8 @@ pub enum WatchError {
     #[error("no platform connection")]
     NotConnected,
     /// Another agentsync process is applying to the same target; the sync is retried later.
+    #[error("cannot save the embedded simulator's state")]
+    Save(#[source] OpsError),
     #[error("another run holds the lock")]
     Lock(#[source] OpsError),
 }

@@ -333,6 +333,8 @@ async fn sync(
             .await,
         )
     };
+    // The embedded simulator saves when told (once per sync, not per change).
+    connection.flush().await.map_err(WatchError::Save)?;
     Ok((synced(report), base))
 }
 

@@ -155,7 +155,7 @@ pub(crate) fn api(options: &SimOptions) -> Result<PlatformApi, SimError> {
         .state_file
         .clone()
         .map(|path| StateFile::new(path, NAME));
-    let store = Arc::new(Store::<AgentWorkflowsState>::open(file)?);
+    let store = Arc::new(Store::<AgentWorkflowsState>::open(file, options.saving)?);
     let app = Arc::new(AgentWorkflows {
         store: store.clone(),
         clock: options.clock.clone(),

@@ -96,7 +96,7 @@ pub(crate) fn api(options: &SimOptions) -> Result<PlatformApi, SimError> {
         .state_file
         .clone()
         .map(|path| StateFile::new(path, NAME));
-    let store = Arc::new(Store::<WorkfxState>::open(file)?);
+    let store = Arc::new(Store::<WorkfxState>::open(file, options.saving)?);
     let workfx = Arc::new(Workfx {
         store: store.clone(),
         tenancy: Tenancy {
