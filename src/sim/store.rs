@@ -1,4 +1,5 @@
-//! A platform's state in memory, and its hand-off to the state file after each change.
+//! A platform's state in memory, and its hand-off to the state file: after each change, or when
+//! flushed (see [`Saving`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::{future::Future, pin::Pin};
