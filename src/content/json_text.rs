@@ -3,7 +3,7 @@
 //!
 //! `TextWriter` is the one place that says what canonical means: members sorted by name, `null`
 //! members dropped, integral floats below 1e15 written as integers, an object of a kilobyte or
-//! more standing as its own digest ([`HASHED_ALONE`]). It is driven by the JSON
+//! more standing as its own digest (`HASHED_ALONE`). It is driven by the JSON
 //! reader here, by the definition loader over a YAML tree, and by [`TextWriter::value`] over a
 //! `serde_json` tree.
 
@@ -75,7 +75,7 @@ struct Member {
 }
 
 /// An object being written: where its canonical text starts, where its members start in
-/// [`TextWriter::members`], and the member whose value is being written (where its name and
+/// `TextWriter::members`, and the member whose value is being written (where its name and
 /// its value start).
 pub struct ObjectMark {
     start: usize,
@@ -263,7 +263,7 @@ impl TextWriter {
     }
 
     /// Puts the object's members in canonical order (sorted, `null`s dropped); one that is
-    /// large enough is hashed on its own (see [`HASHED_ALONE`]).
+    /// large enough is hashed on its own (see `HASHED_ALONE`).
     pub fn end_object(&mut self, mut object: ObjectMark) {
         self.close_member(&mut object);
         self.both(b"}");
