@@ -257,7 +257,7 @@ fn setting(value: SettingValue) -> Value {
     }
 }
 
-/// A value of every shape [`setting`] allows, for the test that keeps the schema and the
+/// A value of every shape `setting` allows, for the test that keeps the schema and the
 /// checker in step.
 pub fn setting_examples(value: SettingValue) -> Vec<Value> {
     match value {

@@ -4,7 +4,7 @@
 //! Provider-neutral: agents come as [`RemoteAgent`] and [`RemoteContent`] documents, already in
 //! the definition format's field names, and the provider's [`DefinitionSchema`] says how they are
 //! laid out in a file (which field is the content, which ones may live in a file of their own).
-//! Pure: [`crate::ops::export`] reads the platform and [`write`] writes the files.
+//! Pure: [`crate::ops::export`] reads the platform and [`mod@write`] writes the files.
 //!
 //! What makes the export lossless (a `plan --adopt` right after it shows only `adopt`):
 //! - every field the platform holds and the format knows is written, `status` included;
@@ -14,7 +14,7 @@
 //! - secrets become `${env:NAME}` placeholders, listed for the user to set;
 //! - the YAML writer ([`crate::yaml_emit`]) quotes whatever would read back differently.
 //!
-//! [`write`] then loads every file it wrote back through the loader and compares.
+//! [`mod@write`] then loads every file it wrote back through the loader and compares.
 
 pub mod keys;
 pub mod secrets;

@@ -69,8 +69,8 @@ fn words(key: &str) -> Vec<String> {
     words
 }
 
-/// Whether a key names a secret: its last word is one of [`SECRET_WORDS`], or its last two words
-/// are one of [`SECRET_PAIRS`]. `token_type`, `max_tokens` and `secret_name` are not secrets.
+/// Whether a key names a secret: its last word is one of `SECRET_WORDS`, or its last two words
+/// are one of `SECRET_PAIRS`. `token_type`, `max_tokens` and `secret_name` are not secrets.
 pub fn names_secret(key: &str) -> bool {
     let words = words(key);
     let Some(last) = words.last() else {

@@ -37,7 +37,7 @@ pub struct Planned {
 
 /// Loads and checks the definitions of every target in force (refusing to go on when any has
 /// a problem), observes each target's platform and computes its plan. With one remote target,
-/// the loading overlaps the reads ([`plan_streaming`]); then a broken definition is still what
+/// the loading overlaps the reads (`plan_streaming`); then a broken definition is still what
 /// is reported, but the platform may have been read (never written).
 pub async fn plan(
     options: &PlanOptions,
@@ -47,7 +47,7 @@ pub async fn plan(
     plan_targets(configs, options, env).await
 }
 
-/// [`plan`] for the configurations already read (apply takes the run locks in between).
+/// [`plan()`] for the configurations already read (apply takes the run locks in between).
 pub async fn plan_targets(
     mut configs: Vec<Config>,
     options: &PlanOptions,
@@ -153,7 +153,7 @@ async fn plan_streaming(
     conclude(workspace, connection, observed, options).await
 }
 
-/// [`plan`] for workspaces already loaded (apply, when it must wait for the run locks, loads
+/// [`plan()`] for workspaces already loaded (apply, when it must wait for the run locks, loads
 /// first so that a broken definition is reported at once). Targets are planned one after the
 /// other; on an error, the connections already made are closed.
 pub async fn plan_in(
