@@ -144,7 +144,8 @@ impl Synced {
 
 /// Runs one sync of every target in `configs` (the targets in force, read by the caller so it
 /// can watch their directories before their files are read). Targets on different platforms
-/// sync side by side: a slow or unreachable platform does not hold the others up.
+/// sync side by side: a slow or unreachable platform does not delay the others' work within
+/// the sync (though the next sync starts once every target is done).
 pub async fn reconcile(
     options: &WorkspaceOptions,
     configs: Vec<Config>,
