@@ -11,6 +11,7 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 use tracing::Instrument as _;
 
+use crate::content::Content;
 use crate::model::{Definition, Desired, Document, Key, Lifecycle, Marker};
 use crate::plan::{ActionKind, AgentPlan, PROTECT, Plan, resolve_references};
 use crate::progress::{Phase, Progress};
@@ -406,9 +407,7 @@ async fn run_action<P: Provider>(
                     .collect();
                 return Err(ApplyError::UnresolvedReferences(missing.join(", ")));
             }
-            // The tree is built only now, for the one write that sends it.
-            let document = resolved.document();
-            Ok(write_draft_retrying(provider, &agent.key, &remote_id, &document).await?)
+            Ok(write_draft_retrying(provider, &agent.key, &remote_id, &resolved).await?)
         }
         ActionKind::Publish => Ok(publish_once(provider, &agent.key, &remote_id).await?),
     }
@@ -493,7 +492,7 @@ async fn write_draft_retrying<P: Provider>(
     provider: &P,
     key: &Key,
     id: &str,
-    content: &Document,
+    content: &Content,
 ) -> Result<(), ProviderError> {
     let mut attempt = 1;
     loop {

@@ -21,7 +21,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -139,6 +139,13 @@ pub enum SetupError {
     Client(#[source] reqwest::Error),
 }
 
+/// A request's JSON body: a tree, or text that is JSON already (sent as it is).
+#[derive(Debug, Clone, Copy)]
+enum Body<'a> {
+    Tree(&'a Value),
+    Text(&'a str),
+}
+
 /// One request to a platform: method, path under the base URL, query, JSON body, and `what`,
 /// the words that name it in errors ("agent 1234", "the agent list (page 2)").
 #[derive(Debug, Clone)]
@@ -146,7 +153,7 @@ pub struct ApiRequest<'a> {
     method: Method,
     path: String,
     query: Vec<(&'static str, String)>,
-    body: Option<&'a Value>,
+    body: Option<Body<'a>>,
     what: String,
     /// A POST the platform documents as changing nothing (a validation, a dry run), or whose
     /// repetition is refused harmlessly: retried like a GET.
@@ -194,7 +201,13 @@ impl<'a> ApiRequest<'a> {
     }
 
     pub fn json(mut self, body: &'a Value) -> Self {
-        self.body = Some(body);
+        self.body = Some(Body::Tree(body));
+        self
+    }
+
+    /// A body that is JSON text already: sent as it is, never parsed.
+    pub fn json_text(mut self, body: &'a str) -> Self {
+        self.body = Some(Body::Text(body));
         self
     }
 }
@@ -373,8 +386,14 @@ impl HttpClient {
         if let Some(authorization) = &self.authorization {
             builder = builder.header(AUTHORIZATION, authorization.clone());
         }
-        if let Some(body) = request.body {
-            builder = builder.json(body);
+        match request.body {
+            Some(Body::Tree(body)) => builder = builder.json(body),
+            Some(Body::Text(text)) => {
+                builder = builder
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(text.to_owned());
+            }
+            None => {}
         }
         // Held until the answer is read whole: the connection is busy until then.
         let _permit = self.in_flight.acquire().await.ok();

@@ -211,7 +211,7 @@ async fn drafts_and_live_versions_follow_writes_and_publishes_one_request_per_re
     );
 
     provider
-        .write_draft(&agent.id, &first)
+        .write_draft(&agent.id, &Content::new(&first))
         .await
         .expect("draft written");
     let drafted = provider.read_content(&agent.id).await.expect("read");
@@ -225,7 +225,7 @@ async fn drafts_and_live_versions_follow_writes_and_publishes_one_request_per_re
     assert_eq!(published.live_version.as_deref(), Some("1"));
 
     provider
-        .write_draft(&agent.id, &second)
+        .write_draft(&agent.id, &Content::new(&second))
         .await
         .expect("draft written");
     sim.reset_requests();
@@ -455,7 +455,7 @@ async fn the_right_token_and_tenancy_are_sent_with_every_request() {
         .await
         .expect("created");
     provider
-        .write_draft(&agent.id, &doc(json!({ "graph": {} })))
+        .write_draft(&agent.id, &Content::new(&doc(json!({ "graph": {} }))))
         .await
         .expect("draft written");
     assert_eq!(provider.publish(&agent.id).await.expect("published"), "1");

@@ -2,6 +2,7 @@
 //! [`Provider`] trait returns `impl Future` (no boxing per request), so it cannot be a trait
 //! object; this enum dispatches instead, and the engine stays generic over `P: Provider`.
 
+use crate::content::Content;
 use crate::http::HttpStats;
 use crate::model::{Document, Lifecycle, Marker};
 use crate::provider::agent_workflows::AgentWorkflowsProvider;
@@ -61,7 +62,7 @@ impl Provider for AnyProvider {
         dispatch!(self, p => p.set_lifecycle(id, lifecycle).await)
     }
 
-    async fn write_draft(&self, id: &str, content: &Document) -> Result<()> {
+    async fn write_draft(&self, id: &str, content: &Content) -> Result<()> {
         dispatch!(self, p => p.write_draft(id, content).await)
     }
 
@@ -106,7 +107,7 @@ mod tests {
             assert_send(&provider.update_agent("1", &key, &fields));
             assert_send(&provider.claim_agent("1", &key));
             assert_send(&provider.set_lifecycle("1", Lifecycle::Active));
-            assert_send(&provider.write_draft("1", &fields));
+            assert_send(&provider.write_draft("1", &Content::new(&fields)));
             assert_send(&provider.publish("1"));
             assert_send(&provider.delete_agent("1"));
         }

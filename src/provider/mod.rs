@@ -316,8 +316,9 @@ pub trait Provider: Send + Sync {
         lifecycle: Lifecycle,
     ) -> impl Future<Output = Result<()>> + Send;
 
-    /// Replaces the agent's draft content.
-    fn write_draft(&self, id: &str, content: &Document) -> impl Future<Output = Result<()>> + Send;
+    /// Replaces the agent's draft content. A content is text: a provider whose wire body is
+    /// that text sends it as it is, without building a tree.
+    fn write_draft(&self, id: &str, content: &Content) -> impl Future<Output = Result<()>> + Send;
 
     /// Publishes the current draft; returns the new live version's name. A platform that can
     /// validate checks the draft first and refuses an invalid one ([`ProviderError::DraftInvalid`]).

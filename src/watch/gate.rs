@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::watch;
 
+use crate::content::Content;
 use crate::model::{Document, Lifecycle, Marker};
 use crate::provider::{Capabilities, Provider, ProviderKind, RemoteAgent, RemoteContent, Result};
 
@@ -123,7 +124,7 @@ impl<P: Provider> Provider for Gated<P> {
         self.gate.pass(self.inner.set_lifecycle(id, lifecycle))
     }
 
-    fn write_draft(&self, id: &str, content: &Document) -> impl Future<Output = Result<()>> + Send {
+    fn write_draft(&self, id: &str, content: &Content) -> impl Future<Output = Result<()>> + Send {
         self.gate.pass(self.inner.write_draft(id, content))
     }
 

@@ -21,6 +21,7 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use reqwest::Url;
 
 use self::api::{Api, WireObject};
+use crate::content::Content;
 use crate::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
 use crate::model::{Document, Lifecycle, Marker};
 use crate::provider::{
@@ -238,8 +239,8 @@ impl Provider for AgentWorkflowsProvider {
         Ok(())
     }
 
-    async fn write_draft(&self, id: &str, content: &Document) -> Result<()> {
-        let body = mapping::draft_body(content);
+    async fn write_draft(&self, id: &str, content: &Content) -> Result<()> {
+        let body = mapping::draft_body(&content.document());
         let known_closed = lock(&self.open_drafts).get(id) == Some(&false);
         if known_closed {
             self.open_draft(id).await?;

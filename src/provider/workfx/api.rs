@@ -180,6 +180,16 @@ impl Api {
         Ok(())
     }
 
+    /// [`Api::write_draft`] with a body that is JSON text already.
+    pub async fn write_draft_text(&self, id: &str, body: &str) -> Result<()> {
+        let what = format!("the draft of agent {id}");
+        let _: serde::de::IgnoredAny = self
+            .http
+            .send(ApiRequest::post(format!("{}/flows", agent_path(id)), what).json_text(body))
+            .await?;
+        Ok(())
+    }
+
     /// Copies the draft into a new published version and answers its version (assumption 7).
     pub async fn publish(&self, id: &str) -> Result<FlowVersion> {
         let what = format!("the draft of agent {id}");

@@ -5,6 +5,9 @@
 //! unset) and everything server-owned, and reads tags from a list, one string, or a
 //! comma-separated string, always answering a list. Writing sends tags as a list.
 
+use std::collections::BTreeMap;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::api::{FlowVersion, GRAPH, WireFlow, WireObject};
@@ -206,6 +209,21 @@ pub fn content_body(content: &Document) -> Value {
         }
     }
     Value::Object(body)
+}
+
+/// The draft body as text: the content's own text when every member is a flow field that
+/// workfx names as the definition does (then the body is the content, member for member);
+/// `None` when a member needs renaming or dropping ([`content_body`] does that on a tree).
+pub fn content_body_text(content: &Content) -> Option<&str> {
+    let members: BTreeMap<String, &RawValue> = serde_json::from_str(content.text()).ok()?;
+    members
+        .keys()
+        .all(|name| {
+            CONTENT_FIELDS
+                .iter()
+                .any(|(known, wire)| known == name && wire == name)
+        })
+        .then(|| content.text())
 }
 
 /// A flow's content in definition names, without `null`s or server-owned fields. Its graph goes
@@ -546,6 +564,18 @@ mod tests {
         reordered["graph"] = json!({"nodes": [{"data": {"a": 2, "b": 1}, "id": "n"}]});
         let read = content_from_flows(vec![wire(draft), wire(reordered)]).expect("read");
         assert_eq!(read.live, read.draft);
+    }
+
+    #[test]
+    fn a_draft_of_flow_fields_is_sent_as_the_content_s_own_text_and_anything_else_as_a_tree() {
+        let content = |value: Value| Content::new(value.as_object().expect("an object"));
+        let flow =
+            content(json!({"mode": "chat", "graph": {"nodes": [{"id": "n"}]}, "features": {}}));
+        assert_eq!(content_body_text(&flow), Some(flow.text()));
+        // A member workfx does not know is dropped, which only the tree path does.
+        let odd = content(json!({"mode": "chat", "colour": "red"}));
+        assert_eq!(content_body_text(&odd), None);
+        assert_eq!(content_body(&odd.document()), json!({"mode": "chat"}));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use reqwest::Url;
 
 use self::api::{Api, MAX_PAGE_SIZE, NEWEST_FLOWS, WireFlow};
+use crate::content::Content;
 use crate::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
 use crate::model::{Document, Lifecycle, Marker};
 use crate::provider::{Provider, ProviderError, ProviderKind, RemoteAgent, RemoteContent, Result};
@@ -186,10 +187,14 @@ impl Provider for WorkfxProvider {
         Ok(())
     }
 
-    async fn write_draft(&self, id: &str, content: &Document) -> Result<()> {
-        self.api
-            .write_draft(id, &mapping::content_body(content))
-            .await
+    async fn write_draft(&self, id: &str, content: &Content) -> Result<()> {
+        match mapping::content_body_text(content) {
+            Some(text) => self.api.write_draft_text(id, text).await,
+            None => {
+                let body = mapping::content_body(&content.document());
+                self.api.write_draft(id, &body).await
+            }
+        }
     }
 
     async fn publish(&self, id: &str) -> Result<String> {
