@@ -486,3 +486,30 @@ fn a_configuration_with_two_targets_validates_each_under_its_own_platform() {
         "valid: 1 definition in agents/support (target support, workfx)\nvalid: 1 definition in agents/voice (target voice, agent-workflows)\n"
     );
 }
+
+#[test]
+fn a_literal_agent_reference_beside_a_real_one_to_the_same_agent_is_refused() {
+    let repo = Repo::new();
+    repo.write("agents/b.yaml", &minimal("b"));
+    repo.write(
+        "agents/a.yaml",
+        "kind: agent\nkey: a\nname: A\nflow:\n  graph:\n    nodes:\n      - id: call\n        data: {agent_id: \"${agent:b}\"}\n      - id: note\n        data: {text: \"write $${agent:b} to call it\"}\n",
+    );
+    let run = repo.run(&["validate"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("field 'flow.graph.nodes[1].data.text' escapes $${agent:b}"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("agents/a.yaml:10:"), "{}", run.stderr);
+    insta::assert_snapshot!(run.stderr);
+
+    // The literal alone, or a reference to another agent beside it, is fine.
+    repo.write(
+        "agents/a.yaml",
+        "kind: agent\nkey: a\nname: A\nflow:\n  graph:\n    nodes:\n      - id: note\n        data: {text: \"write $${agent:b} to call it\"}\n",
+    );
+    repo.run(&["validate"]).expect_code(0);
+}

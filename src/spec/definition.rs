@@ -64,6 +64,7 @@ pub fn check_parsed(source: &SourceFile, parsed: Parsed, cx: &Context<'_>) -> Ch
         cx,
         out: Checked::default(),
         sensitive: BTreeSet::new(),
+        escaped_references: Vec::new(),
         included_text: None,
     };
     let definition = checker.definition(source, parsed);
@@ -85,6 +86,8 @@ struct Checker<'c, 'a> {
     cx: &'c Context<'a>,
     out: Checked,
     sensitive: BTreeSet<FieldPath>,
+    /// Where `$${agent:NAME}` left a literal `${agent:NAME}`: the name, the field and its place.
+    escaped_references: Vec<(String, FieldPath, SourceFile, Span)>,
     /// A JSON include read as text (the fast path), and where it goes in the content: the
     /// content itself (`None`) or one of its members. Its place in the tree holds `null`.
     included_text: Option<(Option<String>, JsonText)>,
@@ -156,6 +159,7 @@ impl Checker<'_, '_> {
                 (Json::Null, Some((None, text))) => Content::from_json_text(text),
                 _ => None,
             });
+        self.check_escaped_references();
         Some(Definition {
             key: key?,
             file: source.path.clone(),
@@ -172,6 +176,25 @@ impl Checker<'_, '_> {
                 .map(|r| r.target.clone())
                 .collect(),
         })
+    }
+
+    /// Resolving a reference replaces every `${agent:KEY}` of its key in the flow: a literal one
+    /// left by `$${agent:KEY}` would be replaced too. Refused rather than sent wrong.
+    fn check_escaped_references(&mut self) {
+        for (name, field, source, span) in std::mem::take(&mut self.escaped_references) {
+            let referenced = self
+                .out
+                .references
+                .iter()
+                .any(|site| site.target.to_string() == name);
+            if referenced {
+                let error = SpecError::EscapedReferenceClash {
+                    field: field.to_string(),
+                    key: name,
+                };
+                self.problem(&source, span, error);
+            }
+        }
     }
 
     fn key(&mut self, source: &SourceFile, root: &Node) -> Option<Key> {
@@ -668,12 +691,22 @@ impl Checker<'_, '_> {
                 if done.sensitive {
                     self.sensitive.insert(path.clone());
                 }
-                if done.references.is_empty() {
+                if done.references.is_empty() && done.escaped_references.is_empty() {
                     return Some(done.text);
                 }
                 let in_content = self.cx.schema.content_field.is_some_and(|content| {
                     matches!(path.segments().first(), Some(Segment::Field(first)) if first == content)
                 });
+                // Only the flow is resolved, so only there can a literal be taken for a reference.
+                if in_content {
+                    for name in done.escaped_references {
+                        self.escaped_references
+                            .push((name, path.clone(), source.clone(), span));
+                    }
+                }
+                if done.references.is_empty() {
+                    return Some(done.text);
+                }
                 if !in_content {
                     let error = SpecError::ReferenceOutsideContent { field: field() };
                     self.problem(source, span, error);

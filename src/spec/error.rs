@@ -91,6 +91,10 @@ pub enum SpecError {
     ReferenceCycle { cycle: Vec<String> },
     #[error("field '{field}' uses ${{agent:...}}, which only resolves inside the flow")]
     ReferenceOutsideContent { field: String },
+    #[error(
+        "field '{field}' escapes $${{agent:{key}}} to a literal ${{agent:{key}}}, but the definition also references agent '{key}', and the two cannot be told apart when its id is filled in; write the literal differently, or reference the agent from another definition"
+    )]
+    EscapedReferenceClash { field: String, key: String },
     #[error("field '{field}' is reserved: agentsync keeps its ownership marker there")]
     Reserved { field: String },
     #[error("the definitions directory {} does not exist", path.display())]

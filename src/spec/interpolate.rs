@@ -14,6 +14,9 @@ pub struct Interpolated {
     pub sensitive: bool,
     /// The keys named by `${agent:KEY}`, in order of appearance.
     pub references: Vec<Key>,
+    /// What `$${agent:NAME}` escaped, in order of appearance: the literal `${agent:NAME}` it
+    /// leaves reads like a reference to NAME.
+    pub escaped_references: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +45,9 @@ pub fn interpolate(
         let tail = &rest[at..];
         if let Some(after) = tail.strip_prefix("$${") {
             out.text.push_str("${");
+            if let Some(name) = after.strip_prefix("agent:").and_then(|a| a.split_once('}')) {
+                out.escaped_references.push(name.0.to_owned());
+            }
             rest = after;
         } else if let Some(after) = tail.strip_prefix(ENV) {
             let (name, after) = closed(after, ENV)?;
@@ -95,6 +101,21 @@ mod tests {
 
     fn env(name: &str) -> Option<String> {
         (name == "API_BASE").then(|| "https://api.example.com".to_string())
+    }
+
+    #[test]
+    fn an_escaped_agent_reference_is_literal_text_and_is_noted_as_escaped() {
+        let out = interpolate("call $${agent:billing} or ${agent:refunds}", &env).unwrap();
+        assert_eq!(out.text, "call ${agent:billing} or ${agent:refunds}");
+        assert_eq!(out.escaped_references, ["billing"]);
+        assert_eq!(out.references.len(), 1);
+        // Other escapes are not agent references.
+        assert!(
+            interpolate("$${env:X} $${other}", &env)
+                .unwrap()
+                .escaped_references
+                .is_empty()
+        );
     }
 
     #[test]
