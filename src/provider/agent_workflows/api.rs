@@ -95,6 +95,12 @@ impl Api {
         self.http.send(request).await
     }
 
+    /// [`Api::update`] with a body that is JSON text already.
+    pub async fn update_text(&self, id: &str, body: &str, what: &str) -> Result<WireObject> {
+        let request = ApiRequest::put(workflow_path(id, ""), what).json_text(body);
+        self.http.send(request).await
+    }
+
     pub async fn set_status(&self, id: &str, body: &Value) -> Result<WireObject> {
         let request = ApiRequest::put(
             workflow_path(id, "/status"),

@@ -8,6 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::api::WireObject;
+use crate::content::Content;
 use crate::model::{Document, Lifecycle, Marker};
 use crate::provider::{ProviderError, RemoteAgent, RemoteContent, Result, marker};
 
@@ -223,9 +224,9 @@ pub fn draft_graph(wire: &WireObject) -> Option<Document> {
     graph_of(wire, DRAFT_DEFINITION).or_else(|| graph_of(wire, LIVE_DEFINITION))
 }
 
-/// The body of a draft write: the graph, whole.
-pub fn draft_body(content: &Document) -> Value {
-    json!({ LIVE_DEFINITION: Value::Object(content.clone()) })
+/// The body of a draft write: the graph, whole, as the content's own text (no tree is built).
+pub fn draft_body(content: &Content) -> String {
+    format!("{{\"{LIVE_DEFINITION}\":{}}}", content.text())
 }
 
 /// The body that archives or restores an agent (contract 11).
@@ -251,6 +252,14 @@ mod tests {
 
     fn wire(value: Value) -> WireObject {
         value.as_object().cloned().expect("an object")
+    }
+
+    #[test]
+    fn a_draft_body_wraps_the_content_s_own_text() {
+        let graph = json!({"nodes": [{"id": "start", "text": "say \"hi\""}], "edges": []});
+        let content = Content::new(graph.as_object().expect("an object"));
+        let body: Value = serde_json::from_str(&draft_body(&content)).expect("JSON");
+        assert_eq!(body, json!({ "definition": graph }));
     }
 
     #[test]

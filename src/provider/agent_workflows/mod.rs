@@ -114,9 +114,9 @@ impl AgentWorkflowsProvider {
         }
     }
 
-    async fn put_draft(&self, id: &str, body: &serde_json::Value) -> Result<WireObject> {
+    async fn put_draft(&self, id: &str, body: &str) -> Result<WireObject> {
         self.api
-            .update(id, body, &format!("the draft of agent {id}"))
+            .update_text(id, body, &format!("the draft of agent {id}"))
             .await
     }
 }
@@ -240,7 +240,7 @@ impl Provider for AgentWorkflowsProvider {
     }
 
     async fn write_draft(&self, id: &str, content: &Content) -> Result<()> {
-        let body = mapping::draft_body(&content.document());
+        let body = mapping::draft_body(content);
         let known_closed = lock(&self.open_drafts).get(id) == Some(&false);
         if known_closed {
             self.open_draft(id).await?;
