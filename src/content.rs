@@ -5,7 +5,7 @@
 //! to three times: the definition, the draft and the live version). A `serde_json` tree costs
 //! about ten times its text, so a content keeps only its text, and is parsed back into a
 //! [`Document`] where a caller needs the tree: resolving references, showing a change,
-//! sending a write a platform wants renamed (workfx takes the text as it is). Comparing two
+//! sending a write whose members a platform names otherwise (drafts go as the text). Comparing two
 //! contents compares digests, so a run that changes nothing never builds a tree of what it
 //! observed.
 
