@@ -85,12 +85,7 @@ pub async fn apply(
         Some(locks) => (plan_targets(configs, &plan_options, env).await?, locks),
         // A lock cannot be taken now: a broken definition is reported without waiting for it.
         None => {
-            let workspaces: Vec<_> = configs
-                .into_iter()
-                .map(|config| {
-                    workspace::load_definitions(config, &plan_options.workspace, env, &mut |_| {})
-                })
-                .collect();
+            let workspaces = workspace::load_all(configs, &plan_options.workspace, env);
             let mut locks = Vec::new();
             if workspaces.iter().all(|w| w.loaded.is_valid()) {
                 for path in &paths {

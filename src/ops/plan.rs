@@ -71,10 +71,7 @@ pub async fn plan_targets(
             .map(|planned| vec![planned])
             .map_err(|err| OpsError::in_target(target, err));
     }
-    let workspaces = configs
-        .into_iter()
-        .map(|config| workspace::load_definitions(config, &options.workspace, env, &mut |_| {}))
-        .collect();
+    let workspaces = workspace::load_all(configs, &options.workspace, env);
     plan_in(workspaces, options, env).await
 }
 

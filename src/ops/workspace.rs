@@ -29,10 +29,19 @@ pub fn load(
     options: &WorkspaceOptions,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Workspace>, ConfigError> {
-    Ok(configs(options, env)?
+    Ok(load_all(configs(options, env)?, options, env))
+}
+
+/// Every target's definitions, for configurations already read.
+pub fn load_all(
+    configs: Vec<Config>,
+    options: &WorkspaceOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Workspace> {
+    configs
         .into_iter()
         .map(|config| load_definitions(config, options, env, &mut |_| {}))
-        .collect())
+        .collect()
 }
 
 /// The configuration of every target in force.

@@ -169,19 +169,9 @@ impl Api {
         self.http.send(request).await
     }
 
-    /// Creates or replaces the draft (assumption 4). The answer echoes the draft; nothing in it
-    /// is needed, so it is skipped unread.
-    pub async fn write_draft(&self, id: &str, body: &Value) -> Result<()> {
-        let what = format!("the draft of agent {id}");
-        let _: serde::de::IgnoredAny = self
-            .http
-            .send(ApiRequest::post(format!("{}/flows", agent_path(id)), what).json(body))
-            .await?;
-        Ok(())
-    }
-
-    /// [`Api::write_draft`] with a body that is JSON text already.
-    pub async fn write_draft_text(&self, id: &str, body: &str) -> Result<()> {
+    /// Creates or replaces the draft (assumption 4) with `body`, JSON text. The answer echoes
+    /// the draft; nothing in it is needed, so it is skipped unread.
+    pub async fn write_draft(&self, id: &str, body: &str) -> Result<()> {
         let what = format!("the draft of agent {id}");
         let _: serde::de::IgnoredAny = self
             .http

@@ -5,6 +5,7 @@
 //! unset) and everything server-owned, and reads tags from a list, one string, or a
 //! comma-separated string, always answering a list. Writing sends tags as a list.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::value::RawValue;
@@ -209,6 +210,15 @@ pub fn content_body(content: &Document) -> Value {
         }
     }
     Value::Object(body)
+}
+
+/// The body of a draft write, as JSON text: [`content_body_text`] when it can be, else the
+/// content's tree through [`content_body`].
+pub fn draft_body(content: &Content) -> Cow<'_, str> {
+    match content_body_text(content) {
+        Some(text) => Cow::Borrowed(text),
+        None => Cow::Owned(content_body(&content.document()).to_string()),
+    }
 }
 
 /// The draft body as text: the content's own text when every member is a flow field that
@@ -576,6 +586,8 @@ mod tests {
         let odd = content(json!({"mode": "chat", "colour": "red"}));
         assert_eq!(content_body_text(&odd), None);
         assert_eq!(content_body(&odd.document()), json!({"mode": "chat"}));
+        assert_eq!(draft_body(&flow), flow.text());
+        assert_eq!(draft_body(&odd), r#"{"mode":"chat"}"#);
     }
 
     #[test]

@@ -188,13 +188,9 @@ impl Provider for WorkfxProvider {
     }
 
     async fn write_draft(&self, id: &str, content: &Content) -> Result<()> {
-        match mapping::content_body_text(content) {
-            Some(text) => self.api.write_draft_text(id, text).await,
-            None => {
-                let body = mapping::content_body(&content.document());
-                self.api.write_draft(id, &body).await
-            }
-        }
+        self.api
+            .write_draft(id, &mapping::draft_body(content))
+            .await
     }
 
     async fn publish(&self, id: &str) -> Result<String> {
