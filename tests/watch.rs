@@ -267,6 +267,13 @@ async fn a_file_event_reads_and_writes_only_the_changed_agent() {
         async move { done }
     })
     .await;
+    assert!(
+        daemon
+            .log()
+            .contains("scope=\"changes\" files=6 unchanged=5"),
+        "only the edited file is checked again:\n{}",
+        daemon.log()
+    );
     let requests = platform.requests();
     let flows = "/agents/{agent_id}/flows";
     assert_eq!(count(&requests, "GET", flows), 1, "one content read");

@@ -78,6 +78,27 @@ pub fn load_definitions(
     Workspace { config, loaded }
 }
 
+/// [`load_definitions`] for a caller that loads again and again (the watch daemon): files
+/// unchanged since the last load are not checked again ([`spec::memo`]).
+pub fn load_definitions_remembering(
+    config: Config,
+    options: &WorkspaceOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+    memo: &mut spec::LoadMemo,
+) -> Workspace {
+    let loaded = spec::load_remembering(
+        &spec::LoadOptions {
+            dir: &config.definitions,
+            display_root: &options.cwd,
+            schema: config.provider.definition_schema(),
+            env,
+        },
+        memo,
+        &mut |_| {},
+    );
+    Workspace { config, loaded }
+}
+
 /// The process environment, as the loaders want to read it.
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()

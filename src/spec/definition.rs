@@ -47,6 +47,8 @@ pub struct Context<'a> {
     /// The file's directory on disk, for `graph_file`.
     pub dir: &'a Path,
     pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Where to note the files included, when the load remembers ([`super::memo`]).
+    pub reads: Option<&'a super::memo::Reads>,
 }
 
 /// A definition's text as a YAML tree (or why it is not one).
@@ -502,7 +504,11 @@ impl Checker<'_, '_> {
             .path
             .parent()
             .map_or_else(|| PathBuf::from(relative), |p| p.join(relative));
-        let text = match read_limited(&on_disk) {
+        let text = read_limited(&on_disk);
+        if let Some(reads) = self.cx.reads {
+            reads.include(&on_disk, text.as_deref().ok());
+        }
+        let text = match text {
             Ok(text) => text,
             Err(source_err) => {
                 let error = SpecError::IncludeRead {

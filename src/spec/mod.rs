@@ -8,6 +8,7 @@ pub mod definition;
 pub mod error;
 pub mod interpolate;
 mod json_include;
+pub mod memo;
 pub mod schema;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -18,6 +19,7 @@ use crate::model::{Definition, Desired, Key};
 
 pub use definition::{Checked, ReferenceSite};
 pub use error::{Problem, SpecError};
+pub use memo::LoadMemo;
 use schema::DefinitionSchema;
 
 /// Where to load from, and how.
@@ -48,6 +50,9 @@ pub struct Loaded {
     pub broken: Vec<Broken>,
     /// How many definition files were read.
     pub files: usize,
+    /// How many of them were unchanged since the last load, and recalled rather than checked
+    /// ([`load_remembering`]).
+    pub recalled: usize,
 }
 
 impl Loaded {
@@ -66,6 +71,39 @@ pub fn load(options: &LoadOptions<'_>) -> Loaded {
 /// What `checked` sees may still be refused at the end (a key defined twice, a broken
 /// reference); only the returned [`Loaded`] decides.
 pub fn load_reporting(options: &LoadOptions<'_>, checked: &mut dyn FnMut(&Definition)) -> Loaded {
+    load_with(options, None, checked)
+}
+
+/// [`load_reporting`], recalling from `memo` each file that has not changed since the load
+/// that left it there (see [`memo`]), and leaving in it what this load made of each file.
+pub fn load_remembering(
+    options: &LoadOptions<'_>,
+    memo: &mut LoadMemo,
+    checked: &mut dyn FnMut(&Definition),
+) -> Loaded {
+    let last = std::mem::take(memo);
+    let mut remembering = Remembering {
+        last: last.for_load(options),
+        next: memo::NextMemo::new(options),
+    };
+    let mut loaded = load_with(options, Some(&mut remembering), checked);
+    let next = remembering.next;
+    loaded.recalled = next.recalled();
+    *memo = next.finish(last);
+    loaded
+}
+
+/// A load that remembers: the last load's memo (if made under the same options) and the next.
+struct Remembering<'m> {
+    last: Option<&'m LoadMemo>,
+    next: memo::NextMemo,
+}
+
+fn load_with(
+    options: &LoadOptions<'_>,
+    remembering: Option<&mut Remembering<'_>>,
+    checked: &mut dyn FnMut(&Definition),
+) -> Loaded {
     let mut loaded = Loaded::default();
     let files = match definition_files(options.dir) {
         Ok(files) => files,
@@ -78,7 +116,7 @@ pub fn load_reporting(options: &LoadOptions<'_>, checked: &mut dyn FnMut(&Defini
             return loaded;
         }
     };
-    let mut checked = load_files(files, options, checked);
+    let mut checked = load_files(files, options, remembering, checked);
 
     // A file pulled in by `graph_file` is part of another definition, not one itself.
     let includes: HashSet<PathBuf> = checked
@@ -147,7 +185,7 @@ pub fn load_file(path: &Path, options: &LoadOptions<'_>) -> Checked {
     match read_source(path, options.display_root) {
         Ok(source) => {
             let parsed = crate::yaml::parse(&source.text);
-            check_source(path, &source, parsed, options)
+            check_source(path, &source, parsed, options, options.env, None)
         }
         Err(problem) => Checked {
             problems: vec![*problem],
@@ -171,20 +209,24 @@ const PARSED_AHEAD: usize = 4;
 fn load_files(
     files: Vec<PathBuf>,
     options: &LoadOptions<'_>,
+    mut remembering: Option<&mut Remembering<'_>>,
     report: &mut dyn FnMut(&Definition),
 ) -> Vec<(PathBuf, Checked)> {
-    let mut report = |result: &Checked| {
+    // Parsing threads only consult the last memo (and digest what they read, to compare).
+    let last = remembering.as_ref().map(|r| Recall { last: r.last });
+    let mut check = |path: &Path, read: Result<Read, Box<Problem>>| {
+        let result = check_read(path, read, options, remembering.as_deref_mut());
         if let Some(definition) = &result.definition {
             report(definition);
         }
+        result
     };
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     if threads < 2 || files.len() < PARALLEL_FROM {
         return files
             .into_iter()
             .map(|path| {
-                let checked = load_file(&path, options);
-                report(&checked);
+                let checked = check(&path, read_and_parse(&path, options.display_root, last));
                 (path, checked)
             })
             .collect();
@@ -202,11 +244,10 @@ fn load_files(
                     .collect();
                 scope.spawn(move || {
                     for path in mine {
-                        let read = read_source(&path, display_root).map(|source| {
-                            let tree = crate::yaml::parse(&source.text);
-                            (source, tree)
-                        });
-                        if parsed.send(read).is_err() {
+                        if parsed
+                            .send(read_and_parse(&path, display_root, last))
+                            .is_err()
+                        {
                             return;
                         }
                     }
@@ -220,18 +261,88 @@ fn load_files(
             let Ok(read) = queues[index % threads].recv() else {
                 break;
             };
-            let result = match read {
-                Ok((source, tree)) => check_source(&path, &source, tree, options),
-                Err(problem) => Checked {
-                    problems: vec![*problem],
-                    ..Checked::default()
-                },
-            };
-            report(&result);
+            let result = check(&path, read);
             checked.push((path, result));
         }
         checked
     })
+}
+
+/// What the parsing threads need of a load that remembers.
+#[derive(Clone, Copy)]
+struct Recall<'m> {
+    last: Option<&'m LoadMemo>,
+}
+
+/// A definition file read, and parsed unless the last load's memo may already know it.
+struct Read {
+    source: SourceFile,
+    /// The text's digest, when the load remembers.
+    digest: Option<memo::TextDigest>,
+    /// `None` when the memo knows this text and its includes: parsing waits until the memo is
+    /// found stale.
+    parsed: Option<definition::Parsed>,
+}
+
+fn read_and_parse(
+    path: &Path,
+    display_root: &Path,
+    recall: Option<Recall<'_>>,
+) -> Result<Read, Box<Problem>> {
+    let source = read_source(path, display_root)?;
+    let digest = recall.map(|_| memo::digest(&source.text));
+    let known = match (recall.and_then(|r| r.last), &digest) {
+        (Some(last), Some(digest)) => last.knows(path, digest),
+        _ => false,
+    };
+    let parsed = (!known).then(|| crate::yaml::parse(&source.text));
+    Ok(Read {
+        source,
+        digest,
+        parsed,
+    })
+}
+
+/// Checks a file read by [`read_and_parse`], or recalls its check from the memo.
+fn check_read(
+    path: &Path,
+    read: Result<Read, Box<Problem>>,
+    options: &LoadOptions<'_>,
+    remembering: Option<&mut Remembering<'_>>,
+) -> Checked {
+    let Read {
+        source,
+        digest,
+        parsed,
+    } = match read {
+        Ok(read) => read,
+        Err(problem) => {
+            return Checked {
+                problems: vec![*problem],
+                ..Checked::default()
+            };
+        }
+    };
+    let (Some(remembering), Some(digest)) = (remembering, digest) else {
+        let parsed = parsed.unwrap_or_else(|| crate::yaml::parse(&source.text));
+        return check_source(path, &source, parsed, options, options.env, None);
+    };
+    if parsed.is_none() {
+        let recalled = remembering
+            .last
+            .and_then(|last| last.recall(path, options.env));
+        if let Some(mut checked) = recalled {
+            checked.source = Some(source);
+            remembering.next.keep(path);
+            return checked;
+        }
+    }
+    let parsed = parsed.unwrap_or_else(|| crate::yaml::parse(&source.text));
+    let reads = memo::Reads::default();
+    let env = memo::noting_env(options.env, &reads);
+    let checked = check_source(path, &source, parsed, options, &env, Some(&reads));
+    remembering.next.remember(path, digest, &reads, &checked);
+    checked
 }
 
 /// A definition file's text, or the problem that kept it from being read.
@@ -259,6 +370,8 @@ fn check_source(
     source: &SourceFile,
     parsed: definition::Parsed,
     options: &LoadOptions<'_>,
+    env: &dyn Fn(&str) -> Option<String>,
+    reads: Option<&memo::Reads>,
 ) -> Checked {
     let dir = path.parent().unwrap_or(Path::new("."));
     definition::check_parsed(
@@ -267,7 +380,8 @@ fn check_source(
         &definition::Context {
             schema: options.schema,
             dir,
-            env: options.env,
+            env,
+            reads,
         },
     )
 }
@@ -418,6 +532,7 @@ mod tests {
                 schema: crate::provider::ProviderKind::Workfx.definition_schema(),
                 dir: Path::new("/nonexistent"),
                 env: &env,
+                reads: None,
             },
         )
     }
@@ -469,6 +584,7 @@ mod tests {
                 schema: crate::provider::ProviderKind::Workfx.definition_schema(),
                 dir: dir.path(),
                 env: &env,
+                reads: None,
             };
             let checked = definition::check(&source, &cx);
             assert!(checked.problems.is_empty(), "{:?}", checked.problems);

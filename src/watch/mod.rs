@@ -322,6 +322,8 @@ fn record(
                 } else {
                     "full"
                 },
+                files = synced.files,
+                unchanged = synced.unchanged,
                 actions,
                 broken = synced.broken,
                 elapsed_ms = elapsed.as_millis() as u64,

@@ -38,6 +38,9 @@ pub struct Link {
     /// The definitions the platform was last made to match in full; `None` after a failure
     /// or a reconnection, which makes the next sync a full one.
     last: Option<Desired>,
+    /// What the last load made of each definition file: a sync checks only the files that
+    /// changed since.
+    memo: crate::spec::LoadMemo,
 }
 
 impl Link {
@@ -117,6 +120,10 @@ pub struct Synced {
     pub report: Option<Report>,
     /// Only changed definitions were observed and planned.
     pub incremental: bool,
+    /// Definition files read, and how many of them were unchanged since the last sync (not
+    /// checked again: [`crate::spec::memo`]).
+    pub files: usize,
+    pub unchanged: usize,
 }
 
 impl Synced {
@@ -125,6 +132,8 @@ impl Synced {
         self.broken += other.broken;
         self.prune_suspended |= other.prune_suspended;
         self.incremental |= other.incremental;
+        self.files += other.files;
+        self.unchanged += other.unchanged;
         self.report = match (self.report.take(), other.report) {
             (Some(mut mine), Some(theirs)) => {
                 mine.agents.extend(theirs.agents);
@@ -174,7 +183,8 @@ pub async fn reconcile(
             };
             let target = config.target.clone();
             let result = async {
-                let workspace = workspace::load_definitions(config, options, env, &mut |_| {});
+                let workspace =
+                    workspace::load_definitions_remembering(config, options, env, &mut link.memo);
                 reconcile_target(workspace, adopt, link, gate, incremental, env).await
             }
             .instrument(span)
@@ -283,6 +293,8 @@ async fn sync(
         prune_suspended,
         report,
         incremental: scope.is_some(),
+        files: loaded.files,
+        unchanged: loaded.recalled,
     };
     if scope.is_some() && desired.is_empty() && removed == 0 {
         tracing::debug!("no definition changed; nothing to sync");
