@@ -15,7 +15,9 @@
 //!
 //! `cpu` generates definitions with large graphs and reports the CPU time of loading them,
 //! decoding what observe would receive, and planning, with the peak resident memory (in a
-//! process of its own in the full run, so that the network runs do not count).
+//! process of its own in the full run, so that the network runs do not count). It does all of
+//! it `--runs` times over the same files and keeps each phase's fastest run; then it loads
+//! again through a watch daemon's load memo, no file changed ("reload").
 //!
 //! A measurement, not a test: nothing here asserts a speed.
 
