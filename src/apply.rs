@@ -13,7 +13,7 @@ use tracing::Instrument as _;
 
 use crate::content::Content;
 use crate::model::{Definition, Desired, Document, Key, Lifecycle, Marker};
-use crate::plan::{ActionKind, AgentPlan, PROTECT, Plan, resolve_references};
+use crate::plan::{Action, ActionKind, AgentPlan, PROTECT, Plan, resolve_references};
 use crate::progress::{Phase, Progress};
 use crate::provider::{Provider, ProviderError};
 
@@ -123,7 +123,7 @@ pub async fn execute<P: Provider + 'static>(
             }
             let provider = Arc::clone(&provider);
             let ids = Arc::clone(&ids);
-            let owned = agent.clone();
+            let owned = for_execution(agent);
             let definition = desired.get(&agent.key).cloned();
             let progress = progress.clone();
             // In the caller's span: the daemon names the target its lines are about.
@@ -512,6 +512,32 @@ fn marker(agent: &AgentPlan, definition: &Definition) -> Marker {
     Marker {
         key: agent.key.clone(),
         protect: definition.protect,
+    }
+}
+
+/// What running `agent` reads of its plan: every action, with the field changes of updates
+/// only. The others' changes (for a create or a draft, every value of the content) are for
+/// showing the plan, and would be copied into each task for nothing.
+fn for_execution(agent: &AgentPlan) -> AgentPlan {
+    let actions = agent
+        .actions
+        .iter()
+        .map(|action| Action {
+            kind: action.kind,
+            reason: action.reason.clone(),
+            changes: if action.kind == ActionKind::Update {
+                action.changes.clone()
+            } else {
+                Vec::new()
+            },
+        })
+        .collect();
+    AgentPlan {
+        key: agent.key.clone(),
+        id: agent.id.clone(),
+        file: agent.file.clone(),
+        actions,
+        depends_on: agent.depends_on.clone(),
     }
 }
 

@@ -115,7 +115,7 @@ pub async fn apply(
         targets.push(TargetApplied {
             target: one.workspace.config.target.clone(),
             provider: one.workspace.config.provider,
-            plan: one.plan.clone(),
+            plan: one.plan,
             report: reports.next().flatten(),
         });
         one.connection.close().await;
