@@ -366,6 +366,28 @@ mod tests {
     }
 
     #[test]
+    fn problems_across_files_are_found_again_among_recalled_files() {
+        let repo = Repo::new();
+        repo.write("one.yaml", &agent("same", "One"));
+        repo.write("two.yaml", &agent("same", "Two"));
+        repo.write(
+            "router.yaml",
+            "kind: agent\nkey: router\nname: R\nflow:\n  graph:\n    target: \"${agent:nobody}\"\n",
+        );
+        let mut memo = LoadMemo::default();
+        repo.load_remembering(&mut memo);
+        let loaded = repo.load_remembering(&mut memo);
+        assert_eq!(loaded.recalled, 3, "each file alone is clean");
+        let problems: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("same")), "{problems:?}");
+        assert!(
+            problems.iter().any(|p| p.contains("nobody")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
     fn a_memo_made_for_another_directory_is_not_consulted() {
         let (first, second) = (Repo::new(), Repo::new());
         first.write("a.yaml", &agent("a", "First"));
