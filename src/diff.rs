@@ -6,10 +6,13 @@
 //! list) before documents get here.
 
 use std::collections::BTreeSet;
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
+use crate::content::Content;
 use crate::model::{Document, FieldPath};
 
 /// How a field differs.
@@ -28,13 +31,125 @@ pub struct FieldChange {
     pub kind: ChangeKind,
     /// The value now (remote); `None` when absent or sensitive.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub before: Option<Value>,
+    pub before: Option<ShownValue>,
     /// The value wanted (definition); `None` when absent or sensitive.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub after: Option<Value>,
+    pub after: Option<ShownValue>,
     /// The wanted value came from the environment: neither side is ever shown.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sensitive: bool,
+}
+
+/// A value as a change holds it: its compact JSON text. A change may hold a whole graph (each
+/// new agent's content does), which as a `serde_json` tree costs about ten times its text, and
+/// is only ever shown or saved. A member of a content is not even copied: it is held as its
+/// place in the content's own text.
+#[derive(Debug, Clone)]
+pub struct ShownValue(Shown);
+
+#[derive(Debug, Clone)]
+enum Shown {
+    Text(Box<RawValue>),
+    /// The member's value lies at `range` of the content's text.
+    InContent {
+        content: Content,
+        range: Range<usize>,
+    },
+}
+
+impl ShownValue {
+    pub fn new(value: &Value) -> ShownValue {
+        // A `Value` always serializes (its keys are strings).
+        ShownValue(Shown::Text(
+            serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawValue::NULL.to_owned()),
+        ))
+    }
+
+    /// Compact JSON.
+    pub fn text(&self) -> &str {
+        match &self.0 {
+            Shown::Text(raw) => raw.get(),
+            Shown::InContent { content, range } => &content.text()[range.clone()],
+        }
+    }
+
+    /// The value, when it is a string.
+    pub fn as_string(&self) -> Option<String> {
+        self.text()
+            .starts_with('"')
+            .then(|| serde_json::from_str(self.text()).ok())
+            .flatten()
+    }
+
+    /// How many elements or members the value has, when it is a list or an object; counted
+    /// without building either.
+    pub fn members(&self) -> Option<usize> {
+        use serde::de::{Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct Count;
+        impl<'de> Visitor<'de> for Count {
+            type Value = Option<usize>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<usize>, A::Error> {
+                let mut count = 0;
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    count += 1;
+                }
+                Ok(Some(count))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<usize>, A::Error> {
+                let mut count = 0;
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {
+                    count += 1;
+                }
+                Ok(Some(count))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Option<usize>, E> {
+                Ok(None)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Option<usize>, E> {
+                Ok(None)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Option<usize>, E> {
+                Ok(None)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Option<usize>, E> {
+                Ok(None)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Option<usize>, E> {
+                Ok(None)
+            }
+            fn visit_unit<E>(self) -> Result<Option<usize>, E> {
+                Ok(None)
+            }
+        }
+        let mut deserializer = serde_json::Deserializer::from_str(self.text());
+        // A content may nest deeper than serde_json's default limit (see `Content::document`).
+        deserializer.disable_recursion_limit();
+        deserializer.deserialize_any(Count).ok().flatten()
+    }
+}
+
+impl Serialize for ShownValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // The text is JSON that serde_json wrote (a value's, or a content's).
+        let raw: &RawValue =
+            serde_json::from_str(self.text()).map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ShownValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ShownValue, D::Error> {
+        Box::<RawValue>::deserialize(deserializer).map(|raw| ShownValue(Shown::Text(raw)))
+    }
+}
+
+impl PartialEq for ShownValue {
+    fn eq(&self, other: &ShownValue) -> bool {
+        self.text() == other.text()
+    }
 }
 
 /// Whether two values are the same once canonical.
@@ -115,6 +230,64 @@ pub fn diff_documents(
     changes
 }
 
+/// [`diff_documents`] of no document and `after`'s, under a base one field deep (a content's
+/// place in a definition): a change per member, each holding its place in `after`'s text. The
+/// content is never parsed into a tree, and no member is copied.
+pub fn new_content(
+    after: &Content,
+    base: &FieldPath,
+    sensitive: &BTreeSet<FieldPath>,
+) -> Vec<FieldChange> {
+    let members = match member_ranges(after.text()) {
+        Some(members) if base.segments().len() == 1 && !members.is_empty() => members,
+        // Not the shape this reads (or no member to show): as a tree.
+        _ => return diff_documents(None, &after.document(), base, sensitive),
+    };
+    let mut changes: Vec<FieldChange> = members
+        .into_iter()
+        .map(|(name, range)| FieldChange {
+            path: base.field(&name),
+            kind: ChangeKind::Add,
+            before: None,
+            after: Some(ShownValue(Shown::InContent {
+                content: after.clone(),
+                range,
+            })),
+            sensitive: false,
+        })
+        .collect();
+    withhold(&mut changes, sensitive);
+    changes
+}
+
+/// The members of the JSON object `text` that are not `null`, in order, with where each value
+/// lies in `text`.
+fn member_ranges(text: &str) -> Option<Vec<(String, Range<usize>)>> {
+    use serde::de::{Deserializer as _, MapAccess, Visitor};
+    struct Members<'t>(&'t str);
+    impl<'de> Visitor<'de> for Members<'de> {
+        type Value = Vec<(String, Range<usize>)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut members = Vec::new();
+            while let Some((name, value)) = map.next_entry::<String, &'de RawValue>()? {
+                let text = value.get();
+                if text != "null" {
+                    // A borrowed raw value is a slice of the text being read.
+                    let start = text.as_ptr() as usize - self.0.as_ptr() as usize;
+                    members.push((name, start..start + text.len()));
+                }
+            }
+            Ok(members)
+        }
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    deserializer.disable_recursion_limit();
+    deserializer.deserialize_map(Members(text)).ok()
+}
+
 /// Marks the changes at or around a sensitive path, and drops their values.
 fn withhold(changes: &mut [FieldChange], sensitive: &BTreeSet<FieldPath>) {
     if sensitive.is_empty() {
@@ -179,8 +352,8 @@ fn walk(
                         } else {
                             ChangeKind::Remove
                         },
-                        before: before.cloned(),
-                        after: after.cloned(),
+                        before: before.map(ShownValue::new),
+                        after: after.map(ShownValue::new),
                         sensitive: false,
                     }),
                 }
@@ -193,8 +366,8 @@ fn walk(
                 (_, None) => ChangeKind::Remove,
                 _ => ChangeKind::Modify,
             },
-            before: before.cloned(),
-            after: after.cloned(),
+            before: before.map(ShownValue::new),
+            after: after.map(ShownValue::new),
             sensitive: false,
         }),
     }
@@ -292,5 +465,47 @@ mod tests {
             let changes = diff(Some(&a), Some(&b), &root(), &BTreeSet::new());
             prop_assert_eq!(changes.is_empty(), equivalent(&a, &b) || (a.is_null() && b.is_null()));
         }
+
+        /// A new content's changes, read from its text, are those of its tree: same paths,
+        /// values, withheld secrets and JSON.
+        #[test]
+        fn a_new_content_read_from_its_text_changes_as_its_tree_does(
+            members in prop::collection::vec(("[a-z]{1,3}", arb_json()), 0..5),
+            secret in any::<prop::sample::Index>(),
+        ) {
+            let document: Document = members.into_iter().collect();
+            let content = Content::new(&document);
+            let base = root().field("flow");
+            let mut sensitive = BTreeSet::new();
+            if let Some(name) = document.keys().nth(secret.index(document.len().max(1))) {
+                sensitive.insert(base.field(name));
+            }
+            let from_text = new_content(&content, &base, &sensitive);
+            let from_tree = diff_documents(None, &content.document(), &base, &sensitive);
+            prop_assert_eq!(&from_text, &from_tree);
+            prop_assert_eq!(
+                serde_json::to_string(&from_text).unwrap(),
+                serde_json::to_string(&from_tree).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn a_shown_value_counts_members_and_reads_strings_without_a_tree() {
+        let list = ShownValue::new(&json!([1, {"a": [2, 3]}, null]));
+        assert_eq!(list.members(), Some(3));
+        assert_eq!(
+            ShownValue::new(&json!({"a": 1, "b": {}})).members(),
+            Some(2)
+        );
+        assert_eq!(ShownValue::new(&json!("x")).members(), None);
+        assert_eq!(
+            ShownValue::new(&json!("a\nb")).as_string().as_deref(),
+            Some("a\nb")
+        );
+        assert_eq!(ShownValue::new(&json!(1)).as_string(), None);
+        // Saved and read back (a saved plan), it is the same.
+        let saved = serde_json::to_string(&list).unwrap();
+        assert_eq!(serde_json::from_str::<ShownValue>(&saved).unwrap(), list);
     }
 }

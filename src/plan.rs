@@ -610,15 +610,16 @@ fn content_changes(
     definition: &Definition,
     settings: &Settings,
 ) -> Vec<FieldChange> {
-    if before.is_some_and(|before| before.same_as(after)) {
-        return Vec::new();
+    match before {
+        Some(before) if before.same_as(after) => Vec::new(),
+        Some(before) => diff::diff_documents(
+            Some(&before.document()),
+            &after.document(),
+            &content_path(settings),
+            &definition.sensitive,
+        ),
+        None => diff::new_content(after, &content_path(settings), &definition.sensitive),
     }
-    diff::diff_documents(
-        before.map(Content::document).as_ref(),
-        &after.document(),
-        &content_path(settings),
-        &definition.sensitive,
-    )
 }
 
 fn update_actions(
@@ -687,8 +688,8 @@ fn update_actions(
         field_changes.push(FieldChange {
             path: FieldPath::root().field(PROTECT),
             kind: diff::ChangeKind::Modify,
-            before: Some(Value::Bool(remote.protected)),
-            after: Some(Value::Bool(definition.protect)),
+            before: Some(diff::ShownValue::new(&Value::Bool(remote.protected))),
+            after: Some(diff::ShownValue::new(&Value::Bool(definition.protect))),
             sensitive: false,
         });
     }

@@ -7,9 +7,8 @@
 use std::fmt::Write as _;
 
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::diff::{ChangeKind, FieldChange};
+use crate::diff::{ChangeKind, FieldChange, ShownValue};
 use crate::plan::{ActionKind, AgentPlan, Note, Plan, Summary};
 
 /// Strings longer than this, or with a line break, are shown as a line diff.
@@ -137,17 +136,21 @@ fn change_lines(out: &mut String, change: &FieldChange, indent: &str) {
         let _ = writeln!(out, "{indent}{sign} {}: (sensitive)", change.path);
         return;
     }
-    if let (Some(Value::String(before)), Some(Value::String(after))) =
-        (&change.before, &change.after)
-        && (is_long(before) || is_long(after))
+    let strings = change
+        .before
+        .as_ref()
+        .and_then(ShownValue::as_string)
+        .zip(change.after.as_ref().and_then(ShownValue::as_string));
+    if let Some((before, after)) = strings
+        && (is_long(&before) || is_long(&after))
     {
         let _ = writeln!(out, "{indent}{sign} {}:", change.path);
-        for line in unified(before, after).lines() {
+        for line in unified(&before, &after).lines() {
             let _ = writeln!(out, "{indent}    {line}");
         }
         return;
     }
-    let value = |v: &Option<Value>| v.as_ref().map_or_else(|| "(none)".into(), short);
+    let value = |v: &Option<ShownValue>| v.as_ref().map_or_else(|| "(none)".into(), short);
     let text = match change.kind {
         ChangeKind::Add => value(&change.after),
         ChangeKind::Remove => value(&change.before),
@@ -169,19 +172,19 @@ fn unified(before: &str, after: &str) -> String {
 }
 
 /// A value on one line: JSON, shortened when long.
-fn short(value: &Value) -> String {
-    let text = value.to_string();
+fn short(value: &ShownValue) -> String {
+    let text = value.text();
     if text.chars().count() <= LONG_VALUE {
-        return text;
+        return text.to_owned();
     }
-    match value {
-        Value::Array(items) => format!("[...] ({} items)", items.len()),
-        Value::Object(map) => format!("{{...}} ({} fields)", map.len()),
-        Value::String(s) => {
+    match (text.as_bytes().first(), value.members(), value.as_string()) {
+        (Some(b'['), Some(items), _) => format!("[...] ({items} items)"),
+        (Some(b'{'), Some(fields), _) => format!("{{...}} ({fields} fields)"),
+        (_, _, Some(s)) => {
             let head: String = s.chars().take(LONG_STRING).collect();
             format!("{:?}... ({} characters)", head, s.chars().count())
         }
-        other => other.to_string(),
+        _ => text.to_owned(),
     }
 }
 

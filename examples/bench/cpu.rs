@@ -27,6 +27,8 @@ pub struct CpuReport {
     /// This thread's CPU time of decoding and planning (wall time where `/proc` has no figure).
     pub decode: Duration,
     pub plan: Duration,
+    /// This thread's CPU time of planning against an empty platform and rendering the plan.
+    pub first_plan: Duration,
     pub peak_rss: Option<u64>,
     pub peak_reset: bool,
     pub actions: usize,
@@ -156,6 +158,7 @@ pub fn run(root: &Path, shape: Shape, runs: usize) -> CpuReport {
         load_wall: best.load_wall,
         decode: best.decode,
         plan: best.plan,
+        first_plan: best.first_plan,
         peak_rss: measure::peak_rss(),
         peak_reset,
         actions: best.actions,
@@ -197,6 +200,7 @@ struct Phases {
     load_wall: Duration,
     decode: Duration,
     plan: Duration,
+    first_plan: Duration,
     actions: usize,
 }
 
@@ -207,6 +211,7 @@ impl Phases {
             load_wall: self.load_wall.min(other.load_wall),
             decode: self.decode.min(other.decode),
             plan: self.plan.min(other.plan),
+            first_plan: self.first_plan.min(other.first_plan),
             actions: self.actions,
         }
     }
@@ -252,11 +257,32 @@ impl Phases {
         let plan = stopwatch.elapsed();
         measure::debug_rss("planned");
         let actions = planned.changes.iter().map(|c| c.actions.len()).sum();
+        drop((planned, observed));
+
+        // The first plan: nothing on the platform yet, every agent to create; shown as text.
+        let stopwatch = Stopwatch::start();
+        let first = plan::compute(
+            &loaded.desired,
+            &BTreeSet::new(),
+            &Observed { agents: Vec::new() },
+            &settings,
+        )
+        .expect("no conflicts");
+        let shown = agentsync::render::text(&first);
+        let first_plan = stopwatch.elapsed();
+        measure::debug_rss("first plan");
+        assert_eq!(
+            first.summary().create,
+            shape.agents,
+            "every agent is created"
+        );
+        drop((first, shown));
         Phases {
             load,
             load_wall,
             decode,
             plan,
+            first_plan,
             actions,
         }
     }

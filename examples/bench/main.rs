@@ -187,14 +187,14 @@ fn print_cpu(reports: &[cpu::CpuReport]) {
 
 fn print_cpu_header() {
     println!(
-        "\n| CPU | agents | nodes | graph | runs | definitions | load ms (wall) | decode ms | plan ms | load + plan ms | load + decode + plan ms | reload ms | peak RSS MiB |"
+        "\n| CPU | agents | nodes | graph | runs | definitions | load ms (wall) | decode ms | plan ms | load + plan ms | load + decode + plan ms | first plan ms | reload ms | peak RSS MiB |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 }
 
 fn print_cpu_row(r: &cpu::CpuReport) {
     println!(
-        "| no-change plan | {} | {} | {:?} | {} | {:.1} MiB | {} ({}) | {} | {} | {} | {} | {} | {}{} |",
+        "| no-change plan | {} | {} | {:?} | {} | {:.1} MiB | {} ({}) | {} | {} | {} | {} | {} | {} | {}{} |",
         r.shape.agents,
         r.shape.nodes,
         r.shape.graph,
@@ -206,6 +206,7 @@ fn print_cpu_row(r: &cpu::CpuReport) {
         measure::ms(Some(r.plan)),
         measure::ms(Some(r.load + r.plan)),
         measure::ms(Some(r.load + r.decode + r.plan)),
+        measure::ms(Some(r.first_plan)),
         measure::ms(Some(r.reload)),
         measure::mib(r.peak_rss),
         if r.peak_reset { "" } else { " (process peak)" },
@@ -217,6 +218,7 @@ fn print_cpu_footer() {
     println!(
         "\nEach figure is the fastest of the runs shown; CPU time: load on all threads (getrusage), decode and plan on the one thread that does them; \
          decode: the agent list and each agent's first flow page as workfx sends them, JSON to agents and contents; \
+         first plan: planning every agent's creation (nothing on the platform) and showing it as text; \
          reload: loading again through the memo a watch daemon keeps, no file changed; \
          peak RSS: VmHWM, reset before loading (the full run starts a process per row)."
     );
