@@ -216,6 +216,12 @@ fn to_json(doc: &impl Serialize) -> String {
     serde_json::to_string_pretty(doc).unwrap_or_else(|_| "{}".into()) + "\n"
 }
 
+/// Pretty JSON and a newline, as `to_json` writes it.
+fn write_pretty(out: &mut dyn std::io::Write, doc: &impl Serialize) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, doc)?;
+    out.write_all(b"\n")
+}
+
 /// The plan's JSON form: `format_version`, a summary, changes and notes.
 pub fn json(plan: &Plan) -> String {
     to_json(&JsonPlan::of(plan))
@@ -338,8 +344,17 @@ impl Targets<'_> {
     /// `{"format_version", "summary", "targets": [{"target", "provider", ...plan}]}`; a single
     /// plan keeps its own form.
     pub fn json(&self) -> String {
+        let mut out = Vec::new();
+        // Writing to a `Vec` fails only if serializing does, which plain data cannot.
+        let _ = self.write_json(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// [`Targets::json`], written as it is made: a first plan of a large repository shows every
+    /// new content whole, and its JSON need not be held as one string as well.
+    pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         if let Some(plan) = self.single() {
-            return json(plan);
+            return write_pretty(out, &JsonPlan::of(plan));
         }
         #[derive(Serialize)]
         struct JsonTarget<'a> {
@@ -363,11 +378,14 @@ impl Targets<'_> {
                 plan: JsonPlan::of(t.plan),
             })
             .collect();
-        to_json(&JsonTargets {
-            format_version: crate::plan::FORMAT_VERSION,
-            summary: self.summary(),
-            targets,
-        })
+        write_pretty(
+            out,
+            &JsonTargets {
+                format_version: crate::plan::FORMAT_VERSION,
+                summary: self.summary(),
+                targets,
+            },
+        )
     }
 
     /// One section per target under a common heading.

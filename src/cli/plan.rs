@@ -85,7 +85,15 @@ pub async fn run(args: PlanArgs, global: &GlobalArgs, reporter: &Reporter) -> Ex
     };
     let shown = target_plans(&planned);
     let targets = Targets(&shown);
-    reporter.print(&rendered(targets, args.output));
+    if args.output == PlanFormat::Json {
+        // Written as it is made: the JSON of a large first plan is as large as the contents.
+        if let Err(err) = reporter.write_with(|out| targets.write_json(out)) {
+            reporter.write_error(&err);
+            return ExitStatus::Failure;
+        }
+    } else {
+        reporter.print(&rendered(targets, args.output));
+    }
     let has_changes = !targets.is_empty();
     let saved = args
         .out

@@ -28,6 +28,25 @@ impl Reporter {
         print!("{text}");
     }
 
+    /// Output written piece by piece to standard output, buffered. A reader that went away
+    /// (`| head`) is not an error.
+    pub fn write_with(
+        &self,
+        write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        use std::io::Write as _;
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        match write(&mut out).and_then(|()| out.flush()) {
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            result => result,
+        }
+    }
+
+    /// Standard output could not be written.
+    pub fn write_error(&self, err: &std::io::Error) {
+        eprintln!("error: could not write to standard output: {err}");
+    }
+
     /// An error from a command that talks to the platform, with the detail it carries.
     pub fn ops_error(&self, err: &OpsError) {
         match err {
