@@ -133,10 +133,15 @@ impl ShownValue {
 
 impl Serialize for ShownValue {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // The text is JSON that serde_json wrote (a value's, or a content's).
-        let raw: &RawValue =
-            serde_json::from_str(self.text()).map_err(serde::ser::Error::custom)?;
-        raw.serialize(serializer)
+        match &self.0 {
+            Shown::Text(raw) => raw.serialize(serializer),
+            // A slice of a content's text, which serde_json wrote: a raw value once checked.
+            Shown::InContent { .. } => {
+                let raw: &RawValue =
+                    serde_json::from_str(self.text()).map_err(serde::ser::Error::custom)?;
+                raw.serialize(serializer)
+            }
+        }
     }
 }
 
