@@ -638,6 +638,8 @@ impl Checker<'_, '_> {
                     writer.null();
                 }
             },
+            // Most strings have nothing to substitute: written as they are, not copied first.
+            Value::String(text) if !text.contains("${") => writer.string(text),
             Value::String(text) => match self.substitute(source, node.span, text, path) {
                 Some(text) => writer.string(&text),
                 None => writer.null(),
