@@ -1,6 +1,7 @@
 //! One definition file's tree -> a [`Definition`], collecting every problem on the way.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
@@ -49,6 +50,76 @@ pub struct Context<'a> {
     pub env: &'a dyn Fn(&str) -> Option<String>,
     /// Where to note the files included, when the load remembers ([`super::memo`]).
     pub reads: Option<&'a super::memo::Reads>,
+    /// The files this definition includes, read (and parsed, for JSON) ahead on a parsing
+    /// thread; one not found here is read when the checker comes to it.
+    pub read_ahead: Option<&'a ReadAhead>,
+}
+
+/// A definition's included files, read and parsed by [`read_ahead`] before it is checked.
+/// Reading and parsing large JSON graph files is most of the work of a load, and the checker
+/// runs on one thread while the parsing threads run on every core.
+#[derive(Default)]
+pub struct ReadAhead(RefCell<HashMap<PathBuf, Included>>);
+
+/// An included file as [`Checker::include`] would have read it.
+struct Included {
+    text: std::io::Result<String>,
+    /// For a `.json` file read, what the JSON path made of it.
+    json: Option<Result<JsonInclude, serde_json::Error>>,
+}
+
+impl ReadAhead {
+    fn take(&self, path: &Path) -> Option<Included> {
+        self.0.borrow_mut().remove(path)
+    }
+
+    /// The files read ahead.
+    #[cfg(test)]
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.0.borrow().keys().cloned().collect()
+    }
+}
+
+/// Reads and parses the files that `root` (a definition's tree, in a file in `dir`) includes
+/// where `schema` allows includes, as the checker will want them.
+pub fn read_ahead(root: &Node, schema: &DefinitionSchema, dir: &Path) -> ReadAhead {
+    fn walk(
+        node: &Node,
+        fields: &'static [Field],
+        dir: &Path,
+        found: &mut HashMap<PathBuf, Included>,
+    ) {
+        let Value::Map(entries) = &node.value else {
+            return;
+        };
+        for entry in entries {
+            match (
+                fields.iter().find(|f| f.name == entry.key).map(|f| f.kind),
+                &entry.value.value,
+            ) {
+                (Some(Kind::Include { .. }), Value::String(relative)) => {
+                    let path = dir.join(relative);
+                    let text = read_limited(&path);
+                    let json = match &text {
+                        Ok(text) if is_json(&path) => Some(json_include::parse(text)),
+                        _ => None,
+                    };
+                    found.insert(path, Included { text, json });
+                }
+                (Some(Kind::Nested(inner)), _) => walk(&entry.value, inner, dir, found),
+                _ => {}
+            }
+        }
+    }
+    let mut found = HashMap::new();
+    walk(root, schema.fields, dir, &mut found);
+    ReadAhead(RefCell::new(found))
+}
+
+/// Whether an included file is read as JSON.
+fn is_json(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
 /// A definition's text as a YAML tree (or why it is not one).
@@ -504,7 +575,11 @@ impl Checker<'_, '_> {
             .path
             .parent()
             .map_or_else(|| PathBuf::from(relative), |p| p.join(relative));
-        let text = read_limited(&on_disk);
+        let ahead = self.cx.read_ahead.and_then(|ahead| ahead.take(&on_disk));
+        let (text, json) = match ahead {
+            Some(included) => (included.text, included.json),
+            None => (read_limited(&on_disk), None),
+        };
         if let Some(reads) = self.cx.reads {
             reads.include(&on_disk, text.as_deref().ok());
         }
@@ -521,13 +596,11 @@ impl Checker<'_, '_> {
             }
         };
         self.out.includes.push(on_disk.clone());
-        let is_json = on_disk
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let is_json = is_json(&on_disk);
         if is_json {
             // JSON is YAML, but its own parser gives the messages JSON users know, and is
             // several times faster on the large graphs editors export.
-            match json_include::parse(&text) {
+            match json.unwrap_or_else(|| json_include::parse(&text)) {
                 Ok(JsonInclude::Text(read)) => {
                     if let Some(place) = self.place_in_content(into) {
                         self.included_text = Some((place, read));

@@ -185,7 +185,7 @@ pub fn load_file(path: &Path, options: &LoadOptions<'_>) -> Checked {
     match read_source(path, options.display_root) {
         Ok(source) => {
             let parsed = crate::yaml::parse(&source.text);
-            check_source(path, &source, parsed, options, options.env, None)
+            check_source(path, &source, parsed, options, options.env, None, None)
         }
         Err(problem) => Checked {
             problems: vec![*problem],
@@ -214,6 +214,10 @@ fn load_files(
 ) -> Vec<(PathBuf, Checked)> {
     // Parsing threads only consult the last memo (and digest what they read, to compare).
     let last = remembering.as_ref().map(|r| Recall { last: r.last });
+    let parse_options = ParseOptions {
+        display_root: options.display_root,
+        schema: options.schema,
+    };
     let mut check = |path: &Path, read: Result<Read, Box<Problem>>| {
         let result = check_read(path, read, options, remembering.as_deref_mut());
         if let Some(definition) = &result.definition {
@@ -226,12 +230,11 @@ fn load_files(
         return files
             .into_iter()
             .map(|path| {
-                let checked = check(&path, read_and_parse(&path, options.display_root, last));
+                let checked = check(&path, read_and_parse(&path, parse_options, last));
                 (path, checked)
             })
             .collect();
     }
-    let display_root = options.display_root;
     std::thread::scope(|scope| {
         let queues: Vec<_> = (0..threads)
             .map(|thread| {
@@ -245,7 +248,7 @@ fn load_files(
                 scope.spawn(move || {
                     for path in mine {
                         if parsed
-                            .send(read_and_parse(&path, display_root, last))
+                            .send(read_and_parse(&path, parse_options, last))
                             .is_err()
                         {
                             return;
@@ -282,13 +285,16 @@ struct Read {
     /// `None` when the memo knows this text and its includes: parsing waits until the memo is
     /// found stale.
     parsed: Option<definition::Parsed>,
+    /// The files the parsed definition includes, read and parsed on this thread too.
+    ahead: Option<definition::ReadAhead>,
 }
 
 fn read_and_parse(
     path: &Path,
-    display_root: &Path,
+    options: ParseOptions<'_>,
     recall: Option<Recall<'_>>,
 ) -> Result<Read, Box<Problem>> {
+    let display_root = options.display_root;
     let source = read_source(path, display_root)?;
     let digest = recall.map(|_| memo::digest(&source.text));
     let known = match (recall.and_then(|r| r.last), &digest) {
@@ -296,11 +302,28 @@ fn read_and_parse(
         _ => false,
     };
     let parsed = (!known).then(|| crate::yaml::parse(&source.text));
+    let ahead = match &parsed {
+        Some(Ok(Some(root))) => Some(definition::read_ahead(
+            root,
+            options.schema,
+            path.parent().unwrap_or(Path::new(".")),
+        )),
+        _ => None,
+    };
     Ok(Read {
         source,
         digest,
         parsed,
+        ahead,
     })
+}
+
+/// What the parsing threads need of the load's options (the environment stays with the
+/// checker: it need not be `Sync`).
+#[derive(Clone, Copy)]
+struct ParseOptions<'a> {
+    display_root: &'a Path,
+    schema: &'a DefinitionSchema,
 }
 
 /// Checks a file read by [`read_and_parse`], or recalls its check from the memo.
@@ -314,6 +337,7 @@ fn check_read(
         source,
         digest,
         parsed,
+        ahead,
     } = match read {
         Ok(read) => read,
         Err(problem) => {
@@ -325,7 +349,15 @@ fn check_read(
     };
     let (Some(remembering), Some(digest)) = (remembering, digest) else {
         let parsed = parsed.unwrap_or_else(|| crate::yaml::parse(&source.text));
-        return check_source(path, &source, parsed, options, options.env, None);
+        return check_source(
+            path,
+            &source,
+            parsed,
+            options,
+            options.env,
+            None,
+            ahead.as_ref(),
+        );
     };
     if parsed.is_none() {
         let recalled = remembering
@@ -340,7 +372,15 @@ fn check_read(
     let parsed = parsed.unwrap_or_else(|| crate::yaml::parse(&source.text));
     let reads = memo::Reads::default();
     let env = memo::noting_env(options.env, &reads);
-    let checked = check_source(path, &source, parsed, options, &env, Some(&reads));
+    let checked = check_source(
+        path,
+        &source,
+        parsed,
+        options,
+        &env,
+        Some(&reads),
+        ahead.as_ref(),
+    );
     remembering.next.remember(path, digest, &reads, &checked);
     checked
 }
@@ -372,6 +412,7 @@ fn check_source(
     options: &LoadOptions<'_>,
     env: &dyn Fn(&str) -> Option<String>,
     reads: Option<&memo::Reads>,
+    read_ahead: Option<&definition::ReadAhead>,
 ) -> Checked {
     let dir = path.parent().unwrap_or(Path::new("."));
     definition::check_parsed(
@@ -382,6 +423,7 @@ fn check_source(
             dir,
             env,
             reads,
+            read_ahead,
         },
     )
 }
@@ -533,6 +575,7 @@ mod tests {
                 dir: Path::new("/nonexistent"),
                 env: &env,
                 reads: None,
+                read_ahead: None,
             },
         )
     }
@@ -568,6 +611,71 @@ mod tests {
         assert_eq!(loaded.broken.len(), 1);
     }
 
+    #[test]
+    fn included_files_read_ahead_on_the_parsing_threads_load_as_the_checker_reads_them() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let count = PARALLEL_FROM + 8;
+        for i in 0..count {
+            let key = format!("agent-{i:03}");
+            let graph = match i % 4 {
+                0 => r#"{"nodes": [{"id": "n1", "data": {"x": 1.5}}], "edges": []}"#.to_string(),
+                1 => "{\"nodes\": [,]}".to_string(),
+                2 => String::new(),
+                _ => r#"{"nodes": [{"id": "n1", "agent_id": "${agent:agent-000}"}]}"#.to_string(),
+            };
+            if i % 4 != 2 {
+                std::fs::write(dir.path().join(format!("{key}.json")), graph).expect("write");
+            }
+            let text = format!(
+                "kind: agent\nkey: {key}\nname: A\nflow:\n  mode: chat\n  graph_file: {key}.json\n"
+            );
+            std::fs::write(dir.path().join(format!("{key}.yaml")), text).expect("write");
+        }
+        let env = |_: &str| None;
+        let options = LoadOptions {
+            dir: dir.path(),
+            display_root: dir.path(),
+            schema: crate::provider::ProviderKind::Workfx.definition_schema(),
+            env: &env,
+        };
+        let loaded = load(&options);
+        assert_eq!(loaded.files, count);
+        let shown = |problems: &[Problem]| -> Vec<String> {
+            let mut shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            shown.sort();
+            shown
+        };
+        let mut alone_problems = Vec::new();
+        for i in 0..count {
+            let key = format!("agent-{i:03}");
+            // One file on its own, read by the checker itself.
+            let alone = load_file(&dir.path().join(format!("{key}.yaml")), &options);
+            let in_load = loaded.desired.get(&Key::parse(&key).expect("a key"));
+            assert_eq!(alone.definition.as_ref(), in_load, "{key}");
+            alone_problems.extend(alone.problems);
+        }
+        assert_eq!(shown(&loaded.problems), shown(&alone_problems));
+        assert_eq!(
+            loaded.desired.len(),
+            count / 2,
+            "the broken and missing graphs"
+        );
+    }
+
+    #[test]
+    fn a_definition_s_included_files_are_read_ahead_as_its_schema_places_them() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::write(dir.path().join("g.json"), r#"{"nodes": []}"#).expect("write");
+        let tree =
+            crate::yaml::parse("kind: agent\nflow:\n  graph_file: g.json\ngraph_file: no.json\n")
+                .expect("YAML")
+                .expect("a document");
+        let schema = crate::provider::ProviderKind::Workfx.definition_schema();
+        let ahead = definition::read_ahead(&tree, schema, dir.path());
+        // Only where the schema has an include: `flow.graph_file`, not a top-level one.
+        assert_eq!(ahead.paths(), vec![dir.path().join("g.json")]);
+    }
+
     /// Loads `graph` once from a JSON `graph_file` and once written inline (JSON is YAML).
     fn graph_from_file_and_inline(
         graph: &str,
@@ -585,6 +693,7 @@ mod tests {
                 dir: dir.path(),
                 env: &env,
                 reads: None,
+                read_ahead: None,
             };
             let checked = definition::check(&source, &cx);
             assert!(checked.problems.is_empty(), "{:?}", checked.problems);
