@@ -212,11 +212,11 @@ fn load_files(
     mut remembering: Option<&mut Remembering<'_>>,
     report: &mut dyn FnMut(&Definition),
 ) -> Vec<(PathBuf, Checked)> {
-    // Parsing threads only consult the last memo (and digest what they read, to compare).
-    let last = remembering.as_ref().map(|r| Recall { last: r.last });
     let parse_options = ParseOptions {
         display_root: options.display_root,
         schema: options.schema,
+        digest: remembering.is_some(),
+        last: remembering.as_ref().and_then(|r| r.last),
     };
     let mut check = |path: &Path, read: Result<Read, Box<Problem>>| {
         let result = check_read(path, read, options, remembering.as_deref_mut());
@@ -230,7 +230,7 @@ fn load_files(
         return files
             .into_iter()
             .map(|path| {
-                let checked = check(&path, read_and_parse(&path, parse_options, last));
+                let checked = check(&path, read_and_parse(&path, parse_options));
                 (path, checked)
             })
             .collect();
@@ -247,10 +247,7 @@ fn load_files(
                     .collect();
                 scope.spawn(move || {
                     for path in mine {
-                        if parsed
-                            .send(read_and_parse(&path, parse_options, last))
-                            .is_err()
-                        {
+                        if parsed.send(read_and_parse(&path, parse_options)).is_err() {
                             return;
                         }
                     }
@@ -271,12 +268,6 @@ fn load_files(
     })
 }
 
-/// What the parsing threads need of a load that remembers.
-#[derive(Clone, Copy)]
-struct Recall<'m> {
-    last: Option<&'m LoadMemo>,
-}
-
 /// A definition file read, and parsed unless the last load's memo may already know it.
 struct Read {
     source: SourceFile,
@@ -289,15 +280,10 @@ struct Read {
     ahead: Option<definition::ReadAhead>,
 }
 
-fn read_and_parse(
-    path: &Path,
-    options: ParseOptions<'_>,
-    recall: Option<Recall<'_>>,
-) -> Result<Read, Box<Problem>> {
-    let display_root = options.display_root;
-    let source = read_source(path, display_root)?;
-    let digest = recall.map(|_| memo::digest(&source.text));
-    let known = match (recall.and_then(|r| r.last), &digest) {
+fn read_and_parse(path: &Path, options: ParseOptions<'_>) -> Result<Read, Box<Problem>> {
+    let source = read_source(path, options.display_root)?;
+    let digest = options.digest.then(|| memo::digest(&source.text));
+    let known = match (options.last, &digest) {
         (Some(last), Some(digest)) => last.knows(path, digest),
         _ => false,
     };
@@ -318,12 +304,16 @@ fn read_and_parse(
     })
 }
 
-/// What the parsing threads need of the load's options (the environment stays with the
-/// checker: it need not be `Sync`).
+/// What the parsing threads need of the load (the environment stays with the checker: it
+/// need not be `Sync`).
 #[derive(Clone, Copy)]
 struct ParseOptions<'a> {
     display_root: &'a Path,
     schema: &'a DefinitionSchema,
+    /// The load remembers: each text is digested, to compare with the memo and to remember.
+    digest: bool,
+    /// The last load's memo: a file it knows is not parsed.
+    last: Option<&'a LoadMemo>,
 }
 
 /// Checks a file read by [`read_and_parse`], or recalls its check from the memo.
