@@ -66,15 +66,7 @@ pub fn load_definitions(
     env: &dyn Fn(&str) -> Option<String>,
     checked: &mut dyn FnMut(&crate::model::Definition),
 ) -> Workspace {
-    let loaded = spec::load_reporting(
-        &spec::LoadOptions {
-            dir: &config.definitions,
-            display_root: &options.cwd,
-            schema: config.provider.definition_schema(),
-            env,
-        },
-        checked,
-    );
+    let loaded = spec::load_reporting(&load_options(&config, options, env), checked);
     Workspace { config, loaded }
 }
 
@@ -86,17 +78,22 @@ pub fn load_definitions_remembering(
     env: &dyn Fn(&str) -> Option<String>,
     memo: &mut spec::LoadMemo,
 ) -> Workspace {
-    let loaded = spec::load_remembering(
-        &spec::LoadOptions {
-            dir: &config.definitions,
-            display_root: &options.cwd,
-            schema: config.provider.definition_schema(),
-            env,
-        },
-        memo,
-        &mut |_| {},
-    );
+    let loaded = spec::load_remembering(&load_options(&config, options, env), memo, &mut |_| {});
     Workspace { config, loaded }
+}
+
+/// How a target's definitions are loaded: from its directory, against its platform's format.
+fn load_options<'a>(
+    config: &'a Config,
+    options: &'a WorkspaceOptions,
+    env: &'a dyn Fn(&str) -> Option<String>,
+) -> spec::LoadOptions<'a> {
+    spec::LoadOptions {
+        dir: &config.definitions,
+        display_root: &options.cwd,
+        schema: config.provider.definition_schema(),
+        env,
+    }
 }
 
 /// The process environment, as the loaders want to read it.

@@ -61,7 +61,6 @@ struct Remembered {
     definition: Definition,
     key: Option<(Key, Span)>,
     references: Vec<ReferenceSite>,
-    includes: Vec<PathBuf>,
 }
 
 /// What a check read besides its file: noted as it reads, so that what is remembered is what
@@ -134,7 +133,14 @@ impl LoadMemo {
             key: remembered.key.clone(),
             problems: Vec::new(),
             references: remembered.references.clone(),
-            includes: remembered.includes.clone(),
+            // A clean check included exactly the files it read (an unreadable one is a
+            // problem, and its check is not remembered).
+            includes: remembered
+                .reads
+                .includes
+                .iter()
+                .map(|(path, _)| path.clone())
+                .collect(),
         })
     }
 }
@@ -180,7 +186,6 @@ impl NextMemo {
                 definition: definition.clone(),
                 key: checked.key.clone(),
                 references: checked.references.clone(),
-                includes: checked.includes.clone(),
             },
         );
     }
@@ -272,6 +277,7 @@ mod tests {
             };
             assert_eq!(shown(&remembered), shown(&fresh));
             assert_eq!(remembered.broken, fresh.broken);
+            assert_eq!(remembered.files, fresh.files);
             remembered
         }
     }
@@ -337,6 +343,20 @@ mod tests {
             (1, 1),
             "an unset variable is a problem"
         );
+    }
+
+    #[test]
+    fn a_recalled_definition_still_keeps_the_yaml_file_it_includes_from_being_a_definition() {
+        let repo = Repo::new();
+        repo.write(
+            "a.yaml",
+            "kind: agent\nkey: a\nname: A\nflow:\n  graph_file: a.graph.yaml\n",
+        );
+        repo.write("a.graph.yaml", "nodes: []\nedges: []\n");
+        let mut memo = LoadMemo::default();
+        repo.load_remembering(&mut memo);
+        let loaded = repo.load_remembering(&mut memo);
+        assert_eq!((loaded.recalled, loaded.files), (1, 1));
     }
 
     #[test]
