@@ -30,6 +30,10 @@ use clap::{Parser, Subcommand};
 
 use generate::{GraphStyle, Shape};
 
+/// The allocator the `agentsync` binary uses, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(about = "agentsync's benchmark")]
 struct Args {

@@ -31,7 +31,8 @@ pub struct ReferenceSite {
 /// What checking one file gave.
 #[derive(Debug, Default)]
 pub struct Checked {
-    /// The file's text, once read.
+    /// The file's text, once read. A directory's load lets it go from the first file of each
+    /// key, the only place no duplicate key is ever shown.
     pub source: Option<SourceFile>,
     pub definition: Option<Definition>,
     /// The key, when it could be read even if the file has other problems.

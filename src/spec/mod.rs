@@ -131,30 +131,24 @@ fn load_with(
     loaded.files = checked.len();
     let mut first_file: BTreeMap<Key, PathBuf> = BTreeMap::new();
     let mut references = Vec::new();
-    for (_, mut result) in checked {
-        let display_file = result
-            .source
-            .as_ref()
-            .map(|s| s.path.clone())
-            .or_else(|| result.problems.first().map(|p| p.file.clone()));
+    for (path, mut result) in checked {
+        let display_file = display(options.display_root, &path);
         if let Some((key, span)) = &result.key {
             match first_file.get(key) {
                 Some(other) => {
-                    if let Some(source) = &result.source {
-                        let error = SpecError::DuplicateKey {
-                            key: key.to_string(),
-                            other: other.clone(),
-                        };
-                        result
-                            .problems
-                            .push(Located::at(source, *span, error).with_agent(Some(key.as_str())));
-                    }
+                    let error = SpecError::DuplicateKey {
+                        key: key.to_string(),
+                        other: other.clone(),
+                    };
+                    let located = match &result.source {
+                        Some(source) => Located::at(source, *span, error),
+                        None => Located::file(display_file.clone(), error),
+                    };
+                    result.problems.push(located.with_agent(Some(key.as_str())));
                     result.definition = None;
                 }
                 None => {
-                    if let Some(file) = &display_file {
-                        first_file.insert(key.clone(), file.clone());
-                    }
+                    first_file.insert(key.clone(), display_file.clone());
                 }
             }
         }
@@ -167,7 +161,7 @@ fn load_with(
                 loaded.desired.insert(definition.key.clone(), definition);
             }
             None => loaded.broken.push(Broken {
-                file: display_file.unwrap_or_default(),
+                file: display_file,
                 key: result.key.map(|(k, _)| k),
             }),
         }
@@ -218,10 +212,21 @@ fn load_files(
         digest: remembering.is_some(),
         last: remembering.as_ref().and_then(|r| r.last),
     };
+    let mut keys_seen = HashSet::new();
     let mut check = |path: &Path, read: Result<Read, Box<Problem>>| {
-        let result = check_read(path, read, options, remembering.as_deref_mut());
+        let mut result = check_read(path, read, options, remembering.as_deref_mut());
         if let Some(definition) = &result.definition {
             report(definition);
+        }
+        // A text is kept only where a duplicate key may have to be shown in it, which is never
+        // in the first file of a key: held until the last file is checked, the texts were half
+        // of a large repository's peak memory.
+        if result
+            .key
+            .as_ref()
+            .is_some_and(|(key, _)| keys_seen.insert(key.clone()))
+        {
+            result.source = None;
         }
         result
     };
@@ -599,6 +604,46 @@ mod tests {
                 .all(|p| p.file == Path::new("agent-007.yaml"))
         );
         assert_eq!(loaded.broken.len(), 1);
+    }
+
+    #[test]
+    fn every_later_file_of_a_key_in_a_large_directory_is_shown_at_its_key_line() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let count = PARALLEL_FROM * 2;
+        for i in 0..count {
+            let key = if i % 10 == 3 { 3 } else { i };
+            let text = format!("kind: agent\nkey: agent-{key:03}\nname: Agent {i}\n");
+            std::fs::write(dir.path().join(format!("file-{i:03}.yaml")), text).expect("write");
+        }
+        let env = |_: &str| None;
+        let loaded = load(&LoadOptions {
+            dir: dir.path(),
+            display_root: dir.path(),
+            schema: crate::provider::ProviderKind::Workfx.definition_schema(),
+            env: &env,
+        });
+        let shown: Vec<_> = loaded
+            .problems
+            .iter()
+            .map(|p| {
+                let line = p.span.map(|s| s.line);
+                let has_text = p
+                    .source
+                    .as_ref()
+                    .is_some_and(|s| s.text.contains("agent-003"));
+                (p.file.display().to_string(), line, has_text)
+            })
+            .collect();
+        let later: Vec<_> = (1..count / 10 + 1)
+            .map(|n| n * 10 + 3)
+            .filter(|i| *i < count)
+            .map(|i| (format!("file-{i:03}.yaml"), Some(2), true))
+            .collect();
+        assert_eq!(shown, later);
+        assert_eq!(
+            loaded.desired[&Key::parse("agent-003").expect("a key")].file,
+            Path::new("file-003.yaml")
+        );
     }
 
     #[test]
