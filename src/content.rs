@@ -6,13 +6,12 @@
 //! about ten times its text, so a content keeps only its text, and is parsed back into a
 //! [`Document`] where a caller needs the tree: resolving references, showing a change,
 //! sending a write whose members a platform names otherwise (drafts go as the text). Comparing two
-//! contents compares digests, so a run that changes nothing never builds a tree of what it
-//! observed.
+//! contents compares their texts, then (when the texts differ) their digests, so a run that
+//! changes nothing never builds a tree of what it observed, and mostly never canonicalizes it.
 
 use std::fmt;
-use std::sync::Arc;
-
-use sha2::{Digest as _, Sha256};
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 
 use crate::model::Document;
 
@@ -29,7 +28,11 @@ struct Inner {
     /// Compact JSON of the document, members in their original order, `null`s kept: what is
     /// sent, shown and exported is what was written.
     text: Box<str>,
-    digest: Digest,
+    /// Where each member (`"name":value`) lies in `text`.
+    members: Box<[Range<usize>]>,
+    /// Made from `text` when first asked for: equal texts need no digest to be compared, and
+    /// canonical text costs about as much as reading the text in the first place.
+    digest: OnceLock<Digest>,
 }
 
 /// SHA-256 of a document's canonical form: members sorted by name, `null` members dropped
@@ -66,12 +69,13 @@ impl Content {
         json.is_object.then(|| Content::written(json))
     }
 
-    /// The content of an object's texts: one [`TextWriter`] holds the canonical rules, for
-    /// trees and for text alike.
+    /// The content of an object's compact text: one [`TextWriter`] holds the rules, for trees
+    /// and for text alike.
     fn written(json: JsonText) -> Content {
         Content(Arc::new(Inner {
-            digest: Digest(Sha256::digest(&json.canonical).into()),
             text: json.compact.into_boxed_str(),
+            members: json.members.into_boxed_slice(),
+            digest: OnceLock::new(),
         }))
     }
 
@@ -100,13 +104,39 @@ impl Content {
         &self.0.text
     }
 
+    /// The digest of the canonical form, made on first use.
     pub fn digest(&self) -> Digest {
-        self.0.digest
+        *self.0.digest.get_or_init(|| {
+            Digest(
+                json_text::digest(&self.0.text)
+                    .expect("a content's text is JSON that `TextWriter` wrote"),
+            )
+        })
     }
 
-    /// Whether both say the same once canonical; without parsing either.
+    /// Whether both say the same once canonical. The same text, or the same member texts in
+    /// another order (a platform sends a flow's members in its own order), says the same;
+    /// other texts are compared by digest.
     pub fn same_as(&self, other: &Content) -> bool {
-        Arc::ptr_eq(&self.0, &other.0) || self.0.digest == other.0.digest
+        Arc::ptr_eq(&self.0, &other.0)
+            || self.0.text == other.0.text
+            || self.non_null_members() == other.non_null_members()
+            || self.digest() == other.digest()
+    }
+
+    /// The texts of the members whose value is not `null`, sorted (by name first, since each
+    /// starts with its name; a document names a member once).
+    fn non_null_members(&self) -> Vec<&str> {
+        // Only a `null` value ends a member's compact text with `:null`.
+        let mut members: Vec<&str> = self
+            .0
+            .members
+            .iter()
+            .filter_map(|range| self.0.text.get(range.clone()))
+            .filter(|member| !member.ends_with(":null"))
+            .collect();
+        members.sort_unstable();
+        members
     }
 
     /// Becomes `other` when both say the same, so that one copy is held instead of two (an
@@ -214,6 +244,21 @@ mod tests {
     }
 
     #[test]
+    fn contents_of_the_same_text_are_the_same_without_a_digest() {
+        let a = content(json!({"b": 1, "a": {"c": [1.0], "d": null}}));
+        let b = content(json!({"b": 1, "a": {"c": [1.0], "d": null}}));
+        assert!(a.same_as(&b));
+        assert!(a.0.digest.get().is_none() && b.0.digest.get().is_none());
+        let reordered = content(json!({"a": {"c": [1.0], "d": null}, "z": null, "b": 1}));
+        assert!(a.same_as(&reordered), "the same members in another order");
+        assert!(a.0.digest.get().is_none() && reordered.0.digest.get().is_none());
+        let canonical = content(json!({"a": {"c": [1]}, "b": 1}));
+        assert!(a.same_as(&canonical), "other texts are compared by digest");
+        assert!(a.0.digest.get().is_some());
+        assert!(!a.same_as(&content(json!({"b": 1, "a": {"c": [2.0]}}))));
+    }
+
+    #[test]
     fn sharing_keeps_one_copy_only_when_both_say_the_same() {
         let definition = content(json!({"a": 1}));
         let mut same = content(json!({"a": 1.0}));
@@ -248,6 +293,8 @@ mod tests {
                 Content::new(&a).same_as(&Content::new(&b)),
                 crate::diff::documents_equivalent(&a, &b)
             );
+            let (a, b) = (Content::new(&a), Content::new(&b));
+            prop_assert_eq!(a.same_as(&b), a.digest() == b.digest());
         }
 
         /// Reading JSON text without a tree gives the content the tree gives, text and digest.
@@ -291,6 +338,9 @@ mod tests {
             let from_tree = Content::new(&whole);
             prop_assert_eq!(composed.text(), from_tree.text());
             prop_assert_eq!(composed.digest(), from_tree.digest());
+            // Its members are found where they lie: the whole text is them, in order.
+            let members: Vec<&str> = composed.0.members.iter().map(|r| &composed.0.text[r.clone()]).collect();
+            prop_assert_eq!(format!("{{{}}}", members.join(",")), composed.text());
         }
 
         #[test]

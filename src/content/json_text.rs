@@ -1,11 +1,12 @@
-//! JSON text read in one pass into the two texts a [`Content`](super::Content) is made of: its
-//! compact text and its canonical text, without building a tree.
+//! JSON text read in one pass into the text a [`Content`](super::Content) is made of (compact),
+//! or into the canonical text its digest is taken of, without building a tree.
 //!
 //! `TextWriter` is the one place that says what canonical means: members sorted by name, `null`
 //! members dropped, integral floats below 1e15 written as integers, an object of a kilobyte or
 //! more standing as its own digest (`HASHED_ALONE`). It is driven by the JSON
 //! reader here, by the definition loader over a YAML tree, and by [`TextWriter::value`] over a
-//! `serde_json` tree.
+//! `serde_json` tree. Contents are written compact; the canonical text is made from the compact
+//! one, and only when a digest is asked for (two equal texts need none to be compared).
 
 use std::io::Write as _;
 use std::ops::Range;
@@ -13,12 +14,11 @@ use std::ops::Range;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use sha2::{Digest as _, Sha256};
 
-/// A JSON value as compact and canonical text, and what was seen on the way.
+/// A JSON value as compact text, and what was seen on the way.
 #[derive(Debug, Default)]
 pub struct JsonText {
     /// Compact JSON, members in their order, `null`s kept.
     pub compact: String,
-    pub canonical: Vec<u8>,
     /// Some string value holds a `$` (it may hold a `${...}` to interpolate).
     pub dollar: bool,
     /// Some mapping names a member twice.
@@ -27,18 +27,51 @@ pub struct JsonText {
     pub huge_integer: bool,
     /// The value is an object (a document).
     pub is_object: bool,
+    /// Where each member of the object (`"name":value`) lies in `compact`: two documents whose
+    /// members are the same texts in another order say the same, and finding that out this
+    /// way needs no canonical text.
+    pub members: Vec<Range<usize>>,
 }
 
-/// Reads `text`, which must hold exactly one JSON value.
+/// Reads `text`, which must hold exactly one JSON value, into its compact text.
 pub fn read(text: &str) -> Result<JsonText, serde_json::Error> {
     let mut writer = TextWriter::with_capacity(text.len());
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    ValueSeed {
-        writer: &mut writer,
-    }
-    .deserialize(&mut deserializer)?;
-    deserializer.end()?;
+    // Only text can name a member twice (YAML and `serde_json` trees cannot).
+    writer.track_names = true;
+    write_from_text(&mut writer, text, false)?;
     Ok(writer.finish())
+}
+
+/// SHA-256 of the canonical text of the JSON value in `text`.
+pub fn digest(text: &str) -> Result<[u8; 32], serde_json::Error> {
+    Ok(Sha256::digest(canonical(text)?).into())
+}
+
+/// The canonical text of the JSON value in `text`.
+fn canonical(text: &str) -> Result<Vec<u8>, serde_json::Error> {
+    let mut writer = TextWriter {
+        out: Vec::with_capacity(text.len()),
+        canonical: true,
+        track_names: true,
+        ..TextWriter::default()
+    };
+    // Contents nest as deep as the YAML loader allows (`yaml::MAX_DEPTH`), deeper than
+    // serde_json's default limit; what is read here is a content's own compact text.
+    write_from_text(&mut writer, text, true)?;
+    Ok(writer.out)
+}
+
+fn write_from_text(
+    writer: &mut TextWriter,
+    text: &str,
+    unlimited_depth: bool,
+) -> Result<(), serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    if unlimited_depth {
+        deserializer.disable_recursion_limit();
+    }
+    ValueSeed { writer }.deserialize(&mut deserializer)?;
+    deserializer.end()
 }
 
 /// An object whose canonical text reaches this many bytes is hashed on its own, and stands in
@@ -47,22 +80,34 @@ pub fn read(text: &str) -> Result<JsonText, serde_json::Error> {
 /// rather than copied into that order: a large graph is reordered once, not at every level.
 const HASHED_ALONE: usize = 1024;
 
-/// Writes one JSON value, piece by piece, as compact and as canonical text: what a reader of
+/// Up to this many members, names written twice are found without sorting them.
+const SMALL_OBJECT: usize = 8;
+
+/// Writes one JSON value, piece by piece, as compact or as canonical text: what a reader of
 /// JSON text (below) or of a YAML tree (the definition loader) calls as it walks the value.
 #[derive(Default)]
 pub struct TextWriter {
-    compact: Vec<u8>,
-    canonical: Vec<u8>,
-    /// The members of every object being written, innermost last.
+    out: Vec<u8>,
+    /// Canonical text rather than compact.
+    canonical: bool,
+    /// Note each object's member names (canonical order needs them; compact text only to find
+    /// a name written twice).
+    track_names: bool,
+    /// The members of every object being written, innermost last (when names are tracked).
     members: Vec<Member>,
     /// Reused to reorder the members of each small object.
     scratch: Vec<u8>,
+    /// Objects and arrays open.
+    depth: usize,
+    /// The members of the outermost object, with where the last one starts.
+    root_members: Vec<Range<usize>>,
+    root_member_open: Option<usize>,
     dollar: bool,
     duplicate_key: bool,
     huge_integer: bool,
 }
 
-/// One member of an object being written, as ranges of the canonical text.
+/// One member of an object being written, as ranges of the text.
 struct Member {
     /// The name, escaped: escaping is injective and deterministic, so the escaped names sort
     /// in an order that depends on the names alone, and are equal exactly when they are.
@@ -74,12 +119,13 @@ struct Member {
     null: bool,
 }
 
-/// An object being written: where its canonical text starts, where its members start in
-/// `TextWriter::members`, and the member whose value is being written (where its name and
-/// its value start).
+/// An object being written: where its text starts, where its members start in
+/// `TextWriter::members`, whether a member was written yet, and the member whose value is
+/// being written (where its name and its value start).
 pub struct ObjectMark {
     start: usize,
     first: usize,
+    empty: bool,
     open: Option<(usize, usize)>,
 }
 
@@ -89,40 +135,39 @@ pub struct ArrayMark {
 }
 
 impl TextWriter {
-    /// A writer whose compact text will be about `size` bytes, so that it grows once.
+    /// A writer of compact text of about `size` bytes, so that it grows once.
     pub fn with_capacity(size: usize) -> TextWriter {
         TextWriter {
-            compact: Vec::with_capacity(size),
-            canonical: Vec::with_capacity(size),
+            out: Vec::with_capacity(size),
             ..TextWriter::default()
         }
     }
 
-    /// The texts written, and what was seen on the way.
+    /// The compact text written, and what was seen on the way.
     pub fn finish(self) -> JsonText {
+        debug_assert!(!self.canonical, "canonical text is only ever hashed");
         // Only `serde_json`'s escaping and ASCII punctuation were written.
-        let compact = String::from_utf8(self.compact).unwrap_or_default();
+        let compact = String::from_utf8(self.out).unwrap_or_default();
         JsonText {
             is_object: compact.starts_with('{'),
             compact,
-            canonical: self.canonical,
             dollar: self.dollar,
             duplicate_key: self.duplicate_key,
             huge_integer: self.huge_integer,
+            members: self.root_members,
         }
     }
 
-    fn both(&mut self, bytes: &[u8]) {
-        self.compact.extend_from_slice(bytes);
-        self.canonical.extend_from_slice(bytes);
+    fn put(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
     }
 
     pub fn null(&mut self) {
-        self.both(b"null");
+        self.put(b"null");
     }
 
     pub fn bool(&mut self, b: bool) {
-        self.both(if b { b"true" } else { b"false" });
+        self.put(if b { b"true" } else { b"false" });
     }
 
     pub fn string(&mut self, text: &str) {
@@ -138,10 +183,8 @@ impl TextWriter {
 
     fn escaped(&mut self, text: &str) {
         if needs_escape(text.as_bytes()) {
-            let start = self.compact.len();
             // Escaping into a `Vec` cannot fail.
-            let _ = serde_json::to_writer(&mut self.compact, text);
-            self.canonical.extend_from_slice(&self.compact[start..]);
+            let _ = serde_json::to_writer(&mut self.out, text);
         } else {
             self.unescaped(text);
         }
@@ -149,22 +192,19 @@ impl TextWriter {
 
     /// What serde_json writes for a string with nothing to escape.
     fn unescaped(&mut self, text: &str) {
-        for out in [&mut self.compact, &mut self.canonical] {
-            out.reserve(text.len() + 2);
-            out.push(b'"');
-            out.extend_from_slice(text.as_bytes());
-            out.push(b'"');
-        }
+        self.out.reserve(text.len() + 2);
+        self.out.push(b'"');
+        self.out.extend_from_slice(text.as_bytes());
+        self.out.push(b'"');
     }
 
     pub fn number(&mut self, number: &serde_json::Number) {
         self.huge_integer |= number.is_u64() && number.as_i64().is_none();
-        let _ = serde_json::to_writer(&mut self.compact, number);
         let _ = match number.as_f64() {
-            Some(f) if number.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => {
-                write!(self.canonical, "{}", f as i64)
+            Some(f) if self.canonical && number.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => {
+                write!(self.out, "{}", f as i64)
             }
-            _ => write!(self.canonical, "{number}"),
+            _ => serde_json::to_writer(&mut self.out, number).map_err(std::io::Error::other),
         };
     }
 
@@ -197,36 +237,40 @@ impl TextWriter {
 
     /// A value another writer wrote.
     pub fn text(&mut self, json: &JsonText) {
-        self.compact.extend_from_slice(json.compact.as_bytes());
-        self.canonical.extend_from_slice(&json.canonical);
+        debug_assert!(!self.canonical, "canonical text is made from compact text");
+        self.put(json.compact.as_bytes());
         self.dollar |= json.dollar;
         self.duplicate_key |= json.duplicate_key;
         self.huge_integer |= json.huge_integer;
     }
 
     pub fn begin_array(&mut self) -> ArrayMark {
-        self.both(b"[");
+        self.depth += 1;
+        self.put(b"[");
         ArrayMark { empty: true }
     }
 
     /// Before each element.
     pub fn element(&mut self, array: &mut ArrayMark) {
         if !array.empty {
-            self.both(b",");
+            self.put(b",");
         }
         array.empty = false;
     }
 
     pub fn end_array(&mut self, _array: ArrayMark) {
-        self.both(b"]");
+        self.depth -= 1;
+        self.put(b"]");
     }
 
     pub fn begin_object(&mut self) -> ObjectMark {
-        let start = self.canonical.len();
-        self.both(b"{");
+        self.depth += 1;
+        let start = self.out.len();
+        self.put(b"{");
         ObjectMark {
             start,
             first: self.members.len(),
+            empty: true,
             open: None,
         }
     }
@@ -243,56 +287,95 @@ impl TextWriter {
 
     fn member_named(&mut self, object: &mut ObjectMark, write_name: impl FnOnce(&mut TextWriter)) {
         self.close_member(object);
-        if self.members.len() > object.first {
-            self.both(b",");
+        self.close_root_member();
+        if !object.empty {
+            self.put(b",");
         }
-        let from = self.canonical.len();
+        object.empty = false;
+        let from = self.out.len();
+        if self.depth == 1 {
+            self.root_member_open = Some(from);
+        }
         write_name(self);
-        self.both(b":");
-        object.open = Some((from, self.canonical.len()));
+        self.put(b":");
+        if self.track_names {
+            object.open = Some((from, self.out.len()));
+        }
+    }
+
+    fn close_root_member(&mut self) {
+        if self.depth == 1
+            && let Some(from) = self.root_member_open.take()
+        {
+            self.root_members.push(from..self.out.len());
+        }
     }
 
     fn close_member(&mut self, object: &mut ObjectMark) {
         if let Some((from, value_at)) = object.open.take() {
             self.members.push(Member {
                 name: from..value_at - 1,
-                text: from..self.canonical.len(),
-                null: &self.canonical[value_at..] == b"null",
+                text: from..self.out.len(),
+                null: &self.out[value_at..] == b"null",
             });
         }
     }
 
-    /// Puts the object's members in canonical order (sorted, `null`s dropped); one that is
-    /// large enough is hashed on its own (see `HASHED_ALONE`).
+    /// Notes a name written twice; in canonical text, also puts the object's members in
+    /// canonical order (sorted, `null`s dropped), and hashes one that is large enough on its
+    /// own (see `HASHED_ALONE`).
     pub fn end_object(&mut self, mut object: ObjectMark) {
         self.close_member(&mut object);
-        self.both(b"}");
-        let canonical = &self.canonical;
+        self.close_root_member();
+        self.depth -= 1;
+        self.put(b"}");
+        if !self.track_names {
+            return;
+        }
+        let out = &self.out;
         let members = &mut self.members[object.first..];
-        let name = |m: &Member| &canonical[m.name.clone()];
-        let in_order = members.windows(2).all(|w| name(&w[0]) < name(&w[1]))
-            && !members.iter().any(|m| m.null);
-        if !in_order {
+        let name = |m: &Member| &out[m.name.clone()];
+        let sorted = members.windows(2).all(|w| name(&w[0]) < name(&w[1]));
+        if !sorted && !self.canonical && members.len() <= SMALL_OBJECT {
+            // Compared pairwise, most pairs by length alone: cheaper than sorting.
+            let twice = members.iter().enumerate().any(|(i, a)| {
+                members[i + 1..]
+                    .iter()
+                    .any(|b| a.name.len() == b.name.len() && name(a) == name(b))
+            });
+            self.duplicate_key |= twice;
+        } else if !sorted {
             members.sort_unstable_by(|a, b| name(a).cmp(name(b)));
             if members.windows(2).any(|w| name(&w[0]) == name(&w[1])) {
                 self.duplicate_key = true;
             }
         }
+        if self.canonical {
+            let in_order = sorted && !members.iter().any(|m| m.null);
+            self.write_canonical_object(object.start, object.first, in_order);
+        }
+        self.members.truncate(object.first);
+    }
+
+    /// Replaces the object written from `start`, whose members (sorted by name) are those
+    /// from `first`, by its canonical form.
+    fn write_canonical_object(&mut self, start: usize, first: usize, in_order: bool) {
+        let out = &self.out;
         let kept = || {
-            members
+            self.members[first..]
                 .iter()
                 .filter(|m| !m.null)
-                .map(|m| &canonical[m.text.clone()])
+                .map(|m| &out[m.text.clone()])
         };
         let size = if in_order {
-            canonical.len() - object.start
+            out.len() - start
         } else {
             kept().map(|text| text.len() + 1).sum::<usize>() + 1
         };
         if size >= HASHED_ALONE {
             let mut hasher = Sha256::new();
             if in_order {
-                hasher.update(&canonical[object.start..]);
+                hasher.update(&out[start..]);
             } else {
                 hasher.update(b"{");
                 for (i, text) in kept().enumerate() {
@@ -304,9 +387,9 @@ impl TextWriter {
                 hasher.update(b"}");
             }
             let digest = hasher.finalize();
-            self.canonical.truncate(object.start);
-            self.canonical.push(b'#');
-            self.canonical.extend_from_slice(&digest);
+            self.out.truncate(start);
+            self.out.push(b'#');
+            self.out.extend_from_slice(&digest);
         } else if !in_order {
             self.scratch.clear();
             self.scratch.push(b'{');
@@ -317,10 +400,9 @@ impl TextWriter {
                 self.scratch.extend_from_slice(text);
             }
             self.scratch.push(b'}');
-            self.canonical.truncate(object.start);
-            self.canonical.extend_from_slice(&self.scratch);
+            self.out.truncate(start);
+            self.out.extend_from_slice(&self.scratch);
         }
-        self.members.truncate(object.first);
     }
 }
 
@@ -441,15 +523,14 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         // The separator is written once an element is known to follow: elements are read
         // straight into the text, so the next one is first peeked at by `next_element_seed`.
         loop {
-            let before = (self.writer.compact.len(), self.writer.canonical.len());
+            let before = self.writer.out.len();
             let was_empty = array.empty;
             self.writer.element(&mut array);
             let seed = ValueSeed {
                 writer: &mut *self.writer,
             };
             if seq.next_element_seed(seed)?.is_none() {
-                self.writer.compact.truncate(before.0);
-                self.writer.canonical.truncate(before.1);
+                self.writer.out.truncate(before);
                 array.empty = was_empty;
                 break;
             }
@@ -480,7 +561,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn canonical(text: &str) -> Vec<u8> {
-        read(text).expect("JSON").canonical
+        super::canonical(text).expect("JSON")
     }
 
     fn hashed(text: &str) -> Vec<u8> {
@@ -514,6 +595,20 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn a_name_written_twice_is_found_in_small_and_large_objects(
+            names in prop::collection::vec("[ab]{1,3}|\"", 0..14),
+        ) {
+            let members: Vec<String> = names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| format!("{}:{i}", serde_json::to_string(name).unwrap()))
+                .collect();
+            let text = format!("{{\"o\":{{{}}}}}", members.join(","));
+            let unique: std::collections::BTreeSet<&String> = names.iter().collect();
+            prop_assert_eq!(read(&text).unwrap().duplicate_key, unique.len() < names.len());
+        }
+
         #[test]
         fn needs_escape_finds_exactly_the_bytes_json_escapes(text in "\\PC{0,40}|[\\x00-\\x7f]{0,40}") {
             let naive = text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');

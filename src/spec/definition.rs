@@ -625,7 +625,18 @@ impl Checker<'_, '_> {
         }
         let included = SourceFile::new(shown.clone(), text);
         match yaml::parse(&included.text) {
-            Ok(Some(node)) => self.json(&included, &node, into),
+            Ok(Some(node)) => match self.place_in_content(into) {
+                // A graph to interpolate: written as text, like an inline one.
+                Some(place)
+                    if matches!(node.value, Value::Map(_)) && self.included_text.is_none() =>
+                {
+                    let mut writer = TextWriter::with_capacity(included.text.len());
+                    self.text_at(&included, &node, &mut into.clone(), &mut writer);
+                    self.included_text = Some((place, writer.finish()));
+                    Some(Json::Null)
+                }
+                _ => self.json(&included, &node, into),
+            },
             Ok(None) => Some(Json::Object(Document::new())),
             Err(err) => {
                 let format = if is_json { "JSON" } else { "YAML" };
