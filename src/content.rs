@@ -1,13 +1,14 @@
-//! An agent's versioned content (its flow) as the engine holds it: compact JSON text and the
-//! SHA-256 digest of its canonical form, shared by reference.
+//! An agent's versioned content (its flow) as the engine holds it: compact JSON text and, once
+//! asked for, the SHA-256 digest of its canonical form, shared by reference.
 //!
 //! Contents are the bulk of what a run holds (a graph of hundreds of nodes per agent, read up
 //! to three times: the definition, the draft and the live version). A `serde_json` tree costs
 //! about ten times its text, so a content keeps only its text, and is parsed back into a
 //! [`Document`] where a caller needs the tree: resolving references, showing a change,
 //! sending a write whose members a platform names otherwise (drafts go as the text). Comparing two
-//! contents compares their texts, then (when the texts differ) their digests, so a run that
-//! changes nothing never builds a tree of what it observed, and mostly never canonicalizes it.
+//! contents compares their texts, then their members' texts, then (only when those differ) their
+//! digests, so a run that changes nothing never builds a tree of what it observed, and mostly
+//! never canonicalizes it.
 
 use std::fmt;
 use std::ops::Range;
