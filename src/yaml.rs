@@ -8,6 +8,10 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as ParserSpan};
 
+mod json;
+
+pub use json::parse_json;
+
 /// Nesting deeper than this is refused: real definitions stay far below it, and a hostile file
 /// must not exhaust the stack of whatever walks the tree later.
 pub const MAX_DEPTH: usize = 256;

@@ -316,7 +316,8 @@ impl TextWriter {
             self.members.push(Member {
                 name: from..value_at - 1,
                 text: from..self.out.len(),
-                null: &self.out[value_at..] == b"null",
+                // Only canonical text drops `null` members.
+                null: self.canonical && &self.out[value_at..] == b"null",
             });
         }
     }
@@ -335,8 +336,7 @@ impl TextWriter {
         let out = &self.out;
         let members = &mut self.members[object.first..];
         let name = |m: &Member| &out[m.name.clone()];
-        let sorted = members.windows(2).all(|w| name(&w[0]) < name(&w[1]));
-        if !sorted && !self.canonical && members.len() <= SMALL_OBJECT {
+        if !self.canonical && members.len() <= SMALL_OBJECT {
             // Compared pairwise, most pairs by length alone: cheaper than sorting.
             let twice = members.iter().enumerate().any(|(i, a)| {
                 members[i + 1..]
@@ -344,7 +344,11 @@ impl TextWriter {
                     .any(|b| a.name.len() == b.name.len() && name(a) == name(b))
             });
             self.duplicate_key |= twice;
-        } else if !sorted {
+            self.members.truncate(object.first);
+            return;
+        }
+        let sorted = members.windows(2).all(|w| name(&w[0]) < name(&w[1]));
+        if !sorted {
             members.sort_unstable_by(|a, b| name(a).cmp(name(b)));
             if members.windows(2).any(|w| name(&w[0]) == name(&w[1])) {
                 self.duplicate_key = true;

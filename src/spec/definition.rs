@@ -624,7 +624,12 @@ impl Checker<'_, '_> {
             }
         }
         let included = SourceFile::new(shown.clone(), text);
-        match yaml::parse(&included.text) {
+        let parsed = if is_json {
+            yaml::parse_json(&included.text)
+        } else {
+            yaml::parse(&included.text)
+        };
+        match parsed {
             Ok(Some(node)) => match self.place_in_content(into) {
                 // A graph to interpolate: written as text, like an inline one.
                 Some(place)
