@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as ParserSpan};
 
+mod common;
 mod json;
 
 pub use json::parse_json;
@@ -126,6 +127,14 @@ impl YamlError {
 
 /// Parses a text that holds at most one document. `Ok(None)` for a text with no content.
 pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
+    match common::parse_common(source) {
+        Some(root) => Ok(Some(root)),
+        None => parse_with_yaml_parser(source),
+    }
+}
+
+/// [`parse`] by the YAML parser alone (what the common shape's reader is compared with).
+fn parse_with_yaml_parser(source: &str) -> Result<Option<Node>, YamlError> {
     Builder::new(source).run()
 }
 

@@ -1,0 +1,652 @@
+//! The common shape of a definition file -> the tree [`super::parse`] gives for it, without the
+//! YAML parser, several times faster: block mappings and lists, plain, quoted and one-line
+//! flow values (an inline graph is a list of one-line flow mappings), and comments.
+//!
+//! Anything else (anchors, aliases, tags, block scalars, a value over several lines, an escape,
+//! an empty value, a duplicate key, ...) is left to the YAML parser: [`parse_common`] gives
+//! `None` and [`super::parse`] starts over with it, so that every error and every rarer form
+//! reads exactly as before. The tree is the same value for value and position for position
+//! (property tests compare both parsers).
+
+use super::{Entry, MAX_NODES, Node, Span, Value, resolve_plain, scalar_key};
+
+/// Deep enough for any definition; deeper documents are left to the YAML parser, which has
+/// the limit that is reported.
+const MAX_COMMON_DEPTH: usize = 64;
+
+/// The tree of `source` when it has the common shape (a block mapping at its root), else
+/// `None`.
+pub(super) fn parse_common(source: &str) -> Option<Node> {
+    if source.contains(['\t', '\r']) || source.starts_with('\u{feff}') {
+        return None;
+    }
+    let mut parser = Parser {
+        text: source,
+        lines: content_lines(source)?,
+        at: 0,
+        depth: 0,
+        nodes: 0,
+    };
+    let first = parser.lines.first()?;
+    if first.indent != 0 || parser.is_item(first) {
+        return None;
+    }
+    let root = parser.mapping(0, first.start)?;
+    (parser.at == parser.lines.len()).then_some(root)
+}
+
+/// A line with content (not blank, not only a comment).
+#[derive(Clone, Copy)]
+struct Line {
+    /// Byte offset of the line's first character.
+    start: usize,
+    /// Byte offset of its end (its `\n`, or the end of the text).
+    end: usize,
+    /// 1-based.
+    number: usize,
+    /// Leading spaces.
+    indent: usize,
+    /// How many bytes from `start` are ASCII (a column there is a byte count).
+    ascii: usize,
+}
+
+fn content_lines(source: &str) -> Option<Vec<Line>> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for (index, text) in source.split('\n').enumerate() {
+        let end = start + text.len();
+        let trimmed = text.trim_start_matches(' ');
+        let indent = text.len() - trimmed.len();
+        if !trimmed.is_empty() && !trimmed.starts_with('#') {
+            // Document markers and directives.
+            if indent == 0
+                && (text.starts_with("---") || text.starts_with("...") || text.starts_with('%'))
+            {
+                return None;
+            }
+            lines.push(Line {
+                start,
+                end,
+                number: index + 1,
+                indent,
+                ascii: text
+                    .bytes()
+                    .position(|b| !b.is_ascii())
+                    .unwrap_or(text.len()),
+            });
+        }
+        start = end + 1;
+    }
+    Some(lines)
+}
+
+/// Bytes that a plain value may not start with (YAML's indicators), here or at all.
+fn starts_plain(byte: u8) -> bool {
+    !matches!(
+        byte,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+            | b' '
+    )
+}
+
+/// Bytes of a key written plain, as definitions write them.
+fn key_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.' | b'/')
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    lines: Vec<Line>,
+    /// The line being read.
+    at: usize,
+    depth: usize,
+    nodes: usize,
+}
+
+impl Parser<'_> {
+    fn bytes(&self) -> &[u8] {
+        self.text.as_bytes()
+    }
+
+    fn line(&self) -> Option<Line> {
+        self.lines.get(self.at).copied()
+    }
+
+    fn is_item(&self, line: &Line) -> bool {
+        let dash = line.start + line.indent;
+        self.bytes().get(dash) == Some(&b'-')
+            && matches!(self.bytes().get(dash + 1), Some(b' ' | b'\n') | None)
+    }
+
+    /// The span from `start` to `end` on `line`; a zero-width one covers the character there.
+    fn span(&self, line: &Line, start: usize, end: usize) -> Span {
+        let before = start - line.start;
+        let column = if before <= line.ascii {
+            before
+        } else {
+            self.text[line.start..start].chars().count()
+        };
+        let len = if end > start {
+            end - start
+        } else {
+            self.text[start..].chars().next().map_or(0, char::len_utf8)
+        };
+        Span {
+            offset: start,
+            len,
+            line: line.number,
+            column: column + 1,
+        }
+    }
+
+    fn node(&mut self, value: Value, span: Span) -> Option<Node> {
+        self.nodes += 1;
+        (self.nodes <= MAX_NODES).then_some(Node { value, span })
+    }
+
+    fn deeper(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_COMMON_DEPTH).then_some(())
+    }
+
+    /// The end of a plain key starting at `at` on `line` and the start of its value, when a
+    /// `key:` (followed by a space or the line's end) starts there.
+    fn key_at(&self, line: &Line, at: usize) -> Option<(usize, usize)> {
+        let bytes = self.bytes();
+        let mut end = at;
+        while end < line.end && key_byte(bytes[end]) {
+            end += 1;
+        }
+        if end == at || bytes[at] == b'-' || bytes.get(end) != Some(&b':') {
+            return None;
+        }
+        let after = end + 1;
+        if after < line.end && bytes[after] != b' ' {
+            return None;
+        }
+        let mut value = after;
+        while value < line.end && bytes[value] == b' ' {
+            value += 1;
+        }
+        Some((end, value))
+    }
+
+    /// A block node whose first line (the current one) is indented by `indent`.
+    fn block(&mut self, indent: usize) -> Option<Node> {
+        let line = self.line()?;
+        if self.is_item(&line) {
+            self.sequence(indent, false)
+        } else {
+            self.mapping(indent, line.start + indent)
+        }
+    }
+
+    /// A block mapping whose keys are indented by `indent`, the first at byte `first` of the
+    /// current line (after a list's `- ` when the mapping is a list's item).
+    fn mapping(&mut self, indent: usize, first: usize) -> Option<Node> {
+        self.deeper()?;
+        let line = self.line()?;
+        let span = self.span(&line, first, first);
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut at = first;
+        loop {
+            let line = self.line()?;
+            let (key_end, value_at) = self.key_at(&line, at)?;
+            let key_span = self.span(&line, at, key_end);
+            let key_node = self.node(resolve_plain(&self.text[at..key_end]), key_span)?;
+            let key = scalar_key(&key_node).ok()?;
+            if entries.iter().any(|e| e.key == key) {
+                return None;
+            }
+            let value = if value_at == line.end || self.bytes()[value_at] == b'#' {
+                // The value is on the lines below.
+                self.at += 1;
+                let next = self.line()?;
+                if next.indent > indent {
+                    self.block(next.indent)?
+                } else if next.indent == indent && self.is_item(&next) {
+                    self.sequence(indent, true)?
+                } else {
+                    return None;
+                }
+            } else if self.bytes()[value_at] == b'|' {
+                self.literal(&line, value_at, indent)?
+            } else {
+                let value = self.value_on_line(&line, value_at)?;
+                self.at += 1;
+                value
+            };
+            entries.push(Entry {
+                key,
+                key_span,
+                value,
+            });
+            match self.line() {
+                Some(next) if next.indent == indent && !self.is_item(&next) => {
+                    at = next.start + indent;
+                }
+                Some(next) if next.indent >= indent => return None,
+                _ => break,
+            }
+        }
+        self.depth -= 1;
+        self.node(Value::Map(entries), span)
+    }
+
+    /// A block list whose `- ` are indented by `indent`, from the current line; `indentless`
+    /// when its `- ` stand where the keys of the mapping it is a value of stand (the YAML
+    /// parser then places the list where its first item starts, not at its first `-`).
+    fn sequence(&mut self, indent: usize, indentless: bool) -> Option<Node> {
+        self.deeper()?;
+        let line = self.line()?;
+        let mut span = self.span(&line, line.start + indent, line.start + indent);
+        let mut items = Vec::new();
+        loop {
+            let line = self.line()?;
+            let mut item_at = line.start + indent + 1;
+            while item_at < line.end && self.bytes()[item_at] == b' ' {
+                item_at += 1;
+            }
+            if item_at == line.end || self.bytes()[item_at] == b'#' {
+                return None;
+            }
+            if indentless && items.is_empty() {
+                span = self.span(&line, item_at, item_at);
+            }
+            let item = if self.key_at(&line, item_at).is_some() {
+                self.mapping(item_at - line.start, item_at)?
+            } else if self.bytes()[item_at] == b'|' {
+                self.literal(&line, item_at, indent)?
+            } else {
+                let item = self.value_on_line(&line, item_at)?;
+                self.at += 1;
+                item
+            };
+            items.push(item);
+            match self.line() {
+                Some(next) if next.indent == indent && self.is_item(&next) => {}
+                Some(next) if next.indent > indent => return None,
+                _ => break,
+            }
+        }
+        self.depth -= 1;
+        self.node(Value::Seq(items), span)
+    }
+
+    /// A literal block scalar (`|`, `|-`, `|+`) whose header is at `at` on `line`, inside a
+    /// block indented by `parent`; the lines after it are read on.
+    fn literal(&mut self, line: &Line, at: usize, parent: usize) -> Option<Node> {
+        let text = self.text;
+        let (keep, strip) = match text.as_bytes().get(at + 1) {
+            Some(b'+') => (true, false),
+            Some(b'-') => (false, true),
+            _ => (false, false),
+        };
+        // An indentation indicator, or anything but a comment, is left to the YAML parser.
+        if !self.rest_is_comment(line, at + 1 + usize::from(keep || strip)) {
+            return None;
+        }
+        let mut value = String::new();
+        let mut indent = None;
+        // Line breaks not yet written: they belong to the text only if more text follows.
+        let mut breaks = 0;
+        let mut at_line = line.end + 1;
+        // Where the YAML parser's scalar ends: past the indentation of the line that ends it.
+        let mut stop = text.len();
+        while at_line < text.len() {
+            let end = text[at_line..]
+                .find('\n')
+                .map_or(text.len(), |i| at_line + i);
+            let raw = &text[at_line..end];
+            let spaces = raw.len() - raw.trim_start_matches(' ').len();
+            if spaces == raw.len() {
+                // Leading empty lines, and lines of only spaces, are left to the YAML parser.
+                if !raw.is_empty() || indent.is_none() {
+                    return None;
+                }
+                breaks += 1;
+                at_line = end + 1;
+                continue;
+            }
+            let indent = *indent.get_or_insert(spaces);
+            if indent <= parent {
+                return None;
+            }
+            if spaces < indent {
+                stop = at_line + spaces;
+                break;
+            }
+            value.extend(std::iter::repeat_n('\n', breaks));
+            value.push_str(&raw[indent..]);
+            breaks = 1;
+            at_line = end + 1;
+        }
+        let indent = indent?;
+        if keep {
+            value.extend(std::iter::repeat_n('\n', breaks));
+        } else if !strip && breaks > 0 {
+            value.push('\n');
+        }
+        self.at = self.lines.partition_point(|l| l.start < at_line);
+        let first = line.end + 1 + indent;
+        let span = Span {
+            offset: first,
+            len: stop - first,
+            line: line.number + 1,
+            column: indent + 1,
+        };
+        self.node(Value::String(value), span)
+    }
+
+    /// A value that starts at `at` and ends on `line` (a comment may follow it).
+    fn value_on_line(&mut self, line: &Line, at: usize) -> Option<Node> {
+        let bytes = self.bytes();
+        let (node, end) = match bytes[at] {
+            b'"' | b'\'' => {
+                let (mut node, end) = self.flow_value(line, at)?;
+                // In a block, it runs on over a comment too, to the end of the line.
+                node.span.len = line.end - at;
+                (node, end)
+            }
+            b'[' | b'{' => self.flow_value(line, at)?,
+            byte if starts_plain(byte)
+                || (byte == b'-' && bytes.get(at + 1).is_some_and(|b| *b != b' ')) =>
+            {
+                // A plain value runs to a comment or the end of the line.
+                let rest = &self.text[at..line.end];
+                let text = rest
+                    .find(" #")
+                    .map_or(rest, |comment| &rest[..comment])
+                    .trim_end_matches(' ');
+                if text.contains(": ") || text.ends_with(':') {
+                    return None;
+                }
+                let end = at + text.len();
+                let span = self.span(line, at, end);
+                (self.node(resolve_plain(text), span)?, end)
+            }
+            _ => return None,
+        };
+        self.rest_is_comment(line, end).then_some(node)
+    }
+
+    /// Nothing but spaces, and perhaps a comment, from `at` to the end of `line`.
+    fn rest_is_comment(&self, line: &Line, at: usize) -> bool {
+        let rest = self.text[at..line.end].trim_start_matches(' ');
+        rest.is_empty() || (rest.starts_with('#') && rest.len() < line.end - at)
+    }
+
+    /// A value inside a one-line flow collection (or a quoted one in block context) at `at`,
+    /// and where it ends.
+    fn flow_value(&mut self, line: &Line, at: usize) -> Option<(Node, usize)> {
+        let bytes = self.bytes();
+        match *bytes.get(at)? {
+            b'[' | b'{' => self.flow_collection(line, at),
+            b'"' => {
+                let close = at + 1 + self.text[at + 1..line.end].find('"')?;
+                let inner = &self.text[at + 1..close];
+                if inner.contains('\\') {
+                    return None;
+                }
+                // The YAML parser's quoted scalar runs on over spaces to the next token.
+                let span = self.span(line, at, self.skip_spaces(line, close + 1));
+                Some((self.node(Value::String(inner.to_owned()), span)?, close + 1))
+            }
+            b'\'' => {
+                let mut end = at + 1;
+                loop {
+                    match bytes[..line.end].get(end)? {
+                        b'\'' if bytes.get(end + 1) == Some(&b'\'') => end += 2,
+                        b'\'' => break,
+                        _ => end += 1,
+                    }
+                }
+                let inner = self.text[at + 1..end].replace("''", "'");
+                let span = self.span(line, at, self.skip_spaces(line, end + 1));
+                Some((self.node(Value::String(inner), span)?, end + 1))
+            }
+            byte if starts_plain(byte)
+                || (byte == b'-'
+                    && bytes
+                        .get(at + 1)
+                        .is_some_and(|b| !matches!(b, b' ' | b',' | b']' | b'}'))) =>
+            {
+                // A plain value in a flow runs to a `,`, a bracket, or a `: `.
+                let mut end = at;
+                while end < line.end {
+                    match bytes[end] {
+                        b',' | b'[' | b']' | b'{' | b'}' | b'#' => break,
+                        b':' if matches!(bytes.get(end + 1), Some(b' ' | b',' | b']' | b'}')) => {
+                            break;
+                        }
+                        _ => end += 1,
+                    }
+                }
+                let text = self.text[at..end].trim_end_matches(' ');
+                let end = at + text.len();
+                let span = self.span(line, at, end);
+                Some((self.node(resolve_plain(text), span)?, end))
+            }
+            _ => None,
+        }
+    }
+
+    fn skip_spaces(&self, line: &Line, mut at: usize) -> usize {
+        while at < line.end && self.bytes()[at] == b' ' {
+            at += 1;
+        }
+        at
+    }
+
+    /// A flow list or mapping opening at `at`, closed on the same line.
+    fn flow_collection(&mut self, line: &Line, at: usize) -> Option<(Node, usize)> {
+        self.deeper()?;
+        let mapping = self.bytes()[at] == b'{';
+        let close = if mapping { b'}' } else { b']' };
+        // The YAML parser's opening bracket runs to where the next token starts.
+        let span = self.span(line, at, self.skip_spaces(line, at + 1).max(at + 1));
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut items = Vec::new();
+        let mut next = self.skip_spaces(line, at + 1);
+        if self.bytes().get(next) == Some(&close) {
+            next += 1;
+        } else {
+            loop {
+                let (value, end) = self.flow_value(line, next)?;
+                let mut end = self.skip_spaces(line, end);
+                let colon = self.bytes().get(end) == Some(&b':');
+                if mapping {
+                    // `"key":value` needs no space after the colon; a plain key does.
+                    let quoted = matches!(self.bytes()[next], b'"' | b'\'');
+                    if !colon || (!quoted && self.bytes().get(end + 1) != Some(&b' ')) {
+                        return None;
+                    }
+                    let key = scalar_key(&value).ok()?;
+                    if entries.iter().any(|e| e.key == key) {
+                        return None;
+                    }
+                    let value_at = self.skip_spaces(line, end + 1);
+                    let (member, member_end) = self.flow_value(line, value_at)?;
+                    entries.push(Entry {
+                        key,
+                        key_span: value.span,
+                        value: member,
+                    });
+                    end = self.skip_spaces(line, member_end);
+                } else if colon {
+                    return None;
+                } else {
+                    items.push(value);
+                }
+                match self.bytes().get(end) {
+                    Some(b',') => next = self.skip_spaces(line, end + 1),
+                    Some(&byte) if byte == close => {
+                        next = end + 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+                if next >= line.end || self.bytes()[next] == close {
+                    return None;
+                }
+            }
+        }
+        self.depth -= 1;
+        let value = if mapping {
+            Value::Map(entries)
+        } else {
+            Value::Seq(items)
+        };
+        Some((self.node(value, span)?, next))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Both parsers agree wherever the common one reads a text.
+    fn agree(text: &str) -> bool {
+        let common = parse_common(text);
+        if let Some(common) = &common {
+            assert_eq!(
+                Ok(Some(common.clone())),
+                super::super::parse_with_yaml_parser(text),
+                "{text}"
+            );
+        }
+        common.is_some()
+    }
+
+    #[test]
+    fn a_definition_of_the_common_shape_reads_as_the_yaml_parser_reads_it() {
+        let text = "# An agent.\nkind: agent\nkey: a-1   # its key\nname: 'It''s \u{e9}'\n\
+                    description: Answers questions:briefly, http://x\ntags: [bench, group-1, \"q\"]\n\
+                    count: 0x1F\nratio: -1.5e3\nflow:\n  mode: chat\n\n  features: {opening_statement: \"Hello \u{1f916} #1\", on: true}\n\
+                    \x20 graph:\n    nodes:\n      - {\"id\":\"n0\",\"x\":300,\"data\":{\"t\":0.2,\"p\":[]}}\n\
+                    \x20     - {\"id\": \"n1\", \"e\": {}}\n    edges:\n    - a\n    - b: 1\n      c: ~\n      d:\n        - x\n    - 'z'\nlast: null\n";
+        assert!(agree(text));
+    }
+
+    #[test]
+    fn literal_block_scalars_read_as_the_yaml_parser_reads_them() {
+        for text in [
+            "a:\n  b: |-\n    line one\n\n    # two\n      three  \n  c: 1\n",
+            "a: |\n  x\n\n\nb: 1\n",
+            "a: |+\n  x\n\n\nb: 1\n",
+            "a: |  # c\n  x\n",
+            "a: |\n  x",
+            "a: |+\n  x\n",
+            "a:\n- |\n  x\n- y\n",
+            "a:\n  - |-\n    \u{e9}\n    z\n# c\nb: |\n  y\n",
+            "a: \"x\"  \nb: 'y'  # c\nc: {d: \"x\" , e: [ 'f' ]}\nd:\n- \"x\"  \n",
+            "a:\n  b: |\n    x\n  # c\n  d: 1\n",
+        ] {
+            assert!(agree(text), "{text:?}");
+        }
+        for text in [
+            "a: |2\n   x\n",
+            "a: |\n\n  x\n",
+            "a: |\n  x\n   \n",
+            "a: >\n  x\n",
+            "a: |\nb: 1\n",
+        ] {
+            assert!(!agree(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn other_forms_are_left_to_the_yaml_parser() {
+        for text in [
+            "a: &x 1\nb: *x\n",
+            "a: !!str 1\n",
+            "a: >\n  text\n",
+            "a: two\n  lines\n",
+            "a:\nb: 1\n",
+            "a: \"esc\\n\"\n",
+            "a: 1\na: 2\n",
+            "- a\n",
+            "---\na: 1\n",
+            "a: {b: [1,\n  2]}\n",
+            "a: b: c\n",
+            "\"q\": 1\n",
+            "a:\tb\n",
+            "a: {b:1}\n",
+            "a: [b: 1]\n",
+        ] {
+            assert!(!agree(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_repository_s_own_yaml_files_read_as_the_yaml_parser_reads_them() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut common = Vec::new();
+        for dir in ["agents", "voice-agents", "examples"] {
+            for entry in walkdir::WalkDir::new(root.join(dir)) {
+                let path = entry.expect("a readable directory").into_path();
+                if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    let text = std::fs::read_to_string(&path).expect("a readable file");
+                    if agree(&text) {
+                        common.push(path);
+                    }
+                }
+            }
+        }
+        let text = std::fs::read_to_string(root.join("agentsync.yaml")).expect("the configuration");
+        assert!(agree(&text), "the configuration is of the common shape");
+        assert!(
+            common.len() >= 7,
+            "the example definitions are of the common shape: {common:?}"
+        );
+    }
+
+    proptest! {
+        /// What the exporter writes, and graphs written as one flow mapping per line.
+        #[test]
+        fn any_document_reads_as_the_yaml_parser_reads_it(
+            value in crate::arbitrary::json_value(
+                "[a-z_]{1,4}|[a-z ]{1,3}|[0-9]{1,2}",
+                "[a-z $:#'\u{e9}\u{1f916}\"\\\\\n-]{0,12}|-?[0-9]{1,3}|true|null|~",
+            ),
+            names in prop::collection::vec("[a-z_]{1,5}", 1..4),
+        ) {
+            let root: serde_json::Map<String, serde_json::Value> =
+                names.iter().map(|name| (name.clone(), value.clone())).collect();
+            let exported = crate::yaml_emit::to_string(&serde_json::Value::Object(root.clone()));
+            agree(&exported);
+            for indent in ["  ", ""] {
+                let mut flows = String::from("graph:\n  nodes:\n");
+                for name in &names {
+                    let node = serde_json::json!({ name: value.clone() }).to_string();
+                    // Editors write `{"a":1}`, people `{ "a": 1 }`.
+                    let node = if indent.is_empty() {
+                        node.replacen('{', "{  ", 1).replace(",\"", ", \"").replace('[', "[ ")
+                    } else {
+                        node
+                    };
+                    flows.push_str(&format!("  {indent}- {node}\n"));
+                }
+                agree(&flows);
+            }
+        }
+    }
+}
