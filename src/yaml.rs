@@ -138,6 +138,38 @@ fn parse_with_yaml_parser(source: &str) -> Result<Option<Node>, YamlError> {
     Builder::new(source).run()
 }
 
+/// A line, for [`span_on_line`].
+struct LineAt {
+    /// Byte offset of its first character.
+    start: usize,
+    /// How many of its first bytes are known to be ASCII (0 when not known).
+    ascii: usize,
+    /// 1-based.
+    number: usize,
+}
+
+/// The span from byte `start` to `end` of `text`, on `line`. A zero-width span covers the
+/// character at `start`, as the YAML parser's spans of empty values do.
+fn span_on_line(text: &str, line: LineAt, start: usize, end: usize) -> Span {
+    let before = &text[line.start..start];
+    let column = if before.len() <= line.ascii || before.is_ascii() {
+        before.len()
+    } else {
+        before.chars().count()
+    };
+    let len = if end > start {
+        end - start
+    } else {
+        text[start..].chars().next().map_or(0, char::len_utf8)
+    };
+    Span {
+        offset: start,
+        len,
+        line: line.number,
+        column: column + 1,
+    }
+}
+
 /// Converts parser positions (characters) to byte offsets, which is what renderers want.
 struct LineIndex<'a> {
     source: &'a str,

@@ -575,6 +575,17 @@ mod tests {
         )
     }
 
+    /// Loads the workfx definitions in `dir`, with no environment.
+    fn load_workfx_directory(dir: &Path) -> Loaded {
+        let env = |_: &str| None;
+        load(&LoadOptions {
+            dir,
+            display_root: dir,
+            schema: crate::provider::ProviderKind::Workfx.definition_schema(),
+            env: &env,
+        })
+    }
+
     #[test]
     fn a_large_directory_loads_every_file_and_every_problem_as_one_thread_would() {
         let dir = tempfile::tempdir().expect("a temporary directory");
@@ -587,13 +598,7 @@ mod tests {
             };
             std::fs::write(dir.path().join(format!("agent-{i:03}.yaml")), text).expect("write");
         }
-        let env = |_: &str| None;
-        let loaded = load(&LoadOptions {
-            dir: dir.path(),
-            display_root: dir.path(),
-            schema: crate::provider::ProviderKind::Workfx.definition_schema(),
-            env: &env,
-        });
+        let loaded = load_workfx_directory(dir.path());
         assert_eq!(loaded.files, count);
         assert_eq!(loaded.desired.len(), count - 1);
         assert_eq!(loaded.problems.len(), 2, "{:?}", loaded.problems);
@@ -615,13 +620,7 @@ mod tests {
             let text = format!("kind: agent\nkey: agent-{key:03}\nname: Agent {i}\n");
             std::fs::write(dir.path().join(format!("file-{i:03}.yaml")), text).expect("write");
         }
-        let env = |_: &str| None;
-        let loaded = load(&LoadOptions {
-            dir: dir.path(),
-            display_root: dir.path(),
-            schema: crate::provider::ProviderKind::Workfx.definition_schema(),
-            env: &env,
-        });
+        let loaded = load_workfx_directory(dir.path());
         let shown: Vec<_> = loaded
             .problems
             .iter()

@@ -8,7 +8,7 @@
 //! reads exactly as before. The tree is the same value for value and position for position
 //! (property tests compare both parsers).
 
-use super::{Entry, MAX_NODES, Node, Span, Value, resolve_plain, scalar_key};
+use super::{Entry, LineAt, MAX_NODES, Node, Span, Value, resolve_plain, scalar_key, span_on_line};
 
 /// Deep enough for any definition; deeper documents are left to the YAML parser, which has
 /// the limit that is reported.
@@ -135,25 +135,13 @@ impl Parser<'_> {
             && matches!(self.bytes().get(dash + 1), Some(b' ' | b'\n') | None)
     }
 
-    /// The span from `start` to `end` on `line`; a zero-width one covers the character there.
     fn span(&self, line: &Line, start: usize, end: usize) -> Span {
-        let before = start - line.start;
-        let column = if before <= line.ascii {
-            before
-        } else {
-            self.text[line.start..start].chars().count()
+        let at = LineAt {
+            start: line.start,
+            ascii: line.ascii,
+            number: line.number,
         };
-        let len = if end > start {
-            end - start
-        } else {
-            self.text[start..].chars().next().map_or(0, char::len_utf8)
-        };
-        Span {
-            offset: start,
-            len,
-            line: line.number,
-            column: column + 1,
-        }
+        span_on_line(self.text, at, start, end)
     }
 
     fn node(&mut self, value: Value, span: Span) -> Option<Node> {
@@ -226,12 +214,8 @@ impl Parser<'_> {
                 } else {
                     return None;
                 }
-            } else if self.bytes()[value_at] == b'|' {
-                self.literal(&line, value_at, indent)?
             } else {
-                let value = self.value_on_line(&line, value_at)?;
-                self.at += 1;
-                value
+                self.value_from(&line, value_at, indent)?
             };
             entries.push(Entry {
                 key,
@@ -272,12 +256,8 @@ impl Parser<'_> {
             }
             let item = if self.key_at(&line, item_at).is_some() {
                 self.mapping(item_at - line.start, item_at)?
-            } else if self.bytes()[item_at] == b'|' {
-                self.literal(&line, item_at, indent)?
             } else {
-                let item = self.value_on_line(&line, item_at)?;
-                self.at += 1;
-                item
+                self.value_from(&line, item_at, indent)?
             };
             items.push(item);
             match self.line() {
@@ -288,6 +268,17 @@ impl Parser<'_> {
         }
         self.depth -= 1;
         self.node(Value::Seq(items), span)
+    }
+
+    /// A value that starts at `at` on `line` (inside a block indented by `parent`): a literal
+    /// block scalar, or a value on that line; the lines after it are read on.
+    fn value_from(&mut self, line: &Line, at: usize, parent: usize) -> Option<Node> {
+        if self.bytes()[at] == b'|' {
+            return self.literal(line, at, parent);
+        }
+        let value = self.value_on_line(line, at)?;
+        self.at += 1;
+        Some(value)
     }
 
     /// A literal block scalar (`|`, `|-`, `|+`) whose header is at `at` on `line`, inside a

@@ -6,7 +6,9 @@
 //! both parsers), so problems found in it read the same either way. The text is expected to be
 //! JSON already checked by `serde_json`; anything else is still refused with a position.
 
-use super::{Entry, MAX_DEPTH, MAX_NODES, Node, Span, Value, YamlError, resolve_plain};
+use super::{
+    Entry, LineAt, MAX_DEPTH, MAX_NODES, Node, Span, Value, YamlError, resolve_plain, span_on_line,
+};
 
 /// Parses a JSON text as [`super::parse`] would. `Ok(None)` for a text of only whitespace.
 pub fn parse_json(source: &str) -> Result<Option<Node>, YamlError> {
@@ -60,23 +62,12 @@ impl Reader<'_> {
 
     /// The span of the token from `start` to `self.at`, on the current line.
     fn span(&self, start: usize) -> Span {
-        let before = &self.text[self.line_start..start];
-        let column = if before.is_ascii() {
-            before.len()
-        } else {
-            before.chars().count()
+        let line = LineAt {
+            start: self.line_start,
+            ascii: 0,
+            number: self.line,
         };
-        let len = if self.at > start {
-            self.at - start
-        } else {
-            self.text[start..].chars().next().map_or(0, char::len_utf8)
-        };
-        Span {
-            offset: start,
-            len,
-            line: self.line,
-            column: column + 1,
-        }
+        span_on_line(self.text, line, start, self.at)
     }
 
     fn syntax(&self, message: &str) -> YamlError {
