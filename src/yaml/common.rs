@@ -106,6 +106,15 @@ fn starts_plain(byte: u8) -> bool {
     )
 }
 
+/// A scalar node as a mapping key, as the YAML parser's reader makes it (a string is moved,
+/// not copied: keys are half of a graph's scalars).
+fn into_key(node: Node) -> Option<String> {
+    match node.value {
+        Value::String(text) => Some(text),
+        _ => scalar_key(&node).ok(),
+    }
+}
+
 /// Bytes of a key written plain, as definitions write them.
 fn key_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.' | b'/')
@@ -199,7 +208,7 @@ impl Parser<'_> {
             let (key_end, value_at) = self.key_at(&line, at)?;
             let key_span = self.span(&line, at, key_end);
             let key_node = self.node(resolve_plain(&self.text[at..key_end]), key_span)?;
-            let key = scalar_key(&key_node).ok()?;
+            let key = into_key(key_node)?;
             if entries.iter().any(|e| e.key == key) {
                 return None;
             }
@@ -469,7 +478,8 @@ impl Parser<'_> {
                     if !colon || (!quoted && self.bytes().get(end + 1) != Some(&b' ')) {
                         return None;
                     }
-                    let key = scalar_key(&value).ok()?;
+                    let key_span = value.span;
+                    let key = into_key(value)?;
                     if entries.iter().any(|e| e.key == key) {
                         return None;
                     }
@@ -477,7 +487,7 @@ impl Parser<'_> {
                     let (member, member_end) = self.flow_value(line, value_at)?;
                     entries.push(Entry {
                         key,
-                        key_span: value.span,
+                        key_span,
                         value: member,
                     });
                     end = self.skip_spaces(line, member_end);
