@@ -1,11 +1,12 @@
 //! The common shape of a definition file -> the tree [`super::parse`] gives for it, without the
 //! YAML parser, several times faster: block mappings and lists, plain, quoted and one-line
-//! flow values (an inline graph is a list of one-line flow mappings), and comments.
+//! flow values (an inline graph is a list of one-line flow mappings), literal block scalars,
+//! and comments.
 //!
-//! Anything else (anchors, aliases, tags, block scalars, a value over several lines, an escape,
-//! an empty value, a duplicate key, ...) is left to the YAML parser: [`parse_common`] gives
-//! `None` and [`super::parse`] starts over with it, so that every error and every rarer form
-//! reads exactly as before. The tree is the same value for value and position for position
+//! Anything else (anchors, aliases, tags, folded or indented block scalars, a value over
+//! several lines, an escape JSON does not have, an empty value, a duplicate key, ...) is left
+//! to the YAML parser: [`parse_common`] gives `None` and [`super::parse`] starts over with it,
+//! so that every error and every rarer form reads exactly as before. The tree is the same value for value and position for position
 //! (property tests compare both parsers).
 
 use super::{Entry, LineAt, MAX_NODES, Node, Span, Value, resolve_plain, scalar_key, span_on_line};
@@ -113,6 +114,39 @@ fn into_key(node: Node) -> Option<String> {
         Value::String(text) => Some(text),
         _ => scalar_key(&node).ok(),
     }
+}
+
+/// The text of a double-quoted scalar whose escapes are all JSON's (YAML has more; a `\\u`
+/// of half a surrogate pair is one YAML reads otherwise): `None` for any other.
+fn unescape(inner: &str) -> Option<String> {
+    let mut text = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            text.push(c);
+            continue;
+        }
+        text.push(match chars.next()? {
+            '"' => '"',
+            '\\' => '\\',
+            '/' => '/',
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            'u' => {
+                let hex = chars.as_str().get(..4)?;
+                if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
+                chars = chars.as_str()[4..].chars();
+                char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+            }
+            _ => return None,
+        });
+    }
+    Some(text)
 }
 
 /// Bytes of a key written plain, as definitions write them.
@@ -400,14 +434,27 @@ impl Parser<'_> {
         match *bytes.get(at)? {
             b'[' | b'{' => self.flow_collection(line, at),
             b'"' => {
-                let close = at + 1 + self.text[at + 1..line.end].find('"')?;
-                let inner = &self.text[at + 1..close];
-                if inner.contains('\\') {
-                    return None;
+                let mut close = at + 1;
+                let mut escaped = false;
+                loop {
+                    match *bytes[..line.end].get(close)? {
+                        b'"' => break,
+                        b'\\' => {
+                            escaped = true;
+                            close += 2;
+                        }
+                        _ => close += 1,
+                    }
                 }
+                let inner = &self.text[at + 1..close];
+                let text = if escaped {
+                    unescape(inner)?
+                } else {
+                    inner.to_owned()
+                };
                 // The YAML parser's quoted scalar runs on over spaces to the next token.
                 let span = self.span(line, at, self.skip_spaces(line, close + 1));
-                Some((self.node(Value::String(inner.to_owned()), span)?, close + 1))
+                Some((self.node(Value::String(text), span)?, close + 1))
             }
             b'\'' => {
                 let mut end = at + 1;
@@ -560,6 +607,7 @@ mod tests {
             "a:\n  - |-\n    \u{e9}\n    z\n# c\nb: |\n  y\n",
             "a: \"x\"  \nb: 'y'  # c\nc: {d: \"x\" , e: [ 'f' ]}\nd:\n- \"x\"  \n",
             "a:\n  b: |\n    x\n  # c\n  d: 1\n",
+            "p: \"Line\\none \\u00e9 \\\"q\\\" \\/ \\t\"\nn: [{\"k\": \"\\\\\"}]\n",
         ] {
             assert!(agree(text), "{text:?}");
         }
@@ -582,7 +630,8 @@ mod tests {
             "a: >\n  text\n",
             "a: two\n  lines\n",
             "a:\nb: 1\n",
-            "a: \"esc\\n\"\n",
+            "a: \"esc\\e\"\n",
+            "a: \"half \\ud83d\"\n",
             "a: 1\na: 2\n",
             "- a\n",
             "---\na: 1\n",
@@ -626,7 +675,7 @@ mod tests {
         fn any_document_reads_as_the_yaml_parser_reads_it(
             value in crate::arbitrary::json_value(
                 "[a-z_]{1,4}|[a-z ]{1,3}|[0-9]{1,2}",
-                "[a-z $:#'\u{e9}\u{1f916}\"\\\\\n-]{0,12}|-?[0-9]{1,3}|true|null|~",
+                "[a-z $:#'/\u{e9}\u{1f916}\"\\\\\n\t\u{1}\u{8}\u{c}\r-]{0,12}|-?[0-9]{1,3}|true|null|~",
             ),
             names in prop::collection::vec("[a-z_]{1,5}", 1..4),
         ) {
