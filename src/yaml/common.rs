@@ -401,7 +401,7 @@ impl Parser<'_> {
             }
             b'[' | b'{' => self.flow_value(line, at)?,
             byte if starts_plain(byte)
-                || (byte == b'-' && bytes.get(at + 1).is_some_and(|b| *b != b' ')) =>
+                || (byte == b'-' && bytes[..line.end].get(at + 1).is_some_and(|b| *b != b' ')) =>
             {
                 // A plain value runs to a comment or the end of the line.
                 let rest = &self.text[at..line.end];
@@ -471,7 +471,7 @@ impl Parser<'_> {
             }
             byte if starts_plain(byte)
                 || (byte == b'-'
-                    && bytes
+                    && bytes[..line.end]
                         .get(at + 1)
                         .is_some_and(|b| !matches!(b, b' ' | b',' | b']' | b'}'))) =>
             {
@@ -667,6 +667,30 @@ mod tests {
             common.len() >= 7,
             "the example definitions are of the common shape: {common:?}"
         );
+    }
+
+    proptest! {
+        // Most such texts are given up on, hence the many cases.
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Lines of YAML's characters in any order: whatever the common reader accepts, the
+        /// YAML parser reads the same (or the common reader must have given up).
+        #[test]
+        fn any_text_it_reads_is_read_as_the_yaml_parser_reads_it(
+            lines in prop::collection::vec(
+                prop_oneof![
+                    3 => "[a-c]{1,2}:( [a-c0-9 ]{0,4})?",
+                    3 => "(  ){0,2}[a-c]{1,2}: [a-c0-9 ]{0,3}[a-c0-9:#{}\\[\\],'\" |+>&*!?%@`\\\\-]{0,3}",
+                    2 => "(  ){0,2}- ?[a-c0-9:#{}\\[\\],'\" -]{0,8}",
+                    1 => " {0,4}(- )?[a-c]{0,2}:? ?\\|[-+]?( #)?",
+                    1 => " {0,6}[a-c0-9#\"\\\\ ]{0,6}",
+                    1 => Just(String::new()),
+                ],
+                1..10,
+            )
+        ) {
+            agree(&(lines.join("\n") + "\n"));
+        }
     }
 
     proptest! {
