@@ -1,13 +1,15 @@
 //! The common shape of a definition file -> the tree [`super::parse`] gives for it, without the
 //! YAML parser, several times faster: block mappings and lists, plain, quoted and one-line
-//! flow values (an inline graph is a list of one-line flow mappings), literal block scalars,
-//! and comments.
+//! flow values (an inline graph is a list of one-line flow mappings), literal and folded block
+//! scalars, and comments.
 //!
-//! Anything else (anchors, aliases, tags, folded or indented block scalars, a value over
-//! several lines, an escape JSON does not have, an empty value, a duplicate key, ...) is left
-//! to the YAML parser: [`parse_common`] gives `None` and [`super::parse`] starts over with it,
-//! so that every error and every rarer form reads exactly as before. The tree is the same value for value and position for position
-//! (property tests compare both parsers).
+//! Anything else (anchors, aliases, tags, a block scalar with an indentation indicator, a value
+//! over several lines, an escape JSON does not have, an empty value, a duplicate key, ...) is
+//! left to the YAML parser: [`parse_common`] gives `None` and [`super::parse`] starts over with
+//! it, so that every error and every rarer form reads exactly as before. The tree is the same
+//! value for value and position for position (property tests compare both parsers: on what the
+//! exporter writes, on documents in every mix of styles, on random YAML-shaped lines, and on
+//! the repository's own files).
 
 use super::{Entry, LineAt, MAX_NODES, Node, Span, Value, resolve_plain, scalar_key, span_on_line};
 
@@ -316,18 +318,19 @@ impl Parser<'_> {
     /// A value that starts at `at` on `line` (inside a block indented by `parent`): a literal
     /// block scalar, or a value on that line; the lines after it are read on.
     fn value_from(&mut self, line: &Line, at: usize, parent: usize) -> Option<Node> {
-        if self.bytes()[at] == b'|' {
-            return self.literal(line, at, parent);
+        if matches!(self.bytes()[at], b'|' | b'>') {
+            return self.block_scalar(line, at, parent);
         }
         let value = self.value_on_line(line, at)?;
         self.at += 1;
         Some(value)
     }
 
-    /// A literal block scalar (`|`, `|-`, `|+`) whose header is at `at` on `line`, inside a
-    /// block indented by `parent`; the lines after it are read on.
-    fn literal(&mut self, line: &Line, at: usize, parent: usize) -> Option<Node> {
+    /// A literal or folded block scalar (`|`, `>`, with `-` or `+`) whose header is at `at` on
+    /// `line`, inside a block indented by `parent`; the lines after it are read on.
+    fn block_scalar(&mut self, line: &Line, at: usize, parent: usize) -> Option<Node> {
         let text = self.text;
+        let folded = text.as_bytes()[at] == b'>';
         let (keep, strip) = match text.as_bytes().get(at + 1) {
             Some(b'+') => (true, false),
             Some(b'-') => (false, true),
@@ -339,6 +342,9 @@ impl Parser<'_> {
         }
         let mut value = String::new();
         let mut indent = None;
+        // The last line of text began with a space beyond the indentation: a folded scalar
+        // keeps the line breaks around such a line.
+        let mut last_spaced = false;
         // Line breaks not yet written: they belong to the text only if more text follows.
         let mut breaks = 0;
         let mut at_line = line.end + 1;
@@ -367,8 +373,21 @@ impl Parser<'_> {
                 stop = at_line + spaces;
                 break;
             }
-            value.extend(std::iter::repeat_n('\n', breaks));
-            value.push_str(&raw[indent..]);
+            let line_text = &raw[indent..];
+            let spaced = line_text.starts_with(' ');
+            if folded && breaks > 0 && !spaced && !last_spaced {
+                // One break between two lines of text is a space; with empty lines between,
+                // only they remain.
+                if breaks == 1 {
+                    value.push(' ');
+                } else {
+                    value.extend(std::iter::repeat_n('\n', breaks - 1));
+                }
+            } else {
+                value.extend(std::iter::repeat_n('\n', breaks));
+            }
+            value.push_str(line_text);
+            last_spaced = spaced;
             breaks = 1;
             at_line = end + 1;
         }
@@ -604,8 +623,10 @@ mod tests {
     }
 
     #[test]
-    fn literal_block_scalars_read_as_the_yaml_parser_reads_them() {
+    fn block_scalars_read_as_the_yaml_parser_reads_them() {
         for text in [
+            "a: >\n  one\n  two\n\n  three\n    spaced\n  four\n\n\nb: >-\n  x\n  y\nc: >+\n  z\n\n",
+            "a:\n- >\n  one\n\n    two\n  three\n",
             "a:\n  b: |-\n    line one\n\n    # two\n      three  \n  c: 1\n",
             "a: |\n  x\n\n\nb: 1\n",
             "a: |+\n  x\n\n\nb: 1\n",
@@ -624,7 +645,7 @@ mod tests {
             "a: |2\n   x\n",
             "a: |\n\n  x\n",
             "a: |\n  x\n   \n",
-            "a: >\n  x\n",
+            "a: >1\n  x\n",
             "a: |\nb: 1\n",
         ] {
             assert!(!agree(text), "{text:?}");
@@ -636,7 +657,7 @@ mod tests {
         for text in [
             "a: &x 1\nb: *x\n",
             "a: !!str 1\n",
-            "a: >\n  text\n",
+            "a: >2\n   text\n",
             "a: two\n  lines\n",
             "a:\nb: 1\n",
             "a: \"esc\\e\"\n",
@@ -754,8 +775,9 @@ mod tests {
                     }
                 }
                 serde_json::Value::String(text) if text.contains('\n') && self.pick(2) == 0 => {
+                    let style = ["|", ">"][usize::from(self.pick(2))];
                     let chomp = ["", "-", "+"][usize::from(self.pick(3))];
-                    self.out.push_str(&format!("|{chomp}\n"));
+                    self.out.push_str(&format!("{style}{chomp}\n"));
                     for line in text.split('\n') {
                         self.out.push_str(&format!("{pad}  {line}\n"));
                     }
@@ -812,7 +834,7 @@ mod tests {
                     3 => "[a-c]{1,2}:( [a-c0-9 ]{0,4})?",
                     3 => "(  ){0,2}[a-c]{1,2}: [a-c0-9 ]{0,3}[a-c0-9:#{}\\[\\],'\" |+>&*!?%@`\\\\-]{0,3}",
                     2 => "(  ){0,2}- ?[a-c0-9:#{}\\[\\],'\" -]{0,8}",
-                    1 => " {0,4}(- )?[a-c]{0,2}:? ?\\|[-+]?( #)?",
+                    1 => " {0,4}(- )?[a-c]{0,2}:? ?[|>][-+]?( #)?",
                     1 => " {0,6}[a-c0-9#\"\\\\ ]{0,6}",
                     1 => Just(String::new()),
                 ],
