@@ -699,6 +699,17 @@ mod tests {
         );
     }
 
+    /// A document with `value` under each of `names`.
+    fn document(
+        names: &[String],
+        value: &serde_json::Value,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        names
+            .iter()
+            .map(|name| (name.clone(), value.clone()))
+            .collect()
+    }
+
     /// Writes `value` as YAML in the styles `styles` picks, one pick per choice (cycling): not
     /// always the YAML meant (the two parsers are compared, not the emitter), but every form
     /// the common reader knows, mixed.
@@ -813,8 +824,7 @@ mod tests {
             names in prop::collection::vec("[a-z_]{1,5}|[0-9.e]{1,3}", 1..4),
             styles in prop::collection::vec(any::<u8>(), 1..16),
         ) {
-            let root: serde_json::Map<String, serde_json::Value> =
-                names.iter().map(|name| (name.clone(), value.clone())).collect();
+            let root = document(&names, &value);
             let mut styled = Styled { styles: &styles, next: 0, out: String::new() };
             styled.block_map(&root, 0);
             agree(&styled.out);
@@ -855,8 +865,7 @@ mod tests {
             ),
             names in prop::collection::vec("[a-z_]{1,5}", 1..4),
         ) {
-            let root: serde_json::Map<String, serde_json::Value> =
-                names.iter().map(|name| (name.clone(), value.clone())).collect();
+            let root = document(&names, &value);
             let exported = crate::yaml_emit::to_string(&serde_json::Value::Object(root.clone()));
             agree(&exported);
             for indent in ["  ", ""] {
