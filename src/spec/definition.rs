@@ -498,13 +498,7 @@ impl Checker<'_, '_> {
             (Kind::Mapping, Value::Map(_)) if self.included_text.is_none() => {
                 match self.bulk_place(path) {
                     // The bulk of the content (a graph): written as text, never as a tree.
-                    Some(place) => {
-                        // Most of the file, as text: its buffers grow once.
-                        let mut writer = TextWriter::with_capacity(source.text.len());
-                        self.text_at(source, node, &mut path.clone(), &mut writer);
-                        self.included_text = Some((place, writer.finish()));
-                        Some(Json::Null)
-                    }
+                    Some(place) => self.bulk_text(source, node, path, place),
                     None => self.json(source, node, path),
                 }
             }
@@ -635,10 +629,7 @@ impl Checker<'_, '_> {
                 Some(place)
                     if matches!(node.value, Value::Map(_)) && self.included_text.is_none() =>
                 {
-                    let mut writer = TextWriter::with_capacity(included.text.len());
-                    self.text_at(&included, &node, &mut into.clone(), &mut writer);
-                    self.included_text = Some((place, writer.finish()));
-                    Some(Json::Null)
+                    self.bulk_text(&included, &node, into, place)
                 }
                 _ => self.json(&included, &node, into),
             },
@@ -655,6 +646,22 @@ impl Checker<'_, '_> {
                 None
             }
         }
+    }
+
+    /// The bulk of a content (a graph, inline or from a file) at `path`, written as text for
+    /// its `place` in the content, never as a tree; it holds `null` in the tree until then.
+    fn bulk_text(
+        &mut self,
+        source: &SourceFile,
+        node: &Node,
+        path: &FieldPath,
+        place: Option<String>,
+    ) -> Option<Json> {
+        // Most of the file, as text: its buffers grow once.
+        let mut writer = TextWriter::with_capacity(source.text.len());
+        self.text_at(source, node, &mut path.clone(), &mut writer);
+        self.included_text = Some((place, writer.finish()));
+        Some(Json::Null)
     }
 
     /// Where `path` stands in the content: the content itself (`Some(None)`), one of its
