@@ -4,7 +4,7 @@
 //! scalars, and comments.
 //!
 //! Anything else (anchors, aliases, tags, a block scalar with an indentation indicator, a value
-//! over several lines, an escape JSON does not have, an empty value, a duplicate key, ...) is
+//! over several lines, an escape JSON does not have, an empty list item, a duplicate key, ...) is
 //! left to the YAML parser: [`parse_common`] gives `None` and [`super::parse`] starts over with
 //! it, so that every error and every rarer form reads exactly as before. The tree is the same
 //! value for value and position for position (property tests compare both parsers: on what the
@@ -249,15 +249,17 @@ impl Parser<'_> {
                 return None;
             }
             let value = if value_at == line.end || self.bytes()[value_at] == b'#' {
-                // The value is on the lines below.
+                // The value is on the lines below, or empty (`null`, placed at the colon).
                 self.at += 1;
-                let next = self.line()?;
-                if next.indent > indent {
-                    self.block(next.indent)?
-                } else if next.indent == indent && self.is_item(&next) {
-                    self.sequence(indent, true)?
-                } else {
-                    return None;
+                match self.line() {
+                    Some(next) if next.indent > indent => self.block(next.indent)?,
+                    Some(next) if next.indent == indent && self.is_item(&next) => {
+                        self.sequence(indent, true)?
+                    }
+                    _ => {
+                        let span = self.span(&line, key_end, key_end);
+                        self.node(Value::Null, span)?
+                    }
                 }
             } else {
                 self.value_from(&line, value_at, indent)?
@@ -629,6 +631,7 @@ mod tests {
             "a:\n- >\n  one\n\n    two\n  three\n",
             "a:\n  b: |-\n    line one\n\n    # two\n      three  \n  c: 1\n",
             "a: |\n  x\n\n\nb: 1\n",
+            "a:\nb:   # c\nc:\n  d:\n\n  # e\n  f:\ng:\n- h:\n- i\nj:",
             "a: |+\n  x\n\n\nb: 1\n",
             "a: |  # c\n  x\n",
             "a: |\n  x",
@@ -659,7 +662,6 @@ mod tests {
             "a: !!str 1\n",
             "a: >2\n   text\n",
             "a: two\n  lines\n",
-            "a:\nb: 1\n",
             "a: \"esc\\e\"\n",
             "a: \"half \\ud83d\"\n",
             "a: 1\na: 2\n",
@@ -793,6 +795,7 @@ mod tests {
                         self.out.push_str(&format!("{pad}  {line}\n"));
                     }
                 }
+                serde_json::Value::Null if self.pick(3) == 0 => self.out.push('\n'),
                 other => {
                     let text = self.flow(other);
                     let comment = if self.pick(4) == 0 { "  # note" } else { "" };
