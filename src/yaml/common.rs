@@ -835,6 +835,34 @@ mod tests {
     }
 
     proptest! {
+        /// A document in a mix of styles with one character put in, or one taken out: most
+        /// such texts are broken, and the common reader must give up on every one the YAML
+        /// parser refuses or reads otherwise.
+        #[test]
+        fn a_document_with_one_character_changed_reads_as_the_yaml_parser_reads_it(
+            value in crate::arbitrary::json_value("[a-z_]{1,4}", "[a-z :#'\"-]{0,8}|-?[0-9]{1,3}"),
+            styles in prop::collection::vec(any::<u8>(), 1..16),
+            at in any::<prop::sample::Index>(),
+            put in prop::option::of(prop::sample::select(
+                &[' ', '\n', '-', ':', '#', '"', '\'', '[', ']', '{', '}', ',', '|', '>', '&', '*', '!', '?', 'a'][..],
+            )),
+        ) {
+            let mut styled = Styled { styles: &styles, next: 0, out: String::new() };
+            styled.block_map(&document(&["k".to_owned(), "l".to_owned()], &value), 0);
+            let mut text = styled.out;
+            let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            let place = boundaries[at.index(boundaries.len())];
+            match put {
+                Some(c) => text.insert(place, c),
+                None => {
+                    text.remove(place);
+                }
+            }
+            agree(&text);
+        }
+    }
+
+    proptest! {
         // Most such texts are given up on, hence the many cases.
         #![proptest_config(ProptestConfig::with_cases(2000))]
 
