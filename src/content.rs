@@ -84,7 +84,7 @@ impl Content {
     /// document whose bulk (a graph from a file) was never a tree. The member keeps its place
     /// among `base`'s members.
     pub fn with_member(base: &Document, name: &str, member: &JsonText) -> Content {
-        // The member is most of the text (a graph): the buffers grow once.
+        // The member is most of the text (a graph): the buffer grows once.
         let mut writer = TextWriter::with_capacity(member.compact.len() + 1024);
         write_document(&mut writer, base, Some((name, member)));
         Content::written(writer.finish())

@@ -657,7 +657,7 @@ impl Checker<'_, '_> {
         path: &FieldPath,
         place: Option<String>,
     ) -> Option<Json> {
-        // Most of the file, as text: its buffers grow once.
+        // Most of the file, as text: its buffer grows once.
         let mut writer = TextWriter::with_capacity(source.text.len());
         self.text_at(source, node, &mut path.clone(), &mut writer);
         self.included_text = Some((place, writer.finish()));

@@ -1,11 +1,12 @@
 //! The fast path for a JSON include (`graph_file: flows/x.json`): read in one pass into the
-//! compact and canonical texts its content is made of, never into a tree.
+//! compact text its content is made of, never into a tree.
 //!
 //! Editors export large graphs as JSON, and the YAML parser, which keeps a position for every
 //! value, reads them several times slower. The YAML path stays the reference: a file with a
 //! `$` in a string (it may hold `${...}`, whose problems are reported at their line), with a
 //! key written twice (reported at the second one), with an integer beyond 64 bits, or whose
-//! value is not a mapping, goes through it.
+//! value is not a mapping, goes through it (read to that tree by `yaml::parse_json`, not by the
+//! YAML parser).
 
 use crate::content::json_text::{self, JsonText};
 
