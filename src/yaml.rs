@@ -58,6 +58,10 @@ pub enum Value {
     String(String),
     Seq(Vec<Node>),
     Map(Vec<Entry>),
+    /// A one-line flow list or mapping that is JSON meaning what the YAML says (no escape, no
+    /// `$`, no name twice), as the compact text the definition loader would write of its tree:
+    /// only [`parse_keeping_json`] makes these, and only where it is asked to.
+    Json(String),
 }
 
 impl Value {
@@ -71,6 +75,8 @@ impl Value {
             Value::String(_) => "a string",
             Value::Seq(_) => "a list",
             Value::Map(_) => "a mapping",
+            Value::Json(text) if text.starts_with('[') => "a list",
+            Value::Json(_) => "a mapping",
         }
     }
 }
@@ -127,7 +133,15 @@ impl YamlError {
 
 /// Parses a text that holds at most one document. `Ok(None)` for a text with no content.
 pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
-    match common::parse_common(source) {
+    parse_keeping_json(source, &[])
+}
+
+/// [`parse`], except that below the mappings at `paths` (each a list of keys from the root),
+/// a one-line flow collection that is JSON may stand as [`Value::Json`] rather than as a tree:
+/// an inline graph is hundreds of such lines, and building a tree of each only to write it
+/// out as JSON text again was most of the time a definition took to load.
+pub fn parse_keeping_json(source: &str, paths: &[&[&str]]) -> Result<Option<Node>, YamlError> {
+    match common::parse_common(source, paths) {
         Some(root) => Ok(Some(root)),
         None => parse_with_yaml_parser(source),
     }
@@ -445,7 +459,9 @@ fn scalar_key(node: &Node) -> Result<String, YamlError> {
         Value::Int(i) => i.to_string(),
         Value::Float(f) => f.to_string(),
         Value::String(s) => s.clone(),
-        Value::Seq(_) | Value::Map(_) => return Err(YamlError::ComplexKey { span: node.span }),
+        Value::Seq(_) | Value::Map(_) | Value::Json(_) => {
+            return Err(YamlError::ComplexKey { span: node.span });
+        }
     })
 }
 

@@ -334,6 +334,7 @@ pub(crate) mod tests {
             yaml::Value::Int(i) => json!(i),
             yaml::Value::Float(f) => json!(f),
             yaml::Value::String(s) => Value::String(s.clone()),
+            yaml::Value::Json(text) => serde_json::from_str(text).expect("JSON text"),
             yaml::Value::Seq(items) => Value::Array(items.iter().map(to_json).collect()),
             yaml::Value::Map(entries) => Value::Object(
                 entries

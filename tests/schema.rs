@@ -30,6 +30,7 @@ fn to_json(node: &Node) -> Value {
         Yaml::Int(i) => json!(i),
         Yaml::Float(f) => json!(f),
         Yaml::String(s) => json!(s),
+        Yaml::Json(text) => serde_json::from_str(text).expect("JSON text"),
         Yaml::Seq(items) => Value::Array(items.iter().map(to_json).collect()),
         Yaml::Map(entries) => Value::Object(
             entries

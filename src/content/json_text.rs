@@ -143,6 +143,38 @@ impl TextWriter {
         }
     }
 
+    /// A writer of compact text that notes a member name written twice (which JSON text can
+    /// do and a YAML tree cannot), to write one value after another with [`TextWriter::clear`].
+    pub fn finding_duplicate_names() -> TextWriter {
+        TextWriter {
+            track_names: true,
+            ..TextWriter::default()
+        }
+    }
+
+    /// The compact text written so far.
+    pub fn compact_so_far(&self) -> &str {
+        // Only strings and ASCII punctuation were written.
+        std::str::from_utf8(&self.out).unwrap_or_default()
+    }
+
+    /// Some object written since the last [`TextWriter::clear`] names a member twice.
+    pub fn duplicate_name_seen(&self) -> bool {
+        self.duplicate_key
+    }
+
+    /// Forgets what was written (keeping the buffers), to write another value.
+    pub fn clear(&mut self) {
+        self.out.clear();
+        self.members.clear();
+        self.root_members.clear();
+        self.root_member_open = None;
+        self.depth = 0;
+        self.dollar = false;
+        self.duplicate_key = false;
+        self.huge_integer = false;
+    }
+
     /// The compact text written, and what was seen on the way.
     pub fn finish(self) -> JsonText {
         debug_assert!(!self.canonical, "canonical text is only ever hashed");
@@ -176,7 +208,7 @@ impl TextWriter {
     }
 
     /// A string that JSON text held without an escape, so none is needed to write it.
-    fn plain_string(&mut self, text: &str) {
+    pub fn plain_string(&mut self, text: &str) {
         self.dollar |= text.contains('$');
         self.unescaped(text);
     }
@@ -244,6 +276,13 @@ impl TextWriter {
         self.huge_integer |= json.huge_integer;
     }
 
+    /// A value's compact text as [`TextWriter::compact_so_far`] gave it, from a writer that saw
+    /// no `$`, no name written twice and no integer above `i64::MAX`.
+    pub fn compact_value(&mut self, compact: &str) {
+        debug_assert!(!self.canonical, "canonical text is made from compact text");
+        self.put(compact.as_bytes());
+    }
+
     pub fn begin_array(&mut self) -> ArrayMark {
         self.depth += 1;
         self.put(b"[");
@@ -281,7 +320,7 @@ impl TextWriter {
     }
 
     /// [`TextWriter::member`] for a name that JSON text held without an escape.
-    fn plain_member(&mut self, object: &mut ObjectMark, name: &str) {
+    pub fn plain_member(&mut self, object: &mut ObjectMark, name: &str) {
         self.member_named(object, |writer| writer.unescaped(name));
     }
 

@@ -126,9 +126,18 @@ fn is_json(path: &Path) -> bool {
 /// A definition's text as a YAML tree (or why it is not one).
 pub type Parsed = Result<Option<Node>, yaml::YamlError>;
 
+/// Parses a definition's text. Below its bulk fields (see
+/// [`DefinitionSchema::bulk_fields`]), one-line JSON flows are kept as text
+/// ([`yaml::parse_keeping_json`]): [`Checker::text_at`] writes them as they are.
+pub fn parse(text: &str, schema: &DefinitionSchema) -> Parsed {
+    let bulk = schema.bulk_fields();
+    let bulk: Vec<&[&str]> = bulk.iter().map(Vec::as_slice).collect();
+    yaml::parse_keeping_json(text, &bulk)
+}
+
 /// Checks a definition whose text has been read.
 pub fn check(source: &SourceFile, cx: &Context<'_>) -> Checked {
-    check_parsed(source, yaml::parse(&source.text), cx)
+    check_parsed(source, parse(&source.text, cx.schema), cx)
 }
 
 /// [`check`] for a text already parsed: parsing needs nothing but the text, so a directory's
@@ -741,6 +750,8 @@ impl Checker<'_, '_> {
                 Some(text) => writer.string(&text),
                 None => writer.null(),
             },
+            // Checked and written as text already, by the same writer.
+            Value::Json(text) => writer.compact_value(text),
             Value::Seq(items) => {
                 let mut array = writer.begin_array();
                 for (i, item) in items.iter().enumerate() {

@@ -178,7 +178,7 @@ fn load_with(
 pub fn load_file(path: &Path, options: &LoadOptions<'_>) -> Checked {
     match read_source(path, options.display_root) {
         Ok(source) => {
-            let parsed = crate::yaml::parse(&source.text);
+            let parsed = definition::parse(&source.text, options.schema);
             check_source(path, &source, parsed, options, options.env, None, None)
         }
         Err(problem) => Checked {
@@ -292,7 +292,7 @@ fn read_and_parse(path: &Path, options: ParseOptions<'_>) -> Result<Read, Box<Pr
         (Some(last), Some(digest)) => last.knows(path, digest),
         _ => false,
     };
-    let parsed = (!known).then(|| crate::yaml::parse(&source.text));
+    let parsed = (!known).then(|| definition::parse(&source.text, options.schema));
     let ahead = match &parsed {
         Some(Ok(Some(root))) => Some(definition::read_ahead(
             root,
@@ -343,7 +343,7 @@ fn check_read(
         }
     };
     let (Some(remembering), Some(digest)) = (remembering, digest) else {
-        let parsed = parsed.unwrap_or_else(|| crate::yaml::parse(&source.text));
+        let parsed = parsed.unwrap_or_else(|| definition::parse(&source.text, options.schema));
         return check_source(
             path,
             &source,
@@ -364,7 +364,7 @@ fn check_read(
             return checked;
         }
     }
-    let parsed = parsed.unwrap_or_else(|| crate::yaml::parse(&source.text));
+    let parsed = parsed.unwrap_or_else(|| definition::parse(&source.text, options.schema));
     let reads = memo::Reads::default();
     let env = memo::noting_env(options.env, &reads);
     let checked = check_source(
@@ -710,7 +710,9 @@ mod tests {
         assert_eq!(ahead.paths(), vec![dir.path().join("g.json")]);
     }
 
-    /// Loads `graph` once from a JSON `graph_file` and once written inline (JSON is YAML).
+    /// Loads `graph` (which has `nodes` and `edges`) once from a JSON `graph_file` and once
+    /// written inline (JSON is YAML), on one line; asserts that written inline as editors and
+    /// the benchmark write it, a node per line, it loads the same.
     fn graph_from_file_and_inline(
         graph: &str,
     ) -> (
@@ -739,6 +741,20 @@ mod tests {
         let head = "kind: agent\nkey: k\nname: K\nflow:\n  mode: chat\n";
         let from_file = check(format!("{head}  graph_file: graph.json\n"));
         let inline = check(format!("{head}  graph: {}\n", graph.replace('\n', " ")));
+        let tree: serde_json::Value = serde_json::from_str(graph).expect("a JSON graph");
+        let mut per_line = format!("{head}  graph:\n");
+        for list in ["nodes", "edges"] {
+            let items = tree[list].as_array().expect("a list");
+            if items.is_empty() {
+                per_line.push_str(&format!("    {list}: []\n"));
+                continue;
+            }
+            per_line.push_str(&format!("    {list}:\n"));
+            for item in items {
+                per_line.push_str(&format!("      - {item}\n"));
+            }
+        }
+        assert_eq!(check(per_line), inline, "a node per line");
         (from_file, inline)
     }
 

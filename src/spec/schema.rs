@@ -86,6 +86,31 @@ impl DefinitionSchema {
     pub fn field(&self, name: &str) -> Option<&'static Field> {
         self.fields.iter().find(|f| f.name == name)
     }
+
+    /// The fields an include may stand for whose value is taken whole (a graph, a workflow
+    /// definition), each as its keys from the root: the bulk of a definition, which the loader
+    /// writes out as JSON text without looking inside.
+    pub fn bulk_fields(&self) -> Vec<Vec<&'static str>> {
+        fn walk(fields: &[Field], path: &[&'static str], found: &mut Vec<Vec<&'static str>>) {
+            for field in fields {
+                let Kind::Include { into } = field.kind else {
+                    if let Kind::Nested(inner) = field.kind {
+                        walk(inner, &[path, &[field.name]].concat(), found);
+                    }
+                    continue;
+                };
+                let whole = fields
+                    .iter()
+                    .any(|f| f.name == into && matches!(f.kind, Kind::Mapping | Kind::Any));
+                if whole {
+                    found.push([path, &[into]].concat());
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(self.fields, &[], &mut found);
+        found
+    }
 }
 
 /// The fields every definition has, whatever the platform: agentsync's own.

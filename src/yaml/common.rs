@@ -12,14 +12,16 @@
 //! taken out, on random YAML-shaped lines, and on the repository's own files).
 
 use super::{Entry, LineAt, MAX_NODES, Node, Span, Value, resolve_plain, scalar_key, span_on_line};
+use crate::content::json_text::TextWriter;
 
 /// Deep enough for any definition; deeper documents are left to the YAML parser, which has
 /// the limit that is reported.
 const MAX_COMMON_DEPTH: usize = 64;
 
 /// The tree of `source` when it has the common shape (a block mapping at its root), else
-/// `None`.
-pub(super) fn parse_common(source: &str) -> Option<Node> {
+/// `None`; below the mappings at `keep_json_below`, one-line flow collections that are JSON
+/// stand as [`Value::Json`].
+pub(super) fn parse_common(source: &str, keep_json_below: &[&[&str]]) -> Option<Node> {
     if source.contains(['\t', '\r']) || source.starts_with('\u{feff}') {
         return None;
     }
@@ -29,6 +31,9 @@ pub(super) fn parse_common(source: &str) -> Option<Node> {
         at: 0,
         depth: 0,
         nodes: 0,
+        keep_json_below,
+        keys: Vec::new(),
+        json: TextWriter::finding_duplicate_names(),
     };
     let first = parser.lines.first()?;
     if first.indent != 0 || parser.is_item(first) {
@@ -72,10 +77,13 @@ fn content_lines(source: &str) -> Option<Vec<Line>> {
                 end,
                 number: index + 1,
                 indent,
-                ascii: text
-                    .bytes()
-                    .position(|b| !b.is_ascii())
-                    .unwrap_or(text.len()),
+                ascii: if text.is_ascii() {
+                    text.len()
+                } else {
+                    text.bytes()
+                        .position(|b| !b.is_ascii())
+                        .unwrap_or(text.len())
+                },
             });
         }
         start = end + 1;
@@ -163,9 +171,14 @@ struct Parser<'a> {
     at: usize,
     depth: usize,
     nodes: usize,
+    keep_json_below: &'a [&'a [&'a str]],
+    /// The keys of the block mappings the line being read is in, outermost first.
+    keys: Vec<&'a str>,
+    /// Writes one-line JSON flows, one after another.
+    json: TextWriter,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn bytes(&self) -> &[u8] {
         self.text.as_bytes()
     }
@@ -231,6 +244,7 @@ impl Parser<'_> {
     /// current line (after a list's `- ` when the mapping is a list's item).
     fn mapping(&mut self, indent: usize, first: usize) -> Option<Node> {
         self.deeper()?;
+        let text = self.text;
         let line = self.line()?;
         let span = self.span(&line, first, first);
         let mut entries: Vec<Entry> = Vec::new();
@@ -244,6 +258,7 @@ impl Parser<'_> {
             if entries.iter().any(|e| e.key == key) {
                 return None;
             }
+            self.keys.push(&text[at..key_end]);
             let value = if value_at == line.end || self.bytes()[value_at] == b'#' {
                 // The value is on the lines below, or empty (`null`, placed at the colon).
                 self.at += 1;
@@ -260,6 +275,7 @@ impl Parser<'_> {
             } else {
                 self.value_from(&line, value_at, indent)?
             };
+            self.keys.pop();
             entries.push(Entry {
                 key,
                 key_span,
@@ -413,7 +429,10 @@ impl Parser<'_> {
                 node.span.len = line.end - at;
                 (node, end)
             }
-            b'[' | b'{' => self.flow_value(line, at)?,
+            b'[' | b'{' => match self.json_flow(line, at) {
+                Some(flow) => flow,
+                None => self.flow_value(line, at)?,
+            },
             byte if starts_plain(byte)
                 || (byte == b'-' && bytes[..line.end].get(at + 1).is_some_and(|b| *b != b' ')) =>
             {
@@ -518,6 +537,40 @@ impl Parser<'_> {
         }
     }
 
+    /// A one-line flow collection at `at`, below the mappings asked for, as [`Value::Json`] when
+    /// it is JSON with nothing the tree would be needed for (no escape, no `$` that may be an
+    /// interpolation, no name written twice), and where it ends; `None` leaves it to
+    /// [`Parser::flow_collection`]. Both write the same text: the value is written by the
+    /// writer the definition loader writes a tree with, value by value.
+    fn json_flow(&mut self, line: &Line, at: usize) -> Option<(Node, usize)> {
+        let keys = &self.keys;
+        if !self
+            .keep_json_below
+            .iter()
+            .any(|path| keys.len() > path.len() && keys.starts_with(path))
+        {
+            return None;
+        }
+        self.json.clear();
+        let mut flow = JsonFlow {
+            text: self.text,
+            end: line.end,
+            writer: &mut self.json,
+            depth: self.depth,
+            nodes: self.nodes,
+        };
+        let end = flow.value(at)?;
+        let nodes = flow.nodes;
+        if self.json.duplicate_name_seen() {
+            return None;
+        }
+        self.nodes = nodes;
+        let value = Value::Json(self.json.compact_so_far().to_owned());
+        // The YAML parser's opening bracket runs to where the next token starts.
+        let span = self.span(line, at, self.skip_spaces(line, at + 1));
+        Some((Node { value, span }, end))
+    }
+
     fn skip_spaces(&self, line: &Line, mut at: usize) -> usize {
         while at < line.end && self.bytes()[at] == b' ' {
             at += 1;
@@ -589,6 +642,153 @@ impl Parser<'_> {
     }
 }
 
+/// A one-line JSON flow collection written as compact text, value by value (see
+/// [`Parser::json_flow`]); it counts values and depth as the tree would.
+struct JsonFlow<'t, 'w> {
+    text: &'t str,
+    /// Where the line ends.
+    end: usize,
+    writer: &'w mut TextWriter,
+    depth: usize,
+    nodes: usize,
+}
+
+impl<'t> JsonFlow<'t, '_> {
+    fn byte(&self, at: usize) -> Option<u8> {
+        self.text.as_bytes()[..self.end].get(at).copied()
+    }
+
+    fn skip_spaces(&self, mut at: usize) -> usize {
+        while self.byte(at) == Some(b' ') {
+            at += 1;
+        }
+        at
+    }
+
+    fn counted(&mut self) -> Option<()> {
+        self.nodes += 1;
+        (self.nodes <= MAX_NODES).then_some(())
+    }
+
+    /// Writes the value at `at`; where it ends.
+    fn value(&mut self, at: usize) -> Option<usize> {
+        self.counted()?;
+        match self.byte(at)? {
+            b'{' => self.object(at),
+            b'[' => self.array(at),
+            b'"' => {
+                let (text, end) = self.string(at)?;
+                self.writer.plain_string(text);
+                Some(end)
+            }
+            _ => self.scalar(at),
+        }
+    }
+
+    /// The text of the string whose quote is at `at`, and where it ends, when it has no escape,
+    /// no `$`, and nothing JSON would escape (so that it is written as it stands).
+    fn string(&self, at: usize) -> Option<(&'t str, usize)> {
+        let text = self.text;
+        let inner = &self.text.as_bytes()[at + 1..self.end];
+        let close = inner
+            .iter()
+            .position(|&b| matches!(b, b'"' | b'\\' | b'$') || b < 0x20)?;
+        (inner[close] == b'"').then(|| (&text[at + 1..at + 1 + close], at + close + 2))
+    }
+
+    /// A number, `true`, `false` or `null`, as the YAML reads the word.
+    fn scalar(&mut self, at: usize) -> Option<usize> {
+        let bytes = &self.text.as_bytes()[..self.end];
+        let first = bytes[at];
+        if !(starts_plain(first) || first == b'-') {
+            return None;
+        }
+        let mut end = at;
+        while end < self.end
+            && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'.' | b'+' | b'-'))
+        {
+            end += 1;
+        }
+        if !matches!(bytes.get(end), None | Some(b' ' | b',' | b']' | b'}')) {
+            return None;
+        }
+        match resolve_plain(&self.text[at..end]) {
+            Value::Null => self.writer.null(),
+            Value::Bool(b) => self.writer.bool(b),
+            Value::Int(i) => self.writer.number(&i.into()),
+            Value::Float(f) => self.writer.number(&serde_json::Number::from_f64(f)?),
+            _ => return None,
+        }
+        Some(end)
+    }
+
+    fn deeper(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_COMMON_DEPTH).then_some(())
+    }
+
+    fn object(&mut self, at: usize) -> Option<usize> {
+        self.deeper()?;
+        let mut object = self.writer.begin_object();
+        let mut next = self.skip_spaces(at + 1);
+        if self.byte(next) == Some(b'}') {
+            next += 1;
+        } else {
+            loop {
+                if self.byte(next) != Some(b'"') {
+                    return None;
+                }
+                let (name, end) = self.string(next)?;
+                self.counted()?;
+                let colon = self.skip_spaces(end);
+                if self.byte(colon) != Some(b':') {
+                    return None;
+                }
+                self.writer.plain_member(&mut object, name);
+                let end = self.value(self.skip_spaces(colon + 1))?;
+                let end = self.skip_spaces(end);
+                match self.byte(end)? {
+                    b',' => next = self.skip_spaces(end + 1),
+                    b'}' => {
+                        next = end + 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.writer.end_object(object);
+        self.depth -= 1;
+        Some(next)
+    }
+
+    fn array(&mut self, at: usize) -> Option<usize> {
+        self.deeper()?;
+        let mut array = self.writer.begin_array();
+        let mut next = self.skip_spaces(at + 1);
+        if self.byte(next) == Some(b']') {
+            next += 1;
+        } else {
+            loop {
+                self.writer.element(&mut array);
+                let end = self.value(next)?;
+                let end = self.skip_spaces(end);
+                match self.byte(end)? {
+                    b',' => next = self.skip_spaces(end + 1),
+                    b']' => {
+                        next = end + 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.writer.end_array(array);
+        self.depth -= 1;
+        Some(next)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -596,7 +796,7 @@ mod tests {
 
     /// Both parsers agree wherever the common one reads a text.
     fn agree(text: &str) -> bool {
-        let common = parse_common(text);
+        let common = parse_common(text, &[]);
         if let Some(common) = &common {
             assert_eq!(
                 Ok(Some(common.clone())),
@@ -605,6 +805,147 @@ mod tests {
             );
         }
         common.is_some()
+    }
+
+    /// The compact JSON text of a tree, as the definition loader writes it.
+    fn compact(node: &Node, writer: &mut TextWriter) {
+        match &node.value {
+            Value::Null => writer.null(),
+            Value::Bool(b) => writer.bool(*b),
+            Value::Int(i) => writer.number(&(*i).into()),
+            Value::Float(f) => match serde_json::Number::from_f64(*f) {
+                Some(n) => writer.number(&n),
+                None => writer.null(),
+            },
+            Value::String(text) => writer.string(text),
+            Value::Json(text) => writer.compact_value(text),
+            Value::Seq(items) => {
+                let mut array = writer.begin_array();
+                for item in items {
+                    writer.element(&mut array);
+                    compact(item, writer);
+                }
+                writer.end_array(array);
+            }
+            Value::Map(entries) => {
+                let mut object = writer.begin_object();
+                for entry in entries {
+                    writer.member(&mut object, &entry.key);
+                    compact(&entry.value, writer);
+                }
+                writer.end_object(object);
+            }
+        }
+    }
+
+    /// `kept` is `tree` except that some collections strictly below the mappings at `path`
+    /// stand as JSON text, which is the text of the tree's collection there, at its position.
+    fn same_but_kept_as_json(kept: &Node, tree: &Node, keys: &mut Vec<String>, path: &[&str]) {
+        match (&kept.value, &tree.value) {
+            (Value::Json(text), _) => {
+                assert!(
+                    keys.len() > path.len() && keys.iter().zip(path).all(|(key, p)| key == p),
+                    "kept as JSON at {keys:?}, outside {path:?}"
+                );
+                let mut writer = TextWriter::default();
+                compact(tree, &mut writer);
+                assert_eq!(*text, writer.finish().compact);
+                assert_eq!(kept.span, tree.span);
+            }
+            (Value::Map(kept_entries), Value::Map(entries)) => {
+                assert_eq!(kept.span, tree.span);
+                assert_eq!(kept_entries.len(), entries.len());
+                for (kept_entry, entry) in kept_entries.iter().zip(entries) {
+                    assert_eq!(
+                        (&kept_entry.key, kept_entry.key_span),
+                        (&entry.key, entry.key_span)
+                    );
+                    keys.push(entry.key.clone());
+                    same_but_kept_as_json(&kept_entry.value, &entry.value, keys, path);
+                    keys.pop();
+                }
+            }
+            (Value::Seq(kept_items), Value::Seq(items)) => {
+                assert_eq!(kept.span, tree.span);
+                assert_eq!(kept_items.len(), items.len());
+                for (kept_item, item) in kept_items.iter().zip(items) {
+                    same_but_kept_as_json(kept_item, item, keys, path);
+                }
+            }
+            _ => assert_eq!(kept, tree),
+        }
+    }
+
+    /// Keeping JSON flows as text below `path` changes neither whether the common reader reads
+    /// `text` nor what it says; how many flows were kept.
+    fn keeping_json_agrees(text: &str, path: [&str; 1]) -> usize {
+        let tree = parse_common(text, &[]);
+        let kept = parse_common(text, &[&path]);
+        assert_eq!(kept.is_some(), tree.is_some(), "{text}");
+        let (Some(kept), Some(tree)) = (kept, tree) else {
+            return 0;
+        };
+        same_but_kept_as_json(&kept, &tree, &mut Vec::new(), &path);
+        fn count(node: &Node) -> usize {
+            match &node.value {
+                Value::Json(_) => 1,
+                Value::Seq(items) => items.iter().map(count).sum(),
+                Value::Map(entries) => entries.iter().map(|e| count(&e.value)).sum(),
+                _ => 0,
+            }
+        }
+        count(&kept)
+    }
+
+    #[test]
+    fn json_flows_below_a_graph_are_kept_as_the_text_their_tree_writes() {
+        let text = "kind: agent\nflow:\n  features: {\"a\": 1}\n  graph:\n    nodes:\n\
+                    \x20     - {\"id\":\"n0\",\"x\":300,\"data\":{\"t\":0.20,\"p\":[1e3, -0, +7, 0x1F, .5, true, null]}}\n\
+                    \x20     - { \"id\" : \"n\u{e9}\" , \"e\": {}, \"l\": [] }  # a comment\n\
+                    \x20     - {\"id\": \"${agent:b}\"}\n\
+                    \x20     - {\"id\": \"esc\\n\"}\n\
+                    \x20     - {\"f\": .nan}\n\
+                    \x20     - {id: plain}\n\
+                    \x20     - [\"a\", [\"b\"]]\n\
+                    \x20   edges: [{\"a\": \"b\"}]\n";
+        let root = parse_common(text, &[&["flow", "graph"]]).expect("the common shape");
+        let flow = &root.get("flow").expect("flow").value;
+        let Value::Map(entries) = &flow.get("graph").expect("graph").value.value else {
+            panic!("the graph is a tree of its own");
+        };
+        let Value::Seq(nodes) = &entries[0].value.value else {
+            panic!("a list of nodes");
+        };
+        let kept: Vec<Option<&str>> = nodes
+            .iter()
+            .map(|node| match &node.value {
+                Value::Json(text) => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                Some(r#"{"id":"n0","x":300,"data":{"t":0.2,"p":[1000.0,0,7,31,0.5,true,null]}}"#),
+                Some("{\"id\":\"n\u{e9}\",\"e\":{},\"l\":[]}"),
+                // What the tree is needed for: an interpolation, an escape, a value JSON does
+                // not have; and what is not JSON. (A name written twice leaves the whole text
+                // to the YAML parser, which reports it.)
+                None,
+                None,
+                None,
+                None,
+                Some(r#"["a",["b"]]"#),
+            ]
+        );
+        assert!(matches!(entries[1].value.value, Value::Json(_)), "edges");
+        assert!(
+            matches!(
+                flow.get("features").expect("features").value.value,
+                Value::Map(_)
+            ),
+            "only below the graph"
+        );
     }
 
     #[test]
@@ -826,6 +1167,7 @@ mod tests {
             let mut styled = Styled { styles: &styles, next: 0, out: String::new() };
             styled.block_map(&root, 0);
             agree(&styled.out);
+            keeping_json_agrees(&styled.out, [&names[0]]);
         }
     }
 
@@ -854,6 +1196,7 @@ mod tests {
                 }
             }
             agree(&text);
+            keeping_json_agrees(&text, ["k"]);
         }
     }
 
@@ -907,6 +1250,7 @@ mod tests {
                     flows.push_str(&format!("  {indent}- {node}\n"));
                 }
                 agree(&flows);
+                keeping_json_agrees(&flows, ["graph"]);
             }
         }
     }
