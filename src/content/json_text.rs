@@ -450,26 +450,37 @@ impl TextWriter {
 }
 
 /// Whether JSON must escape some byte of `bytes`: a quote, a backslash or a control character.
-/// Eight bytes at a time: strings are most of a graph's text.
 fn needs_escape(bytes: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    // Whether some byte of `word` is below `n` (n <= 0x80), by the classic bit trick.
-    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS != 0;
+    escape_or(bytes, b'"').is_some()
+}
+
+/// Where the first byte of `bytes` stands that JSON must escape (a quote, a backslash or a
+/// control character) or that is `also`. Eight bytes at a time: strings are most of a graph's
+/// text.
+pub(crate) fn escape_or(bytes: &[u8], also: u8) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    // The high bit of each byte of `word` below `n` (n <= 0x80), by the classic bit trick: a
+    // borrow may mark a byte after a marked one, never one before the first.
+    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS;
     let equal = |word: u64, b: u8| below(word ^ (ONES * u64::from(b)), 1);
     let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
     for chunk in &mut chunks {
         let mut word = [0; 8];
         word.copy_from_slice(chunk);
-        let word = u64::from_ne_bytes(word);
-        if below(word, 0x20) || equal(word, b'"') || equal(word, b'\\') {
-            return true;
+        let word = u64::from_le_bytes(word);
+        let found = below(word, 0x20) | equal(word, b'"') | equal(word, b'\\') | equal(word, also);
+        if found != 0 {
+            return Some(at + found.trailing_zeros() as usize / 8);
         }
+        at += 8;
     }
     chunks
         .remainder()
         .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\' || b == also)
+        .map(|i| at + i)
 }
 
 struct ValueSeed<'w> {
@@ -656,6 +667,16 @@ mod tests {
         fn needs_escape_finds_exactly_the_bytes_json_escapes(text in "\\PC{0,40}|[\\x00-\\x7f]{0,40}") {
             let naive = text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
             prop_assert_eq!(needs_escape(text.as_bytes()), naive);
+        }
+
+        #[test]
+        fn escape_or_finds_the_first_byte_json_escapes_or_the_one_asked_for(
+            text in "\\PC{0,40}|[\\x00-\\x7f]{0,40}|[a$]{0,20}",
+        ) {
+            let naive = text
+                .bytes()
+                .position(|b| b < 0x20 || b == b'"' || b == b'\\' || b == b'$');
+            prop_assert_eq!(escape_or(text.as_bytes(), b'$'), naive);
         }
     }
 }

@@ -12,7 +12,7 @@
 //! taken out, on random YAML-shaped lines, and on the repository's own files).
 
 use super::{Entry, LineAt, MAX_NODES, Node, Span, Value, resolve_plain, scalar_key, span_on_line};
-use crate::content::json_text::TextWriter;
+use crate::content::json_text::{TextWriter, escape_or};
 
 /// Deep enough for any definition; deeper documents are left to the YAML parser, which has
 /// the limit that is reported.
@@ -22,7 +22,8 @@ const MAX_COMMON_DEPTH: usize = 64;
 /// `None`; below the mappings at `keep_json_below`, one-line flow collections that are JSON
 /// stand as [`Value::Json`].
 pub(super) fn parse_common(source: &str, keep_json_below: &[&[&str]]) -> Option<Node> {
-    if source.contains(['\t', '\r']) || source.starts_with('\u{feff}') {
+    if memchr::memchr2(b'\t', b'\r', source.as_bytes()).is_some() || source.starts_with('\u{feff}')
+    {
         return None;
     }
     let mut parser = Parser {
@@ -77,18 +78,34 @@ fn content_lines(source: &str) -> Option<Vec<Line>> {
                 end,
                 number: index + 1,
                 indent,
-                ascii: if text.is_ascii() {
-                    text.len()
-                } else {
-                    text.bytes()
-                        .position(|b| !b.is_ascii())
-                        .unwrap_or(text.len())
-                },
+                ascii: ascii_prefix(text.as_bytes()),
             });
         }
         start = end + 1;
     }
     Some(lines)
+}
+
+/// How many of the first bytes of `bytes` are ASCII. Eight bytes at a time: every line of a
+/// definition is measured.
+fn ascii_prefix(bytes: &[u8]) -> usize {
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let high = u64::from_le_bytes(word) & HIGHS;
+        if high != 0 {
+            return at + high.trailing_zeros() as usize / 8;
+        }
+        at += 8;
+    }
+    let rest = chunks.remainder();
+    at + rest
+        .iter()
+        .position(|b| !b.is_ascii())
+        .unwrap_or(rest.len())
 }
 
 /// Bytes that a plain value may not start with (YAML's indicators), here or at all.
@@ -690,9 +707,7 @@ impl<'t> JsonFlow<'t, '_> {
     fn string(&self, at: usize) -> Option<(&'t str, usize)> {
         let text = self.text;
         let inner = &self.text.as_bytes()[at + 1..self.end];
-        let close = inner
-            .iter()
-            .position(|&b| matches!(b, b'"' | b'\\' | b'$') || b < 0x20)?;
+        let close = escape_or(inner, b'$')?;
         (inner[close] == b'"').then(|| (&text[at + 1..at + 1 + close], at + close + 2))
     }
 
