@@ -314,6 +314,11 @@ impl<'a> Parser<'a> {
     /// when its `- ` stand where the keys of the mapping it is a value of stand (the YAML
     /// parser then places the list where its first item starts, not at its first `-`).
     fn sequence(&mut self, indent: usize, indentless: bool) -> Option<Node> {
+        if self.keeps_json()
+            && let Some(list) = self.json_sequence(indent, indentless)
+        {
+            return Some(list);
+        }
         self.deeper()?;
         let line = self.line()?;
         let mut span = self.span(&line, line.start + indent, line.start + indent);
@@ -560,12 +565,7 @@ impl<'a> Parser<'a> {
     /// [`Parser::flow_collection`]. Both write the same text: the value is written by the
     /// writer the definition loader writes a tree with, value by value.
     fn json_flow(&mut self, line: &Line, at: usize) -> Option<(Node, usize)> {
-        let keys = &self.keys;
-        if !self
-            .keep_json_below
-            .iter()
-            .any(|path| keys.len() > path.len() && keys.starts_with(path))
-        {
+        if !self.keeps_json() {
             return None;
         }
         self.json.clear();
@@ -586,6 +586,78 @@ impl<'a> Parser<'a> {
         // The YAML parser's opening bracket runs to where the next token starts.
         let span = self.span(line, at, self.skip_spaces(line, at + 1));
         Some((Node { value, span }, end))
+    }
+
+    /// A block list (as [`Parser::sequence`] reads it) whose every item is a one-line flow
+    /// collection that [`Parser::json_flow`] would keep, as one [`Value::Json`]: an inline
+    /// graph's list of nodes is one text, not a text per node. `None`, with nothing read,
+    /// for any other list.
+    fn json_sequence(&mut self, indent: usize, indentless: bool) -> Option<Node> {
+        let from = self.at;
+        let read = self.json_items(indent, indentless);
+        if read.is_none() {
+            self.at = from;
+        }
+        read
+    }
+
+    fn json_items(&mut self, indent: usize, indentless: bool) -> Option<Node> {
+        let line = self.line()?;
+        let mut span = self.span(&line, line.start + indent, line.start + indent);
+        // The list, then its items, counted as the tree counts them.
+        let mut nodes = self.nodes + 1;
+        let depth = self.depth + 1;
+        if nodes > MAX_NODES || depth > MAX_COMMON_DEPTH {
+            return None;
+        }
+        self.json.clear();
+        let mut array = self.json.begin_array();
+        let mut first = true;
+        loop {
+            let line = self.line()?;
+            let item_at = self.skip_spaces(&line, line.start + indent + 1);
+            if item_at >= line.end || !matches!(self.bytes()[item_at], b'{' | b'[') {
+                return None;
+            }
+            if indentless && first {
+                span = self.span(&line, item_at, item_at);
+            }
+            first = false;
+            self.json.element(&mut array);
+            let mut flow = JsonFlow {
+                text: self.text,
+                end: line.end,
+                writer: &mut self.json,
+                depth,
+                nodes,
+            };
+            let end = flow.value(item_at)?;
+            nodes = flow.nodes;
+            if !self.rest_is_comment(&line, end) {
+                return None;
+            }
+            self.at += 1;
+            match self.line() {
+                Some(next) if next.indent == indent && self.is_item(&next) => {}
+                Some(next) if next.indent > indent => return None,
+                _ => break,
+            }
+        }
+        self.json.end_array(array);
+        if self.json.duplicate_name_seen() {
+            return None;
+        }
+        self.nodes = nodes;
+        let value = Value::Json(self.json.compact_so_far().to_owned());
+        Some(Node { value, span })
+    }
+
+    /// Whether the line being read is below the mappings whose JSON flows are kept as text.
+    fn keeps_json(&self) -> bool {
+        let keys = &self.keys;
+        self.keep_json_below
+            .iter()
+            .any(|path| keys.len() > path.len() && keys.starts_with(path))
     }
 
     fn skip_spaces(&self, line: &Line, mut at: usize) -> usize {
@@ -922,7 +994,10 @@ mod tests {
                     \x20     - {\"f\": .nan}\n\
                     \x20     - {id: plain}\n\
                     \x20     - [\"a\", [\"b\"]]\n\
-                    \x20   edges: [{\"a\": \"b\"}]\n";
+                    \x20   edges: [{\"a\": \"b\"}]\n\
+                    \x20   more:\n\
+                    \x20   - {\"a\": [1]}  # one\n\
+                    \x20   - []\n";
         let root = parse_common(text, &[&["flow", "graph"]]).expect("the common shape");
         let flow = &root.get("flow").expect("flow").value;
         let Value::Map(entries) = &flow.get("graph").expect("graph").value.value else {
@@ -954,6 +1029,11 @@ mod tests {
             ]
         );
         assert!(matches!(entries[1].value.value, Value::Json(_)), "edges");
+        // A list of nothing but JSON flows is one text.
+        assert_eq!(
+            entries[2].value.value,
+            Value::Json(r#"[{"a":[1]},[]]"#.into())
+        );
         assert!(
             matches!(
                 flow.get("features").expect("features").value.value,
