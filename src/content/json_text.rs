@@ -38,6 +38,23 @@ pub fn read(text: &str) -> Result<JsonText, serde_json::Error> {
     let mut writer = TextWriter::with_capacity(text.len());
     // Only text can name a member twice (YAML and `serde_json` trees cannot).
     writer.track_names = true;
+    let mut scan = Scan {
+        text,
+        end: text.len(),
+        depth: 0,
+        max_depth: SCAN_DEPTH,
+        nodes: 0,
+        max_nodes: usize::MAX,
+        word: json_word,
+    };
+    let start = scan.skip_space(0);
+    if let Some(end) = scan.value(&mut writer, start)
+        && scan.skip_space(end) == text.len()
+    {
+        return Ok(writer.finish());
+    }
+    // What the scan gives up on, serde_json reads (or reports) from the start.
+    writer.clear();
     write_from_text(&mut writer, text, false)?;
     Ok(writer.finish())
 }
@@ -483,6 +500,226 @@ pub(crate) fn escape_or(bytes: &[u8], also: u8) -> Option<usize> {
         .map(|i| at + i)
 }
 
+/// The text of a JSON string (between its quotes) whose escapes are all JSON's: `None` for any
+/// other, and for a `\\u` of half a surrogate pair (which YAML reads otherwise, and which JSON
+/// pairs; [`Scan`] leaves such a string to a full reader).
+pub(crate) fn unescape(inner: &str) -> Option<String> {
+    let mut text = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            text.push(c);
+            continue;
+        }
+        text.push(match chars.next()? {
+            '"' => '"',
+            '\\' => '\\',
+            '/' => '/',
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            'u' => {
+                let hex = chars.as_str().get(..4)?;
+                if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
+                chars = chars.as_str()[4..].chars();
+                char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+            }
+            _ => return None,
+        });
+    }
+    Some(text)
+}
+
+/// What a word (a value that is neither a string, nor a list, nor a mapping: `true`, `12`, ...)
+/// means where the text is scanned, written; `None` when [`Scan`] must give up on it.
+pub(crate) type Word = fn(&str, &mut TextWriter) -> Option<()>;
+
+/// Reads one JSON value from text straight into a writer, giving up (`None`) on anything it
+/// does not know: a string value holding a `$` (which may be an interpolation), one with an escape
+/// JSON does not have, nesting beyond `max_depth`, more than `max_nodes` values, a word its
+/// `word` refuses, and anything that is not JSON, which a full reader then reads, or reports.
+/// It is several times quicker than serde_json's reader driving the writer, and shared by the
+/// JSON reader here and the YAML reader's one-line flows (with their own words), so that each
+/// writes what its full reader would.
+pub(crate) struct Scan<'t> {
+    pub text: &'t str,
+    /// Where the scan stops (the end of the line, for a flow in YAML).
+    pub end: usize,
+    pub depth: usize,
+    pub max_depth: usize,
+    /// Values (and member names) read, as a YAML tree counts its nodes.
+    pub nodes: usize,
+    pub max_nodes: usize,
+    pub word: Word,
+}
+
+impl<'t> Scan<'t> {
+    fn byte(&self, at: usize) -> Option<u8> {
+        self.text.as_bytes()[..self.end].get(at).copied()
+    }
+
+    /// Where the first byte after `at` stands that is not JSON's white space.
+    pub fn skip_space(&self, mut at: usize) -> usize {
+        while matches!(self.byte(at), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+            at += 1;
+        }
+        at
+    }
+
+    fn counted(&mut self) -> Option<()> {
+        self.nodes += 1;
+        (self.nodes <= self.max_nodes).then_some(())
+    }
+
+    /// Writes the value at `at`; where it ends.
+    pub fn value(&mut self, writer: &mut TextWriter, at: usize) -> Option<usize> {
+        self.counted()?;
+        match self.byte(at)? {
+            b'{' => self.object(writer, at),
+            b'[' => self.array(writer, at),
+            b'"' => {
+                let (text, end) = self.string(at, false)?;
+                match text {
+                    Some(text) => writer.string(&text),
+                    None => writer.plain_string(&self.text[at + 1..end - 1]),
+                }
+                Some(end)
+            }
+            _ => {
+                let bytes = &self.text.as_bytes()[..self.end];
+                let mut end = at;
+                while end < self.end
+                    && (bytes[end].is_ascii_alphanumeric()
+                        || matches!(bytes[end], b'.' | b'+' | b'-'))
+                {
+                    end += 1;
+                }
+                if !matches!(
+                    bytes.get(end),
+                    None | Some(b' ' | b'\n' | b'\r' | b'\t' | b',' | b']' | b'}')
+                ) {
+                    return None;
+                }
+                (self.word)(&self.text[at..end], writer)?;
+                Some(end)
+            }
+        }
+    }
+
+    /// The string whose quote is at `at`: its text when it has an escape (`None` when it has
+    /// none, and stands as it is between its quotes), and where it ends. A `$` ends the scan in
+    /// a value, not in a member's name (names are never interpolated).
+    fn string(&self, at: usize, name: bool) -> Option<(Option<String>, usize)> {
+        let bytes = &self.text.as_bytes()[..self.end];
+        let stop_at = if name { b'"' } else { b'$' };
+        let mut from = at + 1;
+        let mut escaped = false;
+        loop {
+            let stop = from + escape_or(&bytes[from..], stop_at)?;
+            match bytes[stop] {
+                b'"' => {
+                    let text = escaped
+                        .then(|| unescape(&self.text[at + 1..stop]))
+                        .map_or(Some(None), |text| text.map(Some))?;
+                    return Some((text, stop + 1));
+                }
+                b'\\' if stop + 1 < self.end => {
+                    escaped = true;
+                    from = stop + 2;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn deeper(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= self.max_depth).then_some(())
+    }
+
+    fn object(&mut self, writer: &mut TextWriter, at: usize) -> Option<usize> {
+        self.deeper()?;
+        let mut object = writer.begin_object();
+        let mut next = self.skip_space(at + 1);
+        if self.byte(next) == Some(b'}') {
+            next += 1;
+        } else {
+            loop {
+                if self.byte(next) != Some(b'"') {
+                    return None;
+                }
+                let (name, end) = self.string(next, true)?;
+                self.counted()?;
+                let colon = self.skip_space(end);
+                if self.byte(colon) != Some(b':') {
+                    return None;
+                }
+                match name {
+                    Some(name) => writer.member(&mut object, &name),
+                    None => writer.plain_member(&mut object, &self.text[next + 1..end - 1]),
+                }
+                let end = self.value(writer, self.skip_space(colon + 1))?;
+                let end = self.skip_space(end);
+                match self.byte(end)? {
+                    b',' => next = self.skip_space(end + 1),
+                    b'}' => {
+                        next = end + 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        writer.end_object(object);
+        self.depth -= 1;
+        Some(next)
+    }
+
+    fn array(&mut self, writer: &mut TextWriter, at: usize) -> Option<usize> {
+        self.deeper()?;
+        let mut array = writer.begin_array();
+        let mut next = self.skip_space(at + 1);
+        if self.byte(next) == Some(b']') {
+            next += 1;
+        } else {
+            loop {
+                writer.element(&mut array);
+                let end = self.value(writer, next)?;
+                let end = self.skip_space(end);
+                match self.byte(end)? {
+                    b',' => next = self.skip_space(end + 1),
+                    b']' => {
+                        next = end + 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        writer.end_array(array);
+        self.depth -= 1;
+        Some(next)
+    }
+}
+
+/// A number, `true`, `false` or `null` in JSON text, as serde_json reads it.
+fn json_word(word: &str, writer: &mut TextWriter) -> Option<()> {
+    match word {
+        "true" => writer.bool(true),
+        "false" => writer.bool(false),
+        "null" => writer.null(),
+        _ => writer.number(&serde_json::from_str(word).ok()?),
+    }
+    Some(())
+}
+
+/// Nesting the scan reads; deeper text is left to serde_json, whose limit is higher.
+const SCAN_DEPTH: usize = 64;
+
 struct ValueSeed<'w> {
     writer: &'w mut TextWriter,
 }
@@ -661,6 +898,53 @@ mod tests {
             let text = format!("{{\"o\":{{{}}}}}", members.join(","));
             let unique: std::collections::BTreeSet<&String> = names.iter().collect();
             prop_assert_eq!(read(&text).unwrap().duplicate_key, unique.len() < names.len());
+        }
+
+        /// The scan and serde_json write the same, whatever the text: JSON in any layout,
+        /// also with one character put in or taken out.
+        #[test]
+        fn the_scan_reads_what_serde_json_reads(
+            value in crate::arbitrary::json_value(
+                "[a-z$\"\\\\]{1,3}",
+                "[a-z \u{e9}\"\\\\\n\u{1}/]{0,8}|[a-z$]{0,3}|-?[0-9]{1,3}",
+            ),
+            pretty in any::<bool>(),
+            at in any::<prop::sample::Index>(),
+            put in prop::option::of(prop::sample::select(
+                &[' ', '\n', '"', '\\', ',', ':', '[', ']', '{', '}', '-', '0', 'e', '.', 'u', 't'][..],
+            )),
+            change in any::<bool>(),
+        ) {
+            let mut text = if pretty {
+                serde_json::to_string_pretty(&value).unwrap()
+            } else {
+                serde_json::to_string(&value).unwrap()
+            };
+            if change {
+                let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+                let place = boundaries[at.index(boundaries.len())];
+                match put {
+                    Some(c) => text.insert(place, c),
+                    None => {
+                        text.remove(place);
+                    }
+                }
+            }
+            let mut writer = TextWriter::with_capacity(text.len());
+            writer.track_names = true;
+            let by_serde = write_from_text(&mut writer, &text, false).map(|()| writer.finish());
+            match (read(&text), by_serde) {
+                (Ok(read), Ok(by_serde)) => {
+                    prop_assert_eq!(&read.compact, &by_serde.compact);
+                    prop_assert_eq!(
+                        (read.dollar, read.duplicate_key, read.huge_integer, read.is_object),
+                        (by_serde.dollar, by_serde.duplicate_key, by_serde.huge_integer, by_serde.is_object)
+                    );
+                    prop_assert_eq!(read.members, by_serde.members);
+                }
+                (Err(read), Err(by_serde)) => prop_assert_eq!(read.to_string(), by_serde.to_string()),
+                (read, by_serde) => prop_assert!(false, "{:?} vs {:?}", read, by_serde),
+            }
         }
 
         #[test]

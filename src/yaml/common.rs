@@ -12,7 +12,7 @@
 //! taken out, on random YAML-shaped lines, and on the repository's own files).
 
 use super::{Entry, LineAt, MAX_NODES, Node, Span, Value, resolve_plain, scalar_key, span_on_line};
-use crate::content::json_text::{TextWriter, escape_or};
+use crate::content::json_text::{Scan, TextWriter, unescape};
 
 /// Deep enough for any definition; deeper documents are left to the YAML parser, which has
 /// the limit that is reported.
@@ -143,39 +143,6 @@ fn into_key(node: Node) -> Option<String> {
     }
 }
 
-/// The text of a double-quoted scalar whose escapes are all JSON's (YAML has more; a `\\u`
-/// of half a surrogate pair is one YAML reads otherwise): `None` for any other.
-fn unescape(inner: &str) -> Option<String> {
-    let mut text = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            text.push(c);
-            continue;
-        }
-        text.push(match chars.next()? {
-            '"' => '"',
-            '\\' => '\\',
-            '/' => '/',
-            'b' => '\u{8}',
-            'f' => '\u{c}',
-            'n' => '\n',
-            'r' => '\r',
-            't' => '\t',
-            'u' => {
-                let hex = chars.as_str().get(..4)?;
-                if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return None;
-                }
-                chars = chars.as_str()[4..].chars();
-                char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
-            }
-            _ => return None,
-        });
-    }
-    Some(text)
-}
-
 /// Bytes of a key written plain, as definitions write them.
 fn key_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.' | b'/')
@@ -190,7 +157,7 @@ struct Parser<'a> {
     nodes: usize,
     keep_json_below: &'a [&'a [&'a str]],
     /// The keys of the block mappings the line being read is in, outermost first.
-    keys: Vec<&'a str>,
+    keys: Vec<String>,
     /// Writes one-line JSON flows, one after another.
     json: TextWriter,
 }
@@ -261,7 +228,6 @@ impl<'a> Parser<'a> {
     /// current line (after a list's `- ` when the mapping is a list's item).
     fn mapping(&mut self, indent: usize, first: usize) -> Option<Node> {
         self.deeper()?;
-        let text = self.text;
         let line = self.line()?;
         let span = self.span(&line, first, first);
         let mut entries: Vec<Entry> = Vec::new();
@@ -275,7 +241,7 @@ impl<'a> Parser<'a> {
             if entries.iter().any(|e| e.key == key) {
                 return None;
             }
-            self.keys.push(&text[at..key_end]);
+            self.keys.push(key.clone());
             let value = if value_at == line.end || self.bytes()[value_at] == b'#' {
                 // The value is on the lines below, or empty (`null`, placed at the colon).
                 self.at += 1;
@@ -569,14 +535,8 @@ impl<'a> Parser<'a> {
             return None;
         }
         self.json.clear();
-        let mut flow = JsonFlow {
-            text: self.text,
-            end: line.end,
-            writer: &mut self.json,
-            depth: self.depth,
-            nodes: self.nodes,
-        };
-        let end = flow.value(at)?;
+        let mut flow = self.scan(line, self.depth, self.nodes);
+        let end = flow.value(&mut self.json, at)?;
         let nodes = flow.nodes;
         if self.json.duplicate_name_seen() {
             return None;
@@ -624,14 +584,8 @@ impl<'a> Parser<'a> {
             }
             first = false;
             self.json.element(&mut array);
-            let mut flow = JsonFlow {
-                text: self.text,
-                end: line.end,
-                writer: &mut self.json,
-                depth,
-                nodes,
-            };
-            let end = flow.value(item_at)?;
+            let mut flow = self.scan(&line, depth, nodes);
+            let end = flow.value(&mut self.json, item_at)?;
             nodes = flow.nodes;
             if !self.rest_is_comment(&line, end) {
                 return None;
@@ -652,12 +606,25 @@ impl<'a> Parser<'a> {
         Some(Node { value, span })
     }
 
+    /// Reads JSON on `line`, as the tree would count and nest its values.
+    fn scan(&self, line: &Line, depth: usize, nodes: usize) -> Scan<'a> {
+        Scan {
+            text: self.text,
+            end: line.end,
+            depth,
+            max_depth: MAX_COMMON_DEPTH,
+            nodes,
+            max_nodes: MAX_NODES,
+            word: yaml_word,
+        }
+    }
+
     /// Whether the line being read is below the mappings whose JSON flows are kept as text.
     fn keeps_json(&self) -> bool {
         let keys = &self.keys;
-        self.keep_json_below
-            .iter()
-            .any(|path| keys.len() > path.len() && keys.starts_with(path))
+        self.keep_json_below.iter().any(|path| {
+            keys.len() > path.len() && keys.iter().zip(path.iter()).all(|(key, p)| key == p)
+        })
     }
 
     fn skip_spaces(&self, line: &Line, mut at: usize) -> usize {
@@ -731,149 +698,20 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// A one-line JSON flow collection written as compact text, value by value (see
-/// [`Parser::json_flow`]); it counts values and depth as the tree would.
-struct JsonFlow<'t, 'w> {
-    text: &'t str,
-    /// Where the line ends.
-    end: usize,
-    writer: &'w mut TextWriter,
-    depth: usize,
-    nodes: usize,
-}
-
-impl<'t> JsonFlow<'t, '_> {
-    fn byte(&self, at: usize) -> Option<u8> {
-        self.text.as_bytes()[..self.end].get(at).copied()
+/// A number, `true`, `false` or `null` in a JSON flow, as the YAML reads the word.
+fn yaml_word(word: &str, writer: &mut TextWriter) -> Option<()> {
+    let first = *word.as_bytes().first()?;
+    if !(starts_plain(first) || first == b'-') {
+        return None;
     }
-
-    fn skip_spaces(&self, mut at: usize) -> usize {
-        while self.byte(at) == Some(b' ') {
-            at += 1;
-        }
-        at
+    match resolve_plain(word) {
+        Value::Null => writer.null(),
+        Value::Bool(b) => writer.bool(b),
+        Value::Int(i) => writer.number(&i.into()),
+        Value::Float(f) => writer.number(&serde_json::Number::from_f64(f)?),
+        _ => return None,
     }
-
-    fn counted(&mut self) -> Option<()> {
-        self.nodes += 1;
-        (self.nodes <= MAX_NODES).then_some(())
-    }
-
-    /// Writes the value at `at`; where it ends.
-    fn value(&mut self, at: usize) -> Option<usize> {
-        self.counted()?;
-        match self.byte(at)? {
-            b'{' => self.object(at),
-            b'[' => self.array(at),
-            b'"' => {
-                let (text, end) = self.string(at)?;
-                self.writer.plain_string(text);
-                Some(end)
-            }
-            _ => self.scalar(at),
-        }
-    }
-
-    /// The text of the string whose quote is at `at`, and where it ends, when it has no escape,
-    /// no `$`, and nothing JSON would escape (so that it is written as it stands).
-    fn string(&self, at: usize) -> Option<(&'t str, usize)> {
-        let text = self.text;
-        let inner = &self.text.as_bytes()[at + 1..self.end];
-        let close = escape_or(inner, b'$')?;
-        (inner[close] == b'"').then(|| (&text[at + 1..at + 1 + close], at + close + 2))
-    }
-
-    /// A number, `true`, `false` or `null`, as the YAML reads the word.
-    fn scalar(&mut self, at: usize) -> Option<usize> {
-        let bytes = &self.text.as_bytes()[..self.end];
-        let first = bytes[at];
-        if !(starts_plain(first) || first == b'-') {
-            return None;
-        }
-        let mut end = at;
-        while end < self.end
-            && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'.' | b'+' | b'-'))
-        {
-            end += 1;
-        }
-        if !matches!(bytes.get(end), None | Some(b' ' | b',' | b']' | b'}')) {
-            return None;
-        }
-        match resolve_plain(&self.text[at..end]) {
-            Value::Null => self.writer.null(),
-            Value::Bool(b) => self.writer.bool(b),
-            Value::Int(i) => self.writer.number(&i.into()),
-            Value::Float(f) => self.writer.number(&serde_json::Number::from_f64(f)?),
-            _ => return None,
-        }
-        Some(end)
-    }
-
-    fn deeper(&mut self) -> Option<()> {
-        self.depth += 1;
-        (self.depth <= MAX_COMMON_DEPTH).then_some(())
-    }
-
-    fn object(&mut self, at: usize) -> Option<usize> {
-        self.deeper()?;
-        let mut object = self.writer.begin_object();
-        let mut next = self.skip_spaces(at + 1);
-        if self.byte(next) == Some(b'}') {
-            next += 1;
-        } else {
-            loop {
-                if self.byte(next) != Some(b'"') {
-                    return None;
-                }
-                let (name, end) = self.string(next)?;
-                self.counted()?;
-                let colon = self.skip_spaces(end);
-                if self.byte(colon) != Some(b':') {
-                    return None;
-                }
-                self.writer.plain_member(&mut object, name);
-                let end = self.value(self.skip_spaces(colon + 1))?;
-                let end = self.skip_spaces(end);
-                match self.byte(end)? {
-                    b',' => next = self.skip_spaces(end + 1),
-                    b'}' => {
-                        next = end + 1;
-                        break;
-                    }
-                    _ => return None,
-                }
-            }
-        }
-        self.writer.end_object(object);
-        self.depth -= 1;
-        Some(next)
-    }
-
-    fn array(&mut self, at: usize) -> Option<usize> {
-        self.deeper()?;
-        let mut array = self.writer.begin_array();
-        let mut next = self.skip_spaces(at + 1);
-        if self.byte(next) == Some(b']') {
-            next += 1;
-        } else {
-            loop {
-                self.writer.element(&mut array);
-                let end = self.value(next)?;
-                let end = self.skip_spaces(end);
-                match self.byte(end)? {
-                    b',' => next = self.skip_spaces(end + 1),
-                    b']' => {
-                        next = end + 1;
-                        break;
-                    }
-                    _ => return None,
-                }
-            }
-        }
-        self.writer.end_array(array);
-        self.depth -= 1;
-        Some(next)
-    }
+    Some(())
 }
 
 #[cfg(test)]
@@ -1018,11 +856,11 @@ mod tests {
             [
                 Some(r#"{"id":"n0","x":300,"data":{"t":0.2,"p":[1000.0,0,7,31,0.5,true,null]}}"#),
                 Some("{\"id\":\"n\u{e9}\",\"e\":{},\"l\":[]}"),
-                // What the tree is needed for: an interpolation, an escape, a value JSON does
-                // not have; and what is not JSON. (A name written twice leaves the whole text
-                // to the YAML parser, which reports it.)
+                // What the tree is needed for: an interpolation, a value JSON does not have;
+                // and what is not JSON. (A name written twice leaves the whole text to the
+                // YAML parser, which reports it.)
                 None,
-                None,
+                Some(r#"{"id":"esc\n"}"#),
                 None,
                 None,
                 Some(r#"["a",["b"]]"#),
