@@ -58,8 +58,9 @@ pub enum Value {
     String(String),
     Seq(Vec<Node>),
     Map(Vec<Entry>),
-    /// A one-line flow list or mapping that is JSON meaning what the YAML says (no escape, no
-    /// `$`, no name twice), as the compact text the definition loader would write of its tree:
+    /// A one-line flow list or mapping that is JSON meaning what the YAML says (no `$` in a
+    /// string, no name twice), or a block list of such, as the compact text the definition
+    /// loader would write of its tree:
     /// only [`parse_keeping_json`] makes these, and only where it is asked to.
     Json(String),
 }

@@ -10,6 +10,12 @@
 //! value for value and position for position (property tests compare both parsers: on what the
 //! exporter writes, on documents in every mix of styles, also with one character put in or
 //! taken out, on random YAML-shaped lines, and on the repository's own files).
+//!
+//! Asked to keep JSON below some mappings ([`super::parse_keeping_json`]), it writes each
+//! one-line flow there that is JSON, and each block list of nothing but such flows, as the
+//! compact text the definition loader would write of its tree ([`Value::Json`]), with
+//! [`json_text::Scan`](crate::content::json_text::Scan) and the loader's writer; a flow the tree
+//! is needed for (a `$`, a value JSON does not have) is read as a tree, as before.
 
 use super::{Entry, LineAt, MAX_NODES, Node, Span, Value, resolve_plain, scalar_key, span_on_line};
 use crate::content::json_text::{Scan, TextWriter, unescape};
@@ -526,8 +532,8 @@ impl<'a> Parser<'a> {
     }
 
     /// A one-line flow collection at `at`, below the mappings asked for, as [`Value::Json`] when
-    /// it is JSON with nothing the tree would be needed for (no escape, no `$` that may be an
-    /// interpolation, no name written twice), and where it ends; `None` leaves it to
+    /// it is JSON with nothing the tree would be needed for (no `$` in a string that may be an
+    /// interpolation, no escape JSON does not have, no name written twice), and where it ends; `None` leaves it to
     /// [`Parser::flow_collection`]. Both write the same text: the value is written by the
     /// writer the definition loader writes a tree with, value by value.
     fn json_flow(&mut self, line: &Line, at: usize) -> Option<(Node, usize)> {
