@@ -1,6 +1,6 @@
 //! Random JSON values for property tests, shared so that every test explores the same kinds of
 //! value: `null`s, booleans, integers up to `u64`, fractional and integral floats, and strings
-//! and names drawn from what each test needs.
+//! and names drawn from what each test needs; and texts with one character changed.
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -24,4 +24,23 @@ pub fn json_value(names: &'static str, strings: &'static str) -> impl Strategy<V
                 .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
+}
+
+/// Puts `put` into `text` before the character that `at` picks, or takes that character out:
+/// most texts so changed are broken, which is what a reader's fast path must give up on.
+pub fn change_one_character(text: &mut String, at: prop::sample::Index, put: Option<char>) {
+    let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    if boundaries.is_empty() {
+        if let Some(c) = put {
+            text.push(c);
+        }
+        return;
+    }
+    let place = boundaries[at.index(boundaries.len())];
+    match put {
+        Some(c) => text.insert(place, c),
+        None => {
+            text.remove(place);
+        }
+    }
 }

@@ -82,6 +82,24 @@ impl Value {
     }
 }
 
+impl Value {
+    /// Writes a null, a boolean or a number as JSON, as the definition loader writes it; `false`
+    /// (nothing written) for infinity and NaN, which JSON cannot hold, and for other values.
+    pub fn write_json_word(&self, writer: &mut crate::content::json_text::TextWriter) -> bool {
+        match self {
+            Value::Null => writer.null(),
+            Value::Bool(b) => writer.bool(*b),
+            Value::Int(i) => writer.number(&(*i).into()),
+            Value::Float(f) => match serde_json::Number::from_f64(*f) {
+                Some(n) => writer.number(&n),
+                None => return false,
+            },
+            _ => return false,
+        }
+        true
+    }
+}
+
 impl Node {
     /// The entry under `key`, when this node is a mapping that has it.
     pub fn get(&self, key: &str) -> Option<&Entry> {

@@ -937,14 +937,7 @@ mod tests {
                 serde_json::to_string(&value).unwrap()
             };
             if change {
-                let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-                let place = boundaries[at.index(boundaries.len())];
-                match put {
-                    Some(c) => text.insert(place, c),
-                    None => {
-                        text.remove(place);
-                    }
-                }
+                crate::arbitrary::change_one_character(&mut text, at, put);
             }
             let mut writer = TextWriter::with_capacity(text.len());
             writer.track_names = true;

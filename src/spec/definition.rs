@@ -729,12 +729,8 @@ impl Checker<'_, '_> {
         writer: &mut TextWriter,
     ) {
         match &node.value {
-            Value::Null => writer.null(),
-            Value::Bool(b) => writer.bool(*b),
-            Value::Int(i) => writer.number(&(*i).into()),
-            Value::Float(f) => match serde_json::Number::from_f64(*f) {
-                Some(n) => writer.number(&n),
-                None => {
+            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
+                if !node.value.write_json_word(writer) {
                     let error = SpecError::InvalidValue {
                         field: path.to_string(),
                         message: "infinity and NaN cannot be sent to the platform".into(),
@@ -743,7 +739,7 @@ impl Checker<'_, '_> {
                     // The definition is refused; the text only has to stay JSON.
                     writer.null();
                 }
-            },
+            }
             // Most strings have nothing to substitute: written as they are, not copied first.
             Value::String(text) if !text.contains("${") => writer.string(text),
             Value::String(text) => match self.substitute(source, node.span, text, path) {

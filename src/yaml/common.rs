@@ -710,14 +710,7 @@ fn yaml_word(word: &str, writer: &mut TextWriter) -> Option<()> {
     if !(starts_plain(first) || first == b'-') {
         return None;
     }
-    match resolve_plain(word) {
-        Value::Null => writer.null(),
-        Value::Bool(b) => writer.bool(b),
-        Value::Int(i) => writer.number(&i.into()),
-        Value::Float(f) => writer.number(&serde_json::Number::from_f64(f)?),
-        _ => return None,
-    }
-    Some(())
+    resolve_plain(word).write_json_word(writer).then_some(())
 }
 
 #[cfg(test)]
@@ -741,13 +734,11 @@ mod tests {
     /// The compact JSON text of a tree, as the definition loader writes it.
     fn compact(node: &Node, writer: &mut TextWriter) {
         match &node.value {
-            Value::Null => writer.null(),
-            Value::Bool(b) => writer.bool(*b),
-            Value::Int(i) => writer.number(&(*i).into()),
-            Value::Float(f) => match serde_json::Number::from_f64(*f) {
-                Some(n) => writer.number(&n),
-                None => writer.null(),
-            },
+            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
+                if !node.value.write_json_word(writer) {
+                    writer.null();
+                }
+            }
             Value::String(text) => writer.string(text),
             Value::Json(text) => writer.compact_value(text),
             Value::Seq(items) => {
@@ -1126,14 +1117,7 @@ mod tests {
             let mut styled = Styled { styles: &styles, next: 0, out: String::new() };
             styled.block_map(&document(&["k".to_owned(), "l".to_owned()], &value), 0);
             let mut text = styled.out;
-            let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-            let place = boundaries[at.index(boundaries.len())];
-            match put {
-                Some(c) => text.insert(place, c),
-                None => {
-                    text.remove(place);
-                }
-            }
+            crate::arbitrary::change_one_character(&mut text, at, put);
             agree(&text);
             keeping_json_agrees(&text, ["k"]);
         }
