@@ -211,12 +211,7 @@ impl JsonPlan<'_> {
     }
 }
 
-fn to_json(doc: &impl Serialize) -> String {
-    // Serializing plain data to a string cannot fail; fall back to an empty object regardless.
-    serde_json::to_string_pretty(doc).unwrap_or_else(|_| "{}".into()) + "\n"
-}
-
-/// Pretty JSON and a newline, as `to_json` writes it.
+/// Pretty JSON and a newline.
 fn write_pretty(out: &mut dyn std::io::Write, doc: &impl Serialize) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, doc)?;
     out.write_all(b"\n")
@@ -224,7 +219,10 @@ fn write_pretty(out: &mut dyn std::io::Write, doc: &impl Serialize) -> std::io::
 
 /// The plan's JSON form: `format_version`, a summary, changes and notes.
 pub fn json(plan: &Plan) -> String {
-    to_json(&JsonPlan::of(plan))
+    let mut out = Vec::new();
+    // Writing plain data to memory cannot fail; and serde_json writes UTF-8.
+    let _ = write_pretty(&mut out, &JsonPlan::of(plan));
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The plan as a pull-request comment: a summary table and a collapsible block per agent.
