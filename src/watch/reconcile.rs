@@ -183,8 +183,10 @@ pub async fn reconcile(
             };
             let target = config.target.clone();
             let result = async {
-                let workspace =
-                    workspace::load_definitions_remembering(config, options, env, &mut link.memo);
+                let memo = &mut link.memo;
+                let workspace = off_the_runtime(|| {
+                    workspace::load_definitions_remembering(config, options, env, memo)
+                });
                 reconcile_target(workspace, adopt, link, gate, incremental, env).await
             }
             .instrument(span)
@@ -213,6 +215,17 @@ pub async fn reconcile(
     match first_error {
         Some(err) => Err(err),
         None => Ok(synced),
+    }
+}
+
+/// Runs `work` (loading a directory: reading, parsing and checking every file, on threads of
+/// its own and this one) so that the runtime's other tasks (the health and metrics server,
+/// connections in flight) move to another worker meanwhile; on a single-threaded runtime there
+/// is none to move them to, and `work` simply runs.
+fn off_the_runtime<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|runtime| runtime.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
     }
 }
 
@@ -373,4 +386,34 @@ fn changed(last: &Desired, now: &Desired, broken: &BTreeSet<Key>) -> (BTreeSet<K
         .filter(|k| !now.contains_key(*k) && !broken.contains(*k))
         .count();
     (keys, removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn other_tasks_run_while_a_directory_loads() {
+        // On the runtime's one worker, as a daemon's sync runs.
+        let sync = tokio::spawn(async {
+            let (ran, wait) = std::sync::mpsc::channel();
+            let task = tokio::spawn(async move {
+                let _ = ran.send(());
+            });
+            // Were the worker held by the work, the task could only run after it.
+            let seen = off_the_runtime(|| wait.recv_timeout(Duration::from_secs(20)).is_ok());
+            task.await.expect("the task ends");
+            seen
+        });
+        assert!(
+            sync.await.expect("the sync ends"),
+            "the task ran while the work blocked"
+        );
+    }
+
+    #[tokio::test]
+    async fn on_a_single_threaded_runtime_the_work_simply_runs() {
+        assert_eq!(off_the_runtime(|| 7), 7);
+    }
 }
