@@ -768,6 +768,43 @@ mod tests {
         assert_eq!(Some(from_file), inline);
     }
 
+    #[test]
+    fn a_workflow_definition_written_a_node_per_line_loads_as_written_on_one_line() {
+        let env = |_: &str| None;
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let check = |text: String| {
+            let cx = definition::Context {
+                schema: crate::provider::ProviderKind::AgentWorkflows.definition_schema(),
+                dir: dir.path(),
+                env: &env,
+                reads: None,
+                read_ahead: None,
+            };
+            let checked = definition::check(&SourceFile::new("x.yaml", text), &cx);
+            assert!(checked.problems.is_empty(), "{:?}", checked.problems);
+            checked.definition.and_then(|d| d.content)
+        };
+        let head = "kind: agent\nkey: k\nname: K\n";
+        let nodes = [
+            r#"{"id": "a", "type": "say", "data": {"text": "hi\n", "n": 1.50}}"#,
+            "[1, true]",
+        ];
+        let one_line = check(format!(
+            "{head}definition: {{\"nodes\": [{}], \"edges\": []}}\n",
+            nodes.join(", ")
+        ));
+        let per_line = check(format!(
+            "{head}definition:\n  nodes:\n{}  edges: []\n",
+            nodes.map(|node| format!("  - {node}\n")).concat()
+        ));
+        let per_line = per_line.expect("a content");
+        assert_eq!(
+            per_line.text(),
+            r#"{"nodes":[{"id":"a","type":"say","data":{"text":"hi\n","n":1.5}},[1,true]],"edges":[]}"#
+        );
+        assert_eq!(Some(per_line), one_line);
+    }
+
     /// No `$`: a graph file holding one goes through the YAML path whole.
     fn json_value() -> impl Strategy<Value = serde_json::Value> {
         crate::arbitrary::json_value("[a-z]{1,4}", "[a-zA-Z0-9 _.:#\\\\\"]{0,8}")

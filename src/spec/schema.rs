@@ -137,3 +137,15 @@ pub const COMMON_FIELDS: &[Field] = &[
         "true: never archived or deleted by agentsync",
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use crate::provider::ProviderKind;
+
+    #[test]
+    fn each_platform_s_bulk_field_is_the_one_its_include_stands_for() {
+        let bulk = |kind: ProviderKind| kind.definition_schema().bulk_fields();
+        assert_eq!(bulk(ProviderKind::Workfx), vec![vec!["flow", "graph"]]);
+        assert_eq!(bulk(ProviderKind::AgentWorkflows), vec![vec!["definition"]]);
+    }
+}
