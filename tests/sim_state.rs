@@ -171,6 +171,59 @@ async fn a_state_file_in_a_missing_directory_is_refused_at_start() {
     );
 }
 
+/// Puts a directory where the state file stands, so that saving it fails whoever runs the
+/// test (a file cannot replace a directory).
+fn block_saving(path: &Path) {
+    std::fs::remove_file(path).expect("the state file was saved");
+    std::fs::create_dir(path).expect("a directory in its place");
+    std::fs::write(path.join("keep"), "").expect("not empty");
+}
+
+#[tokio::test]
+async fn a_change_whose_save_fails_is_answered_with_a_server_error_that_shows_no_path() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("state.json");
+    let sim = start_with(with_state(&path)).await;
+    sim.create_agent(&json!({ "name": "A" })).await;
+    block_saving(&path);
+    let failed = sim.post("/agents", &json!({ "name": "B" })).await;
+    // As a platform answers: the cause (and the server's paths) go to the simulator's log.
+    assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(failed.body, json!({ "detail": "Internal Server Error" }));
+}
+
+#[tokio::test]
+async fn a_failed_flush_is_reported_and_the_next_one_saves_what_it_could_not() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("state.json");
+    let sim = start_with(SimOptions {
+        saving: agentsync::sim::Saving::OnFlush,
+        ..with_state(&path)
+    })
+    .await;
+    sim.create_agent(&json!({ "name": "A" })).await;
+    sim.sim.flush().await.expect("saved");
+    block_saving(&path);
+    sim.create_agent(&json!({ "name": "B" })).await;
+    let err = sim.sim.flush().await.expect_err("the save fails");
+    assert!(matches!(err, SimError::StateWrite { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
+
+    std::fs::remove_dir_all(&path).expect("the obstacle removed");
+    sim.sim.flush().await.expect("saved now");
+    let saved = read_json(&path);
+    let names: Vec<&str> = saved["state"]["agents"]
+        .as_object()
+        .expect("agents")
+        .values()
+        .filter_map(|agent| agent["agent"]["name"].as_str().or(agent["name"].as_str()))
+        .collect();
+    assert_eq!(names.len(), 2, "both agents are saved: {saved}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writes_are_all_saved() {
     let dir = tempfile::tempdir().expect("a temporary directory");
