@@ -25,8 +25,8 @@ use crate::content::json_text::{Scan, TextWriter, unescape};
 const MAX_COMMON_DEPTH: usize = 64;
 
 /// The tree of `source` when it has the common shape (a block mapping at its root), else
-/// `None`; below the mappings at `keep_json_below`, one-line flow collections that are JSON
-/// stand as [`Value::Json`].
+/// `None`; below the mappings at `keep_json_below`, one-line flow collections that are JSON,
+/// and block lists of nothing but those, stand as [`Value::Json`].
 pub(super) fn parse_common(source: &str, keep_json_below: &[&[&str]]) -> Option<Node> {
     if memchr::memchr2(b'\t', b'\r', source.as_bytes()).is_some() || source.starts_with('\u{feff}')
     {
@@ -533,9 +533,9 @@ impl<'a> Parser<'a> {
 
     /// A one-line flow collection at `at`, below the mappings asked for, as [`Value::Json`] when
     /// it is JSON with nothing the tree would be needed for (no `$` in a string that may be an
-    /// interpolation, no escape JSON does not have, no name written twice), and where it ends; `None` leaves it to
-    /// [`Parser::flow_collection`]. Both write the same text: the value is written by the
-    /// writer the definition loader writes a tree with, value by value.
+    /// interpolation, no escape JSON does not have, no name written twice), and where it ends;
+    /// `None` leaves it to [`Parser::flow_collection`]. Both write the same text: the value is
+    /// written by the writer the definition loader writes a tree with, value by value.
     fn json_flow(&mut self, line: &Line, at: usize) -> Option<(Node, usize)> {
         if !self.keeps_json() {
             return None;
