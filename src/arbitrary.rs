@@ -26,6 +26,16 @@ pub fn json_value(names: &'static str, strings: &'static str) -> impl Strategy<V
     })
 }
 
+/// `value` as JSON text, pretty-printed (as editors export) or compact.
+pub fn json_text(value: &impl serde::Serialize, pretty: bool) -> String {
+    let text = if pretty {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    };
+    text.expect("JSON values and documents always serialize")
+}
+
 /// Puts `put` into `text` before the character that `at` picks, or takes that character out:
 /// most texts so changed are broken, which is what a reader's fast path must give up on.
 pub fn change_one_character(text: &mut String, at: prop::sample::Index, put: Option<char>) {

@@ -305,11 +305,7 @@ mod tests {
             pretty in any::<bool>(),
         ) {
             let a: Document = a.into_iter().rev().collect();
-            let text = if pretty {
-                serde_json::to_string_pretty(&a).unwrap()
-            } else {
-                serde_json::to_string(&a).unwrap()
-            };
+            let text = crate::arbitrary::json_text(&a, pretty);
             let read = json_text::read(&text).unwrap();
             prop_assert!(!read.duplicate_key);
             let from_text = Content::from_json_text(read).unwrap();

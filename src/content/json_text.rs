@@ -931,11 +931,7 @@ mod tests {
             )),
             change in any::<bool>(),
         ) {
-            let mut text = if pretty {
-                serde_json::to_string_pretty(&value).unwrap()
-            } else {
-                serde_json::to_string(&value).unwrap()
-            };
+            let mut text = crate::arbitrary::json_text(&value, pretty);
             if change {
                 crate::arbitrary::change_one_character(&mut text, at, put);
             }

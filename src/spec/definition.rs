@@ -870,20 +870,21 @@ fn path_parent(path: &FieldPath) -> FieldPath {
 pub fn read_limited(path: &Path) -> std::io::Result<String> {
     use std::io::Read as _;
     // Opened once, then measured and read: a repository of graphs is thousands of files.
+    let too_large = |size: u64| {
+        std::io::Error::other(format!(
+            "the file is {size} bytes, more than the {MAX_FILE_BYTES} allowed"
+        ))
+    };
     let file = std::fs::File::open(path)?;
     let size = file.metadata()?.len();
     if size > MAX_FILE_BYTES {
-        return Err(std::io::Error::other(format!(
-            "the file is {size} bytes, more than the {MAX_FILE_BYTES} allowed"
-        )));
+        return Err(too_large(size));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     // The limit holds for a file that grows while it is read, too.
     file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(std::io::Error::other(format!(
-            "the file is more than the {MAX_FILE_BYTES} bytes allowed"
-        )));
+        return Err(too_large(bytes.len() as u64));
     }
     String::from_utf8(bytes)
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))

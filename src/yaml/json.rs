@@ -310,11 +310,7 @@ mod tests {
             ),
             pretty in any::<bool>(),
         ) {
-            let text = if pretty {
-                serde_json::to_string_pretty(&value).unwrap()
-            } else {
-                serde_json::to_string(&value).unwrap()
-            };
+            let text = crate::arbitrary::json_text(&value, pretty);
             prop_assert_eq!(parse_json(&text), super::super::parse(&text));
         }
     }
