@@ -20,12 +20,15 @@ pub const FILE_NAME: &str = "agentsync.yaml";
 
 /// Requests in flight at once, unless configured.
 pub const DEFAULT_CONCURRENCY: u32 = 8;
+
+/// The state directory, beside `agentsync.yaml`, unless `state_dir` says otherwise.
+pub const DEFAULT_STATE_DIR: &str = ".agentsync";
 const MAX_CONCURRENCY: u32 = 256;
 
 /// Where the platform is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
-    /// The simulator, run in-process; its state lives under `.agentsync/`.
+    /// The simulator, run in-process; its state lives in the state directory.
     Embedded,
     Url(reqwest::Url),
 }
@@ -104,6 +107,9 @@ pub struct Config {
     pub prune: Prune,
     pub max_prune: MaxPrune,
     pub concurrency: u32,
+    /// Where agentsync keeps its own files (run locks, the embedded simulator's state),
+    /// absolute: `state_dir`, or `.agentsync/` beside the configuration file.
+    pub state_dir: PathBuf,
 }
 
 /// Values that beat the configuration file: command-line flags, then `AGENTSYNC_*` variables.
@@ -112,6 +118,7 @@ pub struct Overrides {
     pub endpoint: Option<String>,
     pub definitions: Option<PathBuf>,
     pub concurrency: Option<u32>,
+    pub state_dir: Option<PathBuf>,
 }
 
 /// How to find and read the configuration.
@@ -191,6 +198,10 @@ pub enum ConfigProblem {
     BadTargetName { name: String },
     #[error("'targets' {message}")]
     BadTargets { message: String },
+    #[error("setting '{key}' belongs to the whole configuration, not to one target")]
+    TopLevelOnly { key: String },
+    #[error("state_dir {} is inside the definitions of target '{target}'", state_dir.display())]
+    StateInDefinitions { state_dir: PathBuf, target: String },
     #[error("targets '{first}' and '{second}' share definitions: {} is inside {}", inner.display(), outer.display())]
     SharedDefinitions {
         first: String,
@@ -206,6 +217,7 @@ impl Explain for ConfigProblem {
             ConfigProblem::UnknownKey { .. } => Some("unknown setting".into()),
             ConfigProblem::Invalid { .. } => Some("invalid value".into()),
             ConfigProblem::BadTargetName { .. } => Some("invalid name".into()),
+            ConfigProblem::TopLevelOnly { .. } => Some("top-level setting".into()),
             _ => None,
         }
     }
@@ -246,6 +258,13 @@ impl Explain for ConfigProblem {
                 "give each target its own 'definitions' directory; one may not contain another"
                     .into(),
             ),
+            ConfigProblem::TopLevelOnly { key } => Some(format!(
+                "move '{key}' out of 'targets:' to the top level of agentsync.yaml"
+            )),
+            ConfigProblem::StateInDefinitions { .. } => Some(
+                "agentsync writes its locks there on every run, which the watch daemon would take for edits: choose a directory outside every 'definitions'"
+                    .into(),
+            ),
             _ => None,
         }
     }
@@ -262,6 +281,8 @@ pub struct Setting {
     /// Names where and as whom a target syncs: with several targets in force, a flag or a
     /// variable cannot set it for all of them.
     pub per_target: bool,
+    /// Belongs to the repository, not to a target: refused inside `targets:`.
+    pub top_level: bool,
     /// What the setting may hold, for the JSON Schema of `agentsync.yaml`.
     pub value: SettingValue,
 }
@@ -297,6 +318,7 @@ pub const SETTINGS: &[Setting] = &[
         key: "provider",
         value: SettingValue::Provider,
         per_target: true,
+        top_level: false,
         env: "AGENTSYNC_PROVIDER",
         doc: "the platform: workfx or agent-workflows",
     },
@@ -304,6 +326,7 @@ pub const SETTINGS: &[Setting] = &[
         key: "endpoint",
         value: SettingValue::Endpoint,
         per_target: true,
+        top_level: false,
         env: "AGENTSYNC_ENDPOINT",
         doc: "the platform's base URL (http or https), or 'embedded' for the built-in simulator",
     },
@@ -311,6 +334,7 @@ pub const SETTINGS: &[Setting] = &[
         key: "tenant_id",
         value: SettingValue::Text,
         per_target: true,
+        top_level: false,
         env: "AGENTSYNC_TENANT_ID",
         doc: "the tenant sent with every request",
     },
@@ -318,6 +342,7 @@ pub const SETTINGS: &[Setting] = &[
         key: "tenant_unit_id",
         value: SettingValue::Text,
         per_target: true,
+        top_level: false,
         env: "AGENTSYNC_TENANT_UNIT_ID",
         doc: "the tenant unit sent with every request",
     },
@@ -325,6 +350,7 @@ pub const SETTINGS: &[Setting] = &[
         key: "token_env",
         value: SettingValue::EnvName,
         per_target: true,
+        top_level: false,
         env: "AGENTSYNC_TOKEN_ENV",
         doc: "the NAME of the environment variable that holds the API token",
     },
@@ -332,6 +358,7 @@ pub const SETTINGS: &[Setting] = &[
         key: "definitions",
         value: SettingValue::Text,
         per_target: true,
+        top_level: false,
         env: "AGENTSYNC_DEFINITIONS",
         doc: "the definitions directory, relative to the configuration file (default: agents)",
     },
@@ -339,6 +366,7 @@ pub const SETTINGS: &[Setting] = &[
         key: "publish",
         value: SettingValue::Bool,
         per_target: false,
+        top_level: false,
         env: "AGENTSYNC_PUBLISH",
         doc: "true or false: publish drafts that differ from the live version (default: true)",
     },
@@ -346,6 +374,7 @@ pub const SETTINGS: &[Setting] = &[
         key: "prune",
         value: SettingValue::Prune,
         per_target: false,
+        top_level: false,
         env: "AGENTSYNC_PRUNE",
         doc: "false, archive or delete: what happens to managed agents whose file is gone (default: false)",
     },
@@ -353,6 +382,7 @@ pub const SETTINGS: &[Setting] = &[
         key: "max_prune",
         value: SettingValue::CountOrShare,
         per_target: false,
+        top_level: false,
         env: "AGENTSYNC_MAX_PRUNE",
         doc: "the most agents one run prunes without --allow-mass-prune: a count (5) or a share (\"20%\") of the managed agents (default: half, at least one)",
     },
@@ -363,8 +393,17 @@ pub const SETTINGS: &[Setting] = &[
             max: MAX_CONCURRENCY,
         },
         per_target: false,
+        top_level: false,
         env: "AGENTSYNC_CONCURRENCY",
         doc: "requests in flight at once, 1 to 256 (default: 8)",
+    },
+    Setting {
+        key: "state_dir",
+        value: SettingValue::Text,
+        per_target: false,
+        top_level: true,
+        env: "AGENTSYNC_STATE_DIR",
+        doc: "a writable directory for agentsync's run locks and the embedded simulator's state, relative to the configuration file (default: .agentsync); point it at a volume when the checkout is read-only",
     },
 ];
 
@@ -536,9 +575,13 @@ impl Checker<'_> {
                 selected: true,
                 in_force: 1,
             };
-            let config = self.config(path, &root, options, &layers);
-            return match config {
-                Some(config) if self.problems.is_empty() => Ok(vec![config]),
+            let configs: Vec<Config> = self
+                .config(path, &root, options, &layers)
+                .into_iter()
+                .collect();
+            self.state_outside_definitions(&configs);
+            return match configs.len() {
+                1 if self.problems.is_empty() => Ok(configs),
                 _ => Err(self.finish()),
             };
         };
@@ -611,6 +654,7 @@ impl Checker<'_> {
             }
         }
         self.shared_definitions(&configs);
+        self.state_outside_definitions(&configs);
         if !self.problems.is_empty() {
             return Err(self.finish());
         }
@@ -626,6 +670,13 @@ impl Checker<'_> {
 
     fn unknown_keys(&mut self, entries: &[yaml::Entry], top_level: bool) {
         for entry in entries {
+            if !top_level && SETTINGS.iter().any(|s| s.key == entry.key && s.top_level) {
+                let problem = ConfigProblem::TopLevelOnly {
+                    key: entry.key.clone(),
+                };
+                self.at(entry.key_span, problem);
+                continue;
+            }
             let known =
                 SETTINGS.iter().any(|s| s.key == entry.key) || (top_level && entry.key == TARGETS);
             if !known {
@@ -672,6 +723,27 @@ impl Checker<'_> {
         }
     }
 
+    /// A state directory inside a definitions directory would have the watch daemon see
+    /// every lock it takes as an edit. (The default, `.agentsync`, is one it ignores.)
+    fn state_outside_definitions(&mut self, configs: &[Config]) {
+        for config in configs {
+            let default = config.root.join(DEFAULT_STATE_DIR);
+            if config.state_dir != default && config.state_dir.starts_with(&config.definitions) {
+                let problem = ConfigProblem::StateInDefinitions {
+                    state_dir: config
+                        .state_dir
+                        .strip_prefix(&config.root)
+                        .unwrap_or(&config.state_dir)
+                        .to_path_buf(),
+                    target: config.label().to_owned(),
+                };
+                self.problems
+                    .push(Located::file(&self.source.path, problem));
+                return;
+            }
+        }
+    }
+
     /// Resolves one target's settings.
     fn config(
         &mut self,
@@ -686,6 +758,7 @@ impl Checker<'_> {
                 "endpoint" => o.endpoint.clone(),
                 "definitions" => o.definitions.as_ref().map(|p| p.display().to_string()),
                 "concurrency" => o.concurrency.map(|c| c.to_string()),
+                "state_dir" => o.state_dir.as_ref().map(|p| p.display().to_string()),
                 _ => None,
             }
         };
@@ -708,6 +781,7 @@ impl Checker<'_> {
             }
             layers
                 .own
+                .filter(|_| !setting.top_level)
                 .and_then(|own| own.get(key))
                 .or_else(|| layers.top.get(key))
                 .filter(|e| !matches!(e.value.value, Value::Null))
@@ -773,6 +847,10 @@ impl Checker<'_> {
         let concurrency = self
             .optional(raw("concurrency"), "concurrency", parse_concurrency)
             .unwrap_or(DEFAULT_CONCURRENCY);
+        let state_dir = root.join(
+            self.optional(raw("state_dir"), "state_dir", non_empty)
+                .unwrap_or_else(|| DEFAULT_STATE_DIR.to_owned()),
+        );
         for (origin, key) in refused {
             // Every target in force refuses the same override: it is reported once.
             let reported = self.problems.iter().any(|p| {
@@ -802,6 +880,7 @@ impl Checker<'_> {
             prune,
             max_prune,
             concurrency,
+            state_dir,
         })
     }
 
@@ -1054,6 +1133,51 @@ mod tests {
         assert_eq!(
             problems(result),
             ["AGENTSYNC_PUBLISH: setting 'publish' must be true or false, found 'maybe'"]
+        );
+    }
+
+    #[test]
+    fn the_state_directory_is_dot_agentsync_beside_the_file_unless_a_setting_moves_it() {
+        let (dir, config) = load(MINIMAL, Overrides::default(), &[]);
+        assert_eq!(config.unwrap().state_dir, dir.path().join(".agentsync"));
+        let text = format!("{MINIMAL}state_dir: /var/lib/agentsync\n");
+        let (_dir, config) = load(&text, Overrides::default(), &[]);
+        assert_eq!(config.unwrap().state_dir, Path::new("/var/lib/agentsync"));
+        let (dir, config) = load(
+            &text,
+            Overrides::default(),
+            &[("AGENTSYNC_STATE_DIR", "state")],
+        );
+        assert_eq!(config.unwrap().state_dir, dir.path().join("state"));
+        let flag = Overrides {
+            state_dir: Some("/run/agentsync".into()),
+            ..Overrides::default()
+        };
+        let (_dir, config) = load(&text, flag, &[("AGENTSYNC_STATE_DIR", "state")]);
+        assert_eq!(config.unwrap().state_dir, Path::new("/run/agentsync"));
+    }
+
+    #[test]
+    fn the_state_directory_belongs_to_the_whole_file_and_outside_every_definitions_directory() {
+        let text = "provider: workfx\nendpoint: embedded\ntargets:\n  a:\n    state_dir: /tmp/a\n";
+        let (_dir, result) = load_target(text, Overrides::default(), None);
+        assert_eq!(
+            target_problems(result),
+            [
+                "agentsync.yaml:5:5: setting 'state_dir' belongs to the whole configuration, not to one target"
+            ]
+        );
+        let text = format!("{MINIMAL}state_dir: agents/state\n");
+        let (_dir, result) = load(&text, Overrides::default(), &[]);
+        assert_eq!(
+            problems(result),
+            ["agentsync.yaml: state_dir agents/state is inside the definitions of target 'workfx'"]
+        );
+        let text = format!("{MINIMAL}definitions: .\n");
+        let (_dir, config) = load(&text, Overrides::default(), &[]);
+        assert!(
+            config.is_ok(),
+            "the default state directory is one watch ignores"
         );
     }
 

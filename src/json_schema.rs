@@ -207,9 +207,15 @@ pub fn config() -> Value {
             (s.key.to_string(), property)
         })
         .collect();
+    // Settings of the whole repository (the state directory) are refused inside a target.
+    let per_target: Map<String, Value> = settings
+        .iter()
+        .filter(|(key, _)| SETTINGS.iter().any(|s| s.key == *key && !s.top_level))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
     let target = json!({
         "type": "object",
-        "properties": settings.clone(),
+        "properties": per_target,
         "additionalProperties": false,
     });
     let mut top = settings;

@@ -406,7 +406,7 @@ async fn where_no_lock_can_be_written_a_broken_definition_is_still_what_apply_re
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lock_left_by_a_process_that_died_is_taken_over_with_a_warning() {
+async fn a_lock_file_left_by_a_process_that_died_does_not_block_and_is_reported() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
     let platform = Platform::start().await;
@@ -420,10 +420,211 @@ async fn a_lock_left_by_a_process_that_died_is_taken_over_with_a_warning() {
     run.expect_code(0);
     assert!(
         run.stderr
-            .contains("taking over the lock of process 999999999"),
+            .contains("(process 999999999) ended without releasing its lock"),
         "{}",
         run.stderr
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_file_left_empty_or_garbled_does_not_hold_up_an_apply() {
+    let repo = Repo::new();
+    let platform = Platform::start().await;
+    let lock = platform.lock_file(&repo);
+    std::fs::create_dir_all(lock.parent().expect("a parent")).expect("the state directory");
+    for (key, content) in [("a", ""), ("b", "pid?\u{0}\n")] {
+        std::fs::write(&lock, content).expect("leave a lock file");
+        repo.write(&format!("agents/{key}.yaml"), &minimal(key));
+        platform
+            .run(&repo, &["apply", "--yes", "--lock-timeout", "300ms"])
+            .await
+            .expect_code(0);
+    }
+    assert_eq!(
+        agents_by_key(&platform).await.keys().collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+}
+
+/// Makes a checkout read-only, as a read-only volume or `ProtectSystem=strict` does, until
+/// dropped. Root writes through permissions: [`ReadOnly::command`] then runs the binary as
+/// `nobody`.
+struct ReadOnly<'a> {
+    repo: &'a Repo,
+}
+
+impl<'a> ReadOnly<'a> {
+    fn checkout(repo: &'a Repo) -> ReadOnly<'a> {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(repo.path(), std::fs::Permissions::from_mode(0o555))
+            .expect("make the checkout read-only");
+        ReadOnly { repo }
+    }
+
+    fn root() -> bool {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        unsafe { libc::geteuid() == 0 }
+    }
+
+    /// A writable directory for the binary, outside the checkout.
+    fn volume() -> tempfile::TempDir {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+            .expect("writable by anyone");
+        dir
+    }
+
+    async fn run(&self, platform: &Platform, args: &[&str], env: &[(&str, &str)]) -> Run {
+        use std::os::unix::process::CommandExt as _;
+        let endpoint = platform.endpoint();
+        let mut full = args.to_vec();
+        full.extend(["--endpoint", &endpoint]);
+        let mut command = self.repo.command(&full);
+        command.env("WORKFX_TOKEN", TOKEN).envs(env.iter().copied());
+        if ReadOnly::root() {
+            command.uid(65534).gid(65534);
+        }
+        tokio::task::spawn_blocking(move || Run::from(command.output().expect("run agentsync")))
+            .await
+            .expect("the command runs")
+    }
+}
+
+impl Drop for ReadOnly<'_> {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(self.repo.path(), std::fs::Permissions::from_mode(0o755));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_checkout_names_the_state_dir_setting_and_applies_once_it_points_at_a_volume() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let platform = Platform::start().await;
+    let checkout = ReadOnly::checkout(&repo);
+
+    let run = checkout.run(&platform, &["apply", "--yes"], &[]).await;
+    run.expect_code(1);
+    assert!(run.stderr.contains("is not writable"), "{}", run.stderr);
+    assert!(run.stderr.contains("state_dir"), "{}", run.stderr);
+    assert!(run.stderr.contains("AGENTSYNC_STATE_DIR"), "{}", run.stderr);
+    assert!(!run.stderr.contains("another"), "{}", run.stderr);
+    assert_eq!(platform.requests().total, 0, "it touched the platform");
+
+    let volume = ReadOnly::volume();
+    let state = volume.path().to_str().expect("a UTF-8 path");
+    checkout
+        .run(
+            &platform,
+            &["apply", "--yes"],
+            &[("AGENTSYNC_STATE_DIR", state)],
+        )
+        .await
+        .expect_code(0);
+    assert_eq!(
+        agents_by_key(&platform).await.keys().collect::<Vec<_>>(),
+        ["a"]
+    );
+    let locks: Vec<_> = std::fs::read_dir(volume.path())
+        .expect("read the volume")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        locks.iter().any(|name| name.ends_with(".lock")),
+        "{locks:?}"
+    );
+    // The flag says the same.
+    repo.write("agents/b.yaml", &minimal("b"));
+    checkout
+        .run(&platform, &["apply", "--yes", "--state-dir", state], &[])
+        .await
+        .expect_code(0);
+    assert!(!repo.path().join(".agentsync").exists());
+}
+
+/// `agentsync sim` as a process on loopback; killed when dropped.
+struct SimProcess {
+    child: std::process::Child,
+    base: String,
+}
+
+impl SimProcess {
+    fn start() -> SimProcess {
+        use std::io::BufRead as _;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_agentsync"))
+            .args(["sim", "--listen", "127.0.0.1:0"])
+            .env_remove("AGENTSYNC_SIM_TOKEN")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the simulator starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (send, receive) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+            let _ = send.send(line);
+        });
+        let line = receive
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the simulator prints its address");
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_owned();
+        SimProcess { child, base }
+    }
+
+    async fn requests(&self) -> u64 {
+        let counts: Value = reqwest::get(format!("{}/_sim/requests", self.base))
+            .await
+            .expect("the simulator answers")
+            .json()
+            .await
+            .expect("JSON counts");
+        counts["total"].as_u64().expect("a total")
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_or_blank_token_is_refused_naming_its_variable_before_any_request() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let sim = SimProcess::start();
+    for token in ["", "  \t"] {
+        for args in [vec!["plan"], vec!["apply", "--yes"]] {
+            let mut command = repo.command(&[args, vec!["--endpoint", &sim.base]].concat());
+            command.env("WORKFX_TOKEN", token);
+            let run =
+                tokio::task::spawn_blocking(move || Run::from(command.output().expect("runs")))
+                    .await
+                    .expect("the command runs");
+            run.expect_code(1);
+            assert!(
+                run.stderr
+                    .contains("the token variable WORKFX_TOKEN named by token_env is empty"),
+                "{}",
+                run.stderr
+            );
+        }
+    }
+    assert_eq!(sim.requests().await, 0, "a request reached the platform");
+
+    // The embedded simulator needs no token: an empty one does not stop it.
+    let run = repo.run_with_env(&["apply", "--yes"], &[("WORKFX_TOKEN", "")]);
+    run.expect_code(0);
 }
 
 const EXAMPLE_KEYS: [&str; 5] = [

@@ -37,6 +37,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "N")]
     pub concurrency: Option<u32>,
 
+    /// A writable directory for run locks and the embedded simulator's state, relative to the
+    /// configuration file [default: .agentsync]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
     /// More output: -v for info, -vv for debug, -vvv for trace
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
@@ -75,6 +80,7 @@ impl GlobalArgs {
             endpoint: self.endpoint.clone(),
             definitions: self.definitions.clone(),
             concurrency: self.concurrency,
+            state_dir: self.state_dir.clone(),
         }
     }
 

@@ -13,19 +13,16 @@ use crate::provider::any::AnyProvider;
 use crate::provider::workfx::{WorkfxProvider, WorkfxSettings};
 use crate::sim::{Platform, RunningSim, Saving, SimOptions};
 
-/// Where the embedded simulator keeps its state, under the configuration's directory, when the
-/// configuration names no targets.
-pub const EMBEDDED_STATE: &str = ".agentsync/embedded-state.json";
+/// The embedded simulator's state file, in the state directory, when the configuration names
+/// no targets.
+pub const EMBEDDED_STATE: &str = "embedded-state.json";
 
-/// The embedded simulator's state file of a target: one per target, so that targets never see
-/// each other's agents.
+/// The embedded simulator's state file of a target, in the state directory: one per target,
+/// so that targets never see each other's agents.
 pub fn embedded_state(config: &Config) -> PathBuf {
     match &config.target {
-        None => config.root.join(EMBEDDED_STATE),
-        Some(name) => config
-            .root
-            .join(".agentsync")
-            .join(format!("embedded-{name}.json")),
+        None => config.state_dir.join(EMBEDDED_STATE),
+        Some(name) => config.state_dir.join(format!("embedded-{name}.json")),
     }
 }
 
@@ -72,16 +69,7 @@ pub async fn connect(
             (base, Some(sim))
         }
     };
-    let token = match (&config.token_env, &config.endpoint) {
-        (Some(var), Endpoint::Url(_)) => {
-            Some(Secret::new(env(var).ok_or_else(|| {
-                OpsError::MissingToken { var: var.clone() }
-            })?))
-        }
-        // The embedded simulator asks for no token; one that is set is still sent.
-        (Some(var), Endpoint::Embedded) => env(var).map(Secret::new),
-        (None, _) => None,
-    };
+    let token = token(config, env)?;
     let provider = match config.provider {
         ProviderKind::Workfx => AnyProvider::Workfx(
             WorkfxProvider::new(WorkfxSettings {
@@ -109,6 +97,27 @@ pub async fn connect(
     })
 }
 
+/// The token to send, from the variable `token_env` names; refused before any request when
+/// a real platform would refuse it (unset, empty or blank). The embedded simulator asks for no
+/// token: one that is set is still sent, a blank one is not.
+fn token(
+    config: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Secret>, OpsError> {
+    let Some(var) = &config.token_env else {
+        return Ok(None);
+    };
+    let value = env(var).filter(|v| !v.trim().is_empty());
+    match (&config.endpoint, value) {
+        (_, Some(value)) => Ok(Some(Secret::new(value))),
+        (Endpoint::Embedded, None) => Ok(None),
+        (Endpoint::Url(_), None) if env(var).is_some() => {
+            Err(OpsError::EmptyToken { var: var.clone() })
+        }
+        (Endpoint::Url(_), None) => Err(OpsError::MissingToken { var: var.clone() }),
+    }
+}
+
 /// The simulator that plays a provider's platform.
 fn sim_platform(kind: ProviderKind) -> Platform {
     match kind {
@@ -119,14 +128,18 @@ fn sim_platform(kind: ProviderKind) -> Platform {
 
 async fn start_embedded(config: &Config) -> Result<RunningSim, OpsError> {
     let state = embedded_state(config);
-    if let Some(dir) = state.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| {
-            OpsError::Embedded(crate::sim::SimError::StateWrite {
-                path: dir.to_path_buf(),
+    std::fs::create_dir_all(&config.state_dir).map_err(|source| match source.kind() {
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+            OpsError::StateNotWritable {
+                dir: config.state_dir.clone(),
                 source,
-            })
-        })?;
-    }
+            }
+        }
+        _ => OpsError::Embedded(crate::sim::SimError::StateWrite {
+            path: config.state_dir.clone(),
+            source,
+        }),
+    })?;
     let options = SimOptions {
         state_file: Some(state),
         // One run talks to it: saved at the end of each apply or sync, not per change.

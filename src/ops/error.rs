@@ -17,6 +17,12 @@ pub enum OpsError {
     InvalidDefinitions(Box<Loaded>),
     #[error("the token variable {var} named by token_env is not set")]
     MissingToken { var: String },
+    /// Set but blank, as CI systems pass a secret that is missing: sending it would only
+    /// earn a 401.
+    #[error(
+        "the token variable {var} named by token_env is empty; set it to the platform's API token (in CI, check that the secret exists and is passed to this job)"
+    )]
+    EmptyToken { var: String },
     #[error("cannot set up the platform client")]
     Setup(#[source] crate::http::SetupError),
     #[error("cannot start the embedded simulator")]
@@ -50,15 +56,21 @@ pub enum OpsError {
         limit: usize,
         setting: crate::config::MaxPrune,
     },
-    #[error("another agentsync process{} is applying to this target (lock {}); waited {}s for it. Let it finish and run again, or wait longer with --lock-timeout (if no agentsync process has that pid, remove the lock file)", pid.map(|p| format!(" (pid {p})")).unwrap_or_default(), path.display(), waited.as_secs_f64())]
+    #[error("another agentsync process{} is applying to this target (lock {}); waited {}s for it. Let it finish and run again, or wait longer with --lock-timeout", pid.map(|p| format!(" (pid {p})")).unwrap_or_default(), path.display(), waited.as_secs_f64())]
     Locked {
         path: PathBuf,
         pid: Option<u32>,
         waited: std::time::Duration,
     },
-    #[error("cannot take the lock {}", path.display())]
+    #[error("cannot take the lock {}; if its directory cannot hold files, set state_dir in agentsync.yaml (or AGENTSYNC_STATE_DIR, --state-dir) to one that can", path.display())]
     Lock {
         path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the state directory {} is not writable, so agentsync cannot keep its run lock and state there; set state_dir in agentsync.yaml (or AGENTSYNC_STATE_DIR, --state-dir) to a writable directory, such as a volume beside a read-only checkout", dir.display())]
+    StateNotWritable {
+        dir: PathBuf,
         #[source]
         source: std::io::Error,
     },

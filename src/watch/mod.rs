@@ -90,10 +90,11 @@ pub enum WatchError {
     Conflicts(Vec<crate::plan::PlanError>),
     #[error("no platform connection")]
     NotConnected,
-    /// Another agentsync process is applying to the same target; the sync is retried later.
     #[error("cannot save the embedded simulator's state")]
     Save(#[source] OpsError),
-    #[error("another run holds the lock")]
+    /// Another agentsync process is applying to the same target, or the lock cannot be made
+    /// (the cause says which); the sync is retried later.
+    #[error("cannot take the run lock")]
     Lock(#[source] OpsError),
 }
 
