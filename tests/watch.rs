@@ -589,7 +589,9 @@ async fn the_daemon_waits_while_an_apply_holds_the_lock() {
     let held = platform.hold_lock(&repo).await;
     let daemon = Daemon::start(&platform, &repo, &[]).await;
     wait_until("the daemon reports the held lock", || async {
-        daemon.log().contains("another run holds the lock")
+        daemon
+            .log()
+            .contains("cannot take the run lock: another agentsync process")
     })
     .await;
     assert_eq!(platform.requests().writes, 0);
