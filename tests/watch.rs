@@ -742,3 +742,158 @@ async fn an_embedded_platform_is_saved_after_each_sync_while_the_daemon_runs() {
     repo.write("agents/b.yaml", &minimal("b"));
     wait_until("the second agent is saved", || saved("b")).await;
 }
+
+impl Daemon {
+    /// How many times the daemon has set a watch on a definitions directory.
+    fn watches_set(&self) -> usize {
+        self.log().matches("watching definitions").count()
+    }
+
+    /// Waits until a definitions directory has been watched again since `before` watches.
+    async fn watched_again(&self, before: usize) {
+        wait_until("the new definitions directory is watched", || {
+            let again = self.watches_set() > before;
+            async move { again }
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_definitions_directory_removed_and_made_again_is_watched_again() {
+    // An hour's interval: only a file event can bring the edit within the deadline.
+    let (repo, platform, daemon) = converged("", &["--interval", "1h"]).await;
+    let before = daemon.watches_set();
+    std::fs::remove_dir_all(repo.path().join("agents")).unwrap();
+    repo.write("agents/a.yaml", &minimal("a"));
+    repo.write("agents/b.yaml", &minimal("b"));
+    daemon.watched_again(before).await;
+    repo.write("agents/a.yaml", &named("a", "In the new directory"));
+    wait_until("the edit in the new directory is on the platform", || {
+        has_name(&platform, "a", "In the new directory")
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_definitions_directory_swapped_by_rename_is_applied_and_watched() {
+    let (repo, platform, daemon) = converged("", &["--interval", "1h"]).await;
+    let before = daemon.watches_set();
+    // How a checkout may publish a revision: the old directory aside, the new one in its place.
+    repo.write("agents.new/a.yaml", &named("a", "Swapped in"));
+    repo.write("agents.new/b.yaml", &minimal("b"));
+    std::fs::rename(repo.path().join("agents"), repo.path().join("agents.old")).unwrap();
+    std::fs::rename(repo.path().join("agents.new"), repo.path().join("agents")).unwrap();
+    wait_until("the swapped-in directory is applied", || {
+        has_name(&platform, "a", "Swapped in")
+    })
+    .await;
+    daemon.watched_again(before).await;
+    repo.write("agents/b.yaml", &named("b", "Edited after the swap"));
+    wait_until(
+        "an edit in the swapped-in directory is on the platform",
+        || has_name(&platform, "b", "Edited after the swap"),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_definitions_directory_fails_the_sync_prunes_nothing_and_readiness_returns_with_it()
+ {
+    let (repo, platform, daemon) = converged("prune: delete\n", &["--interval", "1h"]).await;
+    std::fs::remove_dir_all(repo.path().join("agents")).unwrap();
+    wait_until("the daemon is unready", || async {
+        let (status, body) = daemon.get("/readyz").await;
+        status == 503 && body.contains("definitions directory")
+    })
+    .await;
+    for series in [
+        "agentsync_target_sync_failures_total{target=\"default\"}",
+        "agentsync_target_failing{target=\"default\"}",
+        "agentsync_definitions_missing{target=\"default\"}",
+        "agentsync_syncs_total{trigger=\"files\",result=\"error\"}",
+    ] {
+        assert!(daemon.metric(series).await >= 1.0, "{series}");
+    }
+    let log = daemon.log();
+    assert!(log.contains("is missing or cannot be read"), "{log}");
+    assert!(
+        !log.contains("result=\"success\" scope=\"changes\""),
+        "{log}"
+    );
+    assert_eq!(platform.agents().await.len(), 2, "nothing is pruned");
+
+    repo.write("agents/a.yaml", &minimal("a"));
+    repo.write("agents/b.yaml", &minimal("b"));
+    wait_until("the daemon is ready again", || daemon.ready()).await;
+    assert_eq!(
+        daemon
+            .metric("agentsync_definitions_missing{target=\"default\"}")
+            .await,
+        0.0
+    );
+    assert_eq!(platform.agents().await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_with_a_broken_configuration_is_unready_and_keeps_syncing_with_the_last_good_one() {
+    let (repo, platform, daemon) = converged("", &["--interval", "1h"]).await;
+    repo.write("agentsync.yaml", "provider: [unclosed\n");
+    daemon.signal("HUP");
+    wait_until("the daemon is unready", || async {
+        let (status, body) = daemon.get("/readyz").await;
+        status == 503 && body.contains("configuration")
+    })
+    .await;
+    assert_eq!(daemon.metric("agentsync_config_failing").await, 1.0);
+    repo.write("agents/a.yaml", &named("a", "Applied meanwhile"));
+    wait_until(
+        "an edit is applied with the last good configuration",
+        || has_name(&platform, "a", "Applied meanwhile"),
+    )
+    .await;
+    assert!(!daemon.ready().await);
+
+    repo.write("agentsync.yaml", fixture::CONFIG);
+    daemon.signal("HUP");
+    wait_until("the daemon is ready again", || daemon.ready()).await;
+    assert_eq!(daemon.metric("agentsync_config_failing").await, 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_running_longer_than_the_stall_bound_makes_the_daemon_unready_while_it_lasts() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let sim = SlowSim::start(&repo, "400");
+    let daemon = Daemon::spawn(
+        &repo,
+        &[
+            "watch",
+            "--listen",
+            "127.0.0.1:0",
+            "--endpoint",
+            &sim.1,
+            "--concurrency",
+            "1",
+            "--stall-after",
+            "1s",
+        ],
+    )
+    .await;
+    wait_until("the first sync is done", || daemon.ready()).await;
+    // Five creates one after the other, each 400 ms at least: well past the bound.
+    for key in ["b", "c", "d", "e", "f"] {
+        repo.write(&format!("agents/{key}.yaml"), &minimal(key));
+    }
+    wait_until("the daemon is unready while the sync runs", || async {
+        let (status, body) = daemon.get("/readyz").await;
+        status == 503 && body.contains("stalled")
+    })
+    .await;
+    assert!(daemon.metric("agentsync_sync_running_seconds").await >= 1.0);
+    wait_until("the daemon is ready once the sync is done", || {
+        daemon.ready()
+    })
+    .await;
+    assert!(daemon.log().contains("applied agent=f"), "{}", daemon.log());
+}

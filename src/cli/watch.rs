@@ -31,6 +31,10 @@ pub struct WatchArgs {
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub unready_after: Duration,
 
+    /// /readyz answers 503 while a sync has been running this long (a stalled sync)
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub stall_after: Duration,
+
     /// After SIGINT/SIGTERM, how long the sync in flight may take to finish
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub grace: Duration,
@@ -53,6 +57,7 @@ pub async fn run(args: WatchArgs, global: &GlobalArgs, reporter: &Reporter) -> E
         debounce: args.debounce,
         listen: args.listen,
         unready_after: args.unready_after,
+        stall_after: args.stall_after,
         grace: args.grace,
         adopt: args.adopt,
         ..WatchOptions::new(workspace)

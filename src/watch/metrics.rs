@@ -1,8 +1,10 @@
 //! What the daemon has done, as counters and gauges, and their Prometheus text rendering
-//! (exposition format 0.0.4). Written by the loop, read by `/metrics`, `/readyz`.
+//! (exposition format 0.0.4), and what readiness means. Written by the loop, read by
+//! `/metrics`, `/readyz`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Upper bounds (seconds) of the sync duration histogram's buckets.
@@ -17,17 +19,141 @@ pub struct Status {
     pub unreachable_since: Option<Instant>,
     /// The loop is shutting down.
     pub stopping: bool,
+    /// When the sync in flight started; `None` between syncs.
+    pub sync_started: Option<Instant>,
+    /// `agentsync.yaml` failed to load at the latest read, and the last good configuration is
+    /// in use.
+    pub config_failing: bool,
+    /// Targets whose definitions directory was missing (or unreadable) at their latest sync.
+    pub definitions_missing: BTreeMap<String, PathBuf>,
     pub metrics: Metrics,
 }
 
+/// The bounds readiness is judged by.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Unready once the platform has been unreachable this long.
+    pub unready_after: Duration,
+    /// Unready while a sync has been running this long.
+    pub stall_after: Duration,
+}
+
+/// Why `/readyz` answers 503.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unready {
+    Stopping,
+    NeverSynced,
+    Unreachable,
+    Stalled(Duration),
+    ConfigFailing,
+    DefinitionsMissing { target: String, dir: PathBuf },
+}
+
+impl std::fmt::Display for Unready {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unready::Stopping => write!(f, "stopping"),
+            Unready::NeverSynced => write!(f, "no full sync has succeeded yet"),
+            Unready::Unreachable => {
+                write!(f, "the platform has been unreachable for too long")
+            }
+            Unready::Stalled(running) => write!(
+                f,
+                "the sync in flight has stalled: running for {}s",
+                running.as_secs()
+            ),
+            Unready::ConfigFailing => write!(
+                f,
+                "the configuration fails to load (see the log); syncing with the last good one"
+            ),
+            Unready::DefinitionsMissing { target, dir } => write!(
+                f,
+                "target {target}: the definitions directory {} is missing; nothing is applied or pruned",
+                dir.display()
+            ),
+        }
+    }
+}
+
 impl Status {
-    /// Ready: synced once, and the platform not unreachable for longer than `unready_after`.
-    pub fn ready(&self, unready_after: Duration) -> bool {
-        self.synced_once
-            && !self.stopping
-            && self
-                .unreachable_since
-                .is_none_or(|since| since.elapsed() < unready_after)
+    /// Every reason not to be ready; none: ready.
+    pub fn unready(&self, limits: Limits) -> Vec<Unready> {
+        let mut reasons = Vec::new();
+        if self.stopping {
+            reasons.push(Unready::Stopping);
+        }
+        if !self.synced_once {
+            reasons.push(Unready::NeverSynced);
+        }
+        if self
+            .unreachable_since
+            .is_some_and(|since| since.elapsed() >= limits.unready_after)
+        {
+            reasons.push(Unready::Unreachable);
+        }
+        if let Some(running) = self.running()
+            && running >= limits.stall_after
+        {
+            reasons.push(Unready::Stalled(running));
+        }
+        if self.config_failing {
+            reasons.push(Unready::ConfigFailing);
+        }
+        for (target, dir) in &self.definitions_missing {
+            reasons.push(Unready::DefinitionsMissing {
+                target: target.clone(),
+                dir: dir.clone(),
+            });
+        }
+        reasons
+    }
+
+    pub fn ready(&self, limits: Limits) -> bool {
+        self.unready(limits).is_empty()
+    }
+
+    /// How long the sync in flight has been running.
+    pub fn running(&self) -> Option<Duration> {
+        self.sync_started.map(|started| started.elapsed())
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self, limits: Limits) -> String {
+        let mut out = self.metrics.render(self.ready(limits));
+        header(
+            &mut out,
+            "agentsync_sync_running_seconds",
+            "gauge",
+            "How long the sync in flight has been running (0: none is).",
+        );
+        let running = self.running().unwrap_or_default().as_secs_f64();
+        let _ = writeln!(out, "agentsync_sync_running_seconds {running}");
+        header(
+            &mut out,
+            "agentsync_definitions_missing",
+            "gauge",
+            "1 while the target's definitions directory is missing or unreadable.",
+        );
+        for target in self.metrics.target_failing.keys() {
+            let missing = u8::from(self.definitions_missing.contains_key(target));
+            let _ = writeln!(
+                out,
+                "agentsync_definitions_missing{{target=\"{}\"}} {missing}",
+                label(target)
+            );
+        }
+        header(
+            &mut out,
+            "agentsync_config_failing",
+            "gauge",
+            "1 while agentsync.yaml fails to load and the last good configuration is in use.",
+        );
+        let _ = writeln!(
+            out,
+            "agentsync_config_failing {}",
+            u8::from(self.config_failing)
+        );
+        out
     }
 }
 
@@ -46,6 +172,12 @@ pub struct Metrics {
     pub duration_count: u64,
     /// Unix seconds of the latest sync that completed without failure.
     pub last_success: Option<f64>,
+    /// Syncs in which the target failed (it could not be read, reached or locked), by target.
+    pub target_failures: BTreeMap<String, u64>,
+    /// Whether the target's latest sync failed, for each target in force.
+    pub target_failing: BTreeMap<String, bool>,
+    /// Times `agentsync.yaml` failed to load while a last good configuration was in use.
+    pub config_failures: u64,
 }
 
 impl Metrics {
@@ -153,6 +285,44 @@ impl Metrics {
         );
         header(
             &mut out,
+            "agentsync_target_sync_failures_total",
+            "counter",
+            "Syncs in which the target failed (definitions missing, platform unreachable, lock held, ...).",
+        );
+        for (target, n) in &self.target_failures {
+            let _ = writeln!(
+                out,
+                "agentsync_target_sync_failures_total{{target=\"{}\"}} {n}",
+                label(target)
+            );
+        }
+        header(
+            &mut out,
+            "agentsync_target_failing",
+            "gauge",
+            "1 when the target's latest sync failed.",
+        );
+        for (target, failing) in &self.target_failing {
+            let _ = writeln!(
+                out,
+                "agentsync_target_failing{{target=\"{}\"}} {}",
+                label(target),
+                u8::from(*failing)
+            );
+        }
+        header(
+            &mut out,
+            "agentsync_config_load_failures_total",
+            "counter",
+            "Reads of agentsync.yaml that failed while the last good configuration was kept.",
+        );
+        let _ = writeln!(
+            out,
+            "agentsync_config_load_failures_total {}",
+            self.config_failures
+        );
+        header(
+            &mut out,
             "agentsync_ready",
             "gauge",
             "1 when /readyz answers 200.",
@@ -160,6 +330,14 @@ impl Metrics {
         let _ = writeln!(out, "agentsync_ready {}", u8::from(ready));
         out
     }
+}
+
+/// A label value, escaped as the exposition format wants.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
@@ -191,9 +369,46 @@ mod tests {
             synced_once: true,
             ..Status::default()
         };
-        assert!(status.ready(Duration::from_secs(60)));
+        assert!(status.ready(limits(60, 600)));
         status.unreachable_since = Instant::now().checked_sub(Duration::from_secs(61));
-        assert!(!status.ready(Duration::from_secs(60)));
-        assert!(status.ready(Duration::from_secs(120)));
+        assert!(!status.ready(limits(60, 600)));
+        assert!(status.ready(limits(120, 600)));
+    }
+
+    fn limits(unready_after: u64, stall_after: u64) -> Limits {
+        Limits {
+            unready_after: Duration::from_secs(unready_after),
+            stall_after: Duration::from_secs(stall_after),
+        }
+    }
+
+    #[test]
+    fn a_stalled_sync_a_failing_configuration_and_a_missing_directory_each_make_it_unready() {
+        let ready = || Status {
+            synced_once: true,
+            ..Status::default()
+        };
+        let mut status = ready();
+        status.sync_started = Instant::now().checked_sub(Duration::from_secs(11));
+        assert!(status.ready(limits(60, 20)));
+        assert!(matches!(
+            status.unready(limits(60, 10))[..],
+            [Unready::Stalled(_)]
+        ));
+        let mut status = ready();
+        status.config_failing = true;
+        assert_eq!(status.unready(limits(60, 10)), [Unready::ConfigFailing]);
+        let mut status = ready();
+        status
+            .definitions_missing
+            .insert("support".into(), PathBuf::from("/repo/agents"));
+        let reasons = status.unready(limits(60, 10));
+        assert_eq!(reasons.len(), 1);
+        assert!(reasons[0].to_string().contains("/repo/agents is missing"));
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
 }

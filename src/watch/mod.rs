@@ -2,10 +2,12 @@
 //! [`reconcile`](reconcile::reconcile) (load -> observe -> plan -> apply), an error policy that
 //! decides when to retry ([`policy::Backoff`]), and a periodic full sync as the safety net.
 //!
-//! Syncs run one at a time: at start, after file events under the definitions directory
-//! (debounced), every `interval`, on SIGHUP (which re-reads `agentsync.yaml`), and after a
-//! failure once the backoff delay has passed. `/healthz`, `/readyz` and `/metrics` are served
-//! on `listen`.
+//! Syncs run one at a time: at start, after file events under the definitions directory or on
+//! the way to it (debounced), every `interval`, on SIGHUP (which also makes new connections),
+//! and after a failure once the backoff delay has passed. Each sync reads `agentsync.yaml`
+//! again; when that fails after a good read, the sync goes on with the last good configuration
+//! and the daemon is unready until a read succeeds. `/healthz`, `/readyz` and `/metrics` are
+//! served on `listen`.
 
 pub mod duration;
 pub mod files;
@@ -30,10 +32,16 @@ use crate::apply::Outcome;
 use crate::ops::OpsError;
 use crate::ops::workspace::{self, WorkspaceOptions, process_env};
 use files::FileWatch;
-use metrics::Status;
+use metrics::{Limits, Status};
 use policy::Backoff;
-use reconcile::{Links, Synced, reconcile};
+use reconcile::{Links, Round, Synced, reconcile};
 use serve::Shared;
+
+/// How long a sync may run before the daemon calls it stalled (and unready). Far beyond a
+/// healthy sync: its lock wait is bounded (`ops::lock::DEFAULT_TIMEOUT`), and so is each
+/// request with its retries (about a minute and a half: `http::HttpSettings`), so a sync still
+/// running after ten minutes is stuck or facing a platform too slow to keep up.
+pub const DEFAULT_STALL_AFTER: Duration = Duration::from_secs(600);
 
 /// How the daemon runs.
 #[derive(Debug, Clone)]
@@ -47,6 +55,8 @@ pub struct WatchOptions {
     pub listen: SocketAddr,
     /// `/readyz` answers 503 once the platform has been unreachable this long.
     pub unready_after: Duration,
+    /// `/readyz` answers 503 while a sync has been running this long.
+    pub stall_after: Duration,
     /// Take over unmanaged agents whose name matches a new definition.
     pub adopt: bool,
     /// After a shutdown signal, how long a sync in flight may take to finish.
@@ -62,6 +72,7 @@ impl WatchOptions {
             debounce: Duration::from_millis(200),
             listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
             unready_after: Duration::from_secs(60),
+            stall_after: DEFAULT_STALL_AFTER,
             adopt: false,
             grace: Duration::from_secs(5),
         }
@@ -82,6 +93,8 @@ pub enum WatchError {
     Notify(#[source] notify::Error),
     #[error(transparent)]
     Config(crate::config::ConfigError),
+    #[error("the definitions directory {} is missing or cannot be read; nothing is applied or pruned until it is back", dir.display())]
+    DefinitionsMissing { dir: PathBuf },
     #[error("cannot connect to the platform")]
     Connect(#[source] OpsError),
     #[error("cannot read the platform's state")]
@@ -135,7 +148,10 @@ pub async fn run(
 ) -> Result<(), WatchError> {
     let shared = Shared {
         status: Arc::new(Mutex::new(Status::default())),
-        unready_after: options.unready_after,
+        limits: Limits {
+            unready_after: options.unready_after,
+            stall_after: options.stall_after,
+        },
     };
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
@@ -187,11 +203,12 @@ async fn run_loop(
     );
     let mut shutdown = std::pin::pin!(shutdown);
     let mut trigger = Trigger::Start;
+    let mut last_good: Option<Vec<crate::config::Config>> = None;
     loop {
         let started = Instant::now();
+        shared.with(|s| s.sync_started = Some(started));
         let mut sync = Box::pin(async {
-            let configs =
-                workspace::configs(&options.workspace, &process_env).map_err(WatchError::Config)?;
+            let configs = configs_in_force(options, shared, &mut last_good)?;
             // Watch before reading: an edit made while the files are read (or the platform is
             // synced) then queues an event and is synced next, rather than waiting for the
             // interval because the directory was not watched yet.
@@ -199,7 +216,7 @@ async fn run_loop(
             if let Err(err) = watch.follow(&dirs) {
                 tracing::warn!(error = %err, "file events are not watched; relying on the interval");
             }
-            reconcile(
+            Ok(reconcile(
                 &options.workspace,
                 configs,
                 options.adopt,
@@ -208,7 +225,7 @@ async fn run_loop(
                 trigger == Trigger::Files,
                 &process_env,
             )
-            .await
+            .await)
         });
         let result = tokio::select! {
             result = &mut sync => result,
@@ -264,6 +281,38 @@ async fn run_loop(
     }
 }
 
+/// The targets in force: read from `agentsync.yaml` again, or, when that fails after a good
+/// read, the last good ones (the daemon is unready meanwhile: `Status::config_failing`).
+fn configs_in_force(
+    options: &WatchOptions,
+    shared: &Shared,
+    last_good: &mut Option<Vec<crate::config::Config>>,
+) -> Result<Vec<crate::config::Config>, WatchError> {
+    match workspace::configs(&options.workspace, &process_env) {
+        Ok(configs) => {
+            if shared.with(|s| std::mem::take(&mut s.config_failing)) {
+                tracing::info!("the configuration loads again");
+            }
+            *last_good = Some(configs.clone());
+            Ok(configs)
+        }
+        Err(err) => match last_good {
+            Some(configs) => {
+                tracing::error!(
+                    error = %chain(&err),
+                    "the configuration does not load; syncing with the last good one until it does"
+                );
+                shared.with(|s| {
+                    s.config_failing = true;
+                    s.metrics.config_failures += 1;
+                });
+                Ok(configs.clone())
+            }
+            None => Err(WatchError::Config(err)),
+        },
+    }
+}
+
 /// Waits until no file event has arrived for `debounce` (at most 20 times that in all, so a
 /// directory that never stops changing is still synced).
 async fn quiet(events: &mut mpsc::UnboundedReceiver<()>, debounce: Duration) {
@@ -309,59 +358,14 @@ fn record(
     shared: &Shared,
     trigger: Trigger,
     elapsed: Duration,
-    result: &Result<Synced, WatchError>,
+    result: &Result<Round, WatchError>,
 ) -> bool {
     match result {
-        Ok(synced) => {
-            let outcome = sync_result(synced);
-            let actions = synced.report.as_ref().map_or(0, |r| r.total());
-            tracing::info!(
-                trigger = trigger.name(),
-                result = outcome,
-                scope = if synced.incremental {
-                    "changes"
-                } else {
-                    "full"
-                },
-                files = synced.files,
-                unchanged = synced.unchanged,
-                actions,
-                broken = synced.broken,
-                elapsed_ms = elapsed.as_millis() as u64,
-                "sync finished"
-            );
-            shared.with(|status| {
-                status.unreachable_since = None;
-                let m = &mut status.metrics;
-                *m.syncs.entry((trigger.name(), outcome)).or_default() += 1;
-                m.definitions_failing = synced.broken as u64;
-                m.observe_duration(elapsed);
-                for agent in synced.report.iter().flat_map(|r| &r.agents) {
-                    for action in &agent.actions {
-                        let label = match action.outcome {
-                            Outcome::Done => "done",
-                            Outcome::Failed(_) => "failed",
-                            Outcome::Skipped(_) => "skipped",
-                        };
-                        *m.actions.entry((action.kind.name(), label)).or_default() += 1;
-                        if trigger == Trigger::Interval && action.outcome == Outcome::Done {
-                            *m.drift_repairs.entry(action.kind.name()).or_default() += 1;
-                        }
-                    }
-                }
-                if synced.succeeded() {
-                    m.mark_success();
-                    status.synced_once = true;
-                }
-            });
-            !synced.succeeded()
-        }
+        Ok(round) => record_round(shared, trigger, elapsed, round),
         Err(err) => {
             tracing::error!(trigger = trigger.name(), error = %chain(err), "sync failed");
             shared.with(|status| {
-                if err.unreachable() && status.unreachable_since.is_none() {
-                    status.unreachable_since = Some(Instant::now());
-                }
+                status.sync_started = None;
                 let m = &mut status.metrics;
                 *m.syncs.entry((trigger.name(), "error")).or_default() += 1;
                 m.observe_duration(elapsed);
@@ -369,6 +373,81 @@ fn record(
             true
         }
     }
+}
+
+/// [`record`] for a sync that ran: each target that failed, and what the others did.
+fn record_round(shared: &Shared, trigger: Trigger, elapsed: Duration, round: &Round) -> bool {
+    let synced = &round.synced;
+    let failed_targets = round.failures().count();
+    for (target, err) in round.failures() {
+        tracing::error!(trigger = trigger.name(), target = %target, error = %chain(err), "sync failed");
+    }
+    let outcome = if failed_targets > 0 {
+        "error"
+    } else {
+        sync_result(synced)
+    };
+    let actions = synced.report.as_ref().map_or(0, |r| r.total());
+    tracing::info!(
+        trigger = trigger.name(),
+        result = outcome,
+        scope = if synced.incremental {
+            "changes"
+        } else {
+            "full"
+        },
+        files = synced.files,
+        unchanged = synced.unchanged,
+        actions,
+        broken = synced.broken,
+        elapsed_ms = elapsed.as_millis() as u64,
+        "sync finished"
+    );
+    shared.with(|status| {
+        status.sync_started = None;
+        if round.failures().any(|(_, err)| err.unreachable()) {
+            status.unreachable_since.get_or_insert_with(Instant::now);
+        } else {
+            status.unreachable_since = None;
+        }
+        status.definitions_missing = round
+            .failures()
+            .filter_map(|(target, err)| match err {
+                WatchError::DefinitionsMissing { dir } => Some((target.to_string(), dir.clone())),
+                _ => None,
+            })
+            .collect();
+        let m = &mut status.metrics;
+        *m.syncs.entry((trigger.name(), outcome)).or_default() += 1;
+        m.target_failing = round
+            .targets
+            .iter()
+            .map(|(target, err)| (target.clone(), err.is_some()))
+            .collect();
+        for (target, _) in round.failures() {
+            *m.target_failures.entry(target.to_string()).or_default() += 1;
+        }
+        m.definitions_failing = synced.broken as u64;
+        m.observe_duration(elapsed);
+        for agent in synced.report.iter().flat_map(|r| &r.agents) {
+            for action in &agent.actions {
+                let label = match action.outcome {
+                    Outcome::Done => "done",
+                    Outcome::Failed(_) => "failed",
+                    Outcome::Skipped(_) => "skipped",
+                };
+                *m.actions.entry((action.kind.name(), label)).or_default() += 1;
+                if trigger == Trigger::Interval && action.outcome == Outcome::Done {
+                    *m.drift_repairs.entry(action.kind.name()).or_default() += 1;
+                }
+            }
+        }
+        if failed_targets == 0 && synced.succeeded() {
+            m.mark_success();
+            status.synced_once = true;
+        }
+    });
+    failed_targets > 0 || !synced.succeeded()
 }
 
 fn sync_result(synced: &Synced) -> &'static str {

@@ -1,6 +1,10 @@
 //! One sync, idempotent: load -> observe -> plan -> apply, for every target in force, the
 //! targets side by side. Never prompts. A target that fails does not stop the others; the sync
-//! then fails with the first error, and the error policy retries it.
+//! then fails with each target's error, and the error policy retries it.
+//!
+//! A definitions directory that is missing (or cannot be read) fails its target's sync before
+//! anything is requested: it is never taken for "every definition removed", so nothing is
+//! planned, applied or pruned until it is back.
 //!
 //! Unlike `ops::plan`, a definition that fails to load does not stop the sync: the valid ones
 //! are applied, and the broken ones' keys go to `plan::compute` so their agents are neither
@@ -109,6 +113,32 @@ impl Links {
     }
 }
 
+/// What one sync of every target did: the targets that synced, together, and each one that
+/// failed.
+#[derive(Debug, Default)]
+pub struct Round {
+    pub synced: Synced,
+    /// Every target synced, by name ([`target_name`]), with the error that stopped it if any.
+    pub targets: Vec<(String, Option<WatchError>)>,
+}
+
+impl Round {
+    /// The targets that failed, with why.
+    pub fn failures(&self) -> impl Iterator<Item = (&str, &WatchError)> {
+        self.targets
+            .iter()
+            .filter_map(|(name, error)| Some((name.as_str(), error.as_ref()?)))
+    }
+}
+
+/// A target's name in logs and metrics; `default` when the configuration names no targets.
+pub fn target_name(config: &Config) -> String {
+    config
+        .target
+        .clone()
+        .unwrap_or_else(|| "default".to_string())
+}
+
 /// What one sync found and did.
 #[derive(Debug, Default)]
 pub struct Synced {
@@ -163,7 +193,7 @@ pub async fn reconcile(
     gate: &Arc<Gate>,
     incremental: bool,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Synced, WatchError> {
+) -> Round {
     // Targets that share a platform share its run lock: those sync one after the other, lest
     // one wait out the lock timeout while the other holds it.
     let mut by_lock: BTreeMap<PathBuf, Vec<(Config, &mut Link)>> = BTreeMap::new();
@@ -181,7 +211,7 @@ pub async fn reconcile(
                 Some(target) => tracing::info_span!("target", name = %target),
                 None => tracing::Span::none(),
             };
-            let target = config.target.clone();
+            let target = target_name(&config);
             let result = async {
                 let memo = &mut link.memo;
                 let workspace = off_the_runtime(|| {
@@ -191,31 +221,25 @@ pub async fn reconcile(
             }
             .instrument(span)
             .await;
-            if let (Err(err), Some(target)) = (&result, &target) {
-                tracing::error!(target = %target, error = %err, "target not synced");
-            }
-            results.push(result);
+            results.push((target, result));
         }
         results
     });
-    let mut synced = Synced::default();
-    let mut first_error = None;
-    for result in futures_util::future::join_all(syncs)
+    let mut round = Round::default();
+    for (target, result) in futures_util::future::join_all(syncs)
         .await
         .into_iter()
         .flatten()
     {
         match result {
-            Ok(one) => synced.merge(one),
-            Err(err) => {
-                first_error.get_or_insert(err);
+            Ok(one) => {
+                round.synced.merge(one);
+                round.targets.push((target, None));
             }
+            Err(err) => round.targets.push((target, Some(err))),
         }
     }
-    match first_error {
-        Some(err) => Err(err),
-        None => Ok(synced),
-    }
+    round
 }
 
 /// Runs `work` (loading a directory: reading, parsing and checking every file, on threads of
@@ -257,6 +281,11 @@ async fn sync(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(Synced, Option<Desired>), WatchError> {
     let loaded = &workspace.loaded;
+    if directory_missing(loaded) {
+        return Err(WatchError::DefinitionsMissing {
+            dir: workspace.config.definitions.clone(),
+        });
+    }
     for problem in &loaded.problems {
         tracing::error!(problem = %problem, "definition not applied");
     }
@@ -362,6 +391,14 @@ async fn sync(
     // The embedded simulator saves when told (once per sync, not per change).
     connection.flush().await.map_err(WatchError::Save)?;
     Ok((synced(report), base))
+}
+
+/// The definitions directory could not be listed (it is missing, or not readable).
+fn directory_missing(loaded: &crate::spec::Loaded) -> bool {
+    loaded
+        .problems
+        .iter()
+        .any(|p| matches!(p.error, crate::spec::SpecError::NoDefinitionsDir { .. }))
 }
 
 /// The keys to sync after a file change: definitions added or changed since `last`, with the

@@ -1,8 +1,7 @@
-//! The daemon's HTTP face: `/healthz` (the loop runs), `/readyz` (synced, platform reachable),
-//! `/metrics` (Prometheus text).
+//! The daemon's HTTP face: `/healthz` (the process serves and is not shutting down), `/readyz`
+//! (in step: see [`Status::unready`] for every reason it is not), `/metrics` (Prometheus text).
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -10,13 +9,13 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use super::metrics::Status;
+use super::metrics::{Limits, Status};
 
 /// What the handlers read.
 #[derive(Clone)]
 pub struct Shared {
     pub status: Arc<Mutex<Status>>,
-    pub unready_after: Duration,
+    pub limits: Limits,
 }
 
 impl Shared {
@@ -43,23 +42,18 @@ async fn healthz(State(shared): State<Shared>) -> impl IntoResponse {
     }
 }
 
+/// 200 `ready`, or 503 with one reason a line.
 async fn readyz(State(shared): State<Shared>) -> impl IntoResponse {
-    let (ready, synced) = shared.with(|s| (s.ready(shared.unready_after), s.synced_once));
-    match (ready, synced) {
-        (true, _) => (StatusCode::OK, "ready\n"),
-        (false, false) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no full sync has succeeded yet\n",
-        ),
-        (false, true) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the platform has been unreachable for too long\n",
-        ),
+    let reasons = shared.with(|s| s.unready(shared.limits));
+    if reasons.is_empty() {
+        return (StatusCode::OK, "ready\n".to_string());
     }
+    let text: String = reasons.iter().map(|r| format!("{r}\n")).collect();
+    (StatusCode::SERVICE_UNAVAILABLE, text)
 }
 
 async fn metrics(State(shared): State<Shared>) -> impl IntoResponse {
-    let text = shared.with(|s| s.metrics.render(s.ready(shared.unready_after)));
+    let text = shared.with(|s| s.render(shared.limits));
     (
         [(
             header::CONTENT_TYPE,
