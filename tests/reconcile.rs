@@ -686,3 +686,46 @@ async fn control_characters_and_fences_in_a_prompt_are_escaped_in_every_plan_for
         .expect("the prompt's change");
     assert_eq!(prompt["after"], HOSTILE_PROMPT);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hand_edited_protect_that_is_not_a_boolean_keeps_the_agent_from_prune_and_is_named() {
+    let repo = Repo::new();
+    repo.write("agents/keep.yaml", &minimal("keep"));
+    repo.write("agents/other.yaml", &minimal("other"));
+    let platform = Platform::applied(&repo).await;
+    let id = platform.agent("keep").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Someone meant to protect it, by hand, in words.
+    platform
+        .update(
+            &id,
+            json!({"extend_properties": {"agentsync": {"key": "keep", "protect": "yes"}}}),
+        )
+        .await;
+    platform.reset();
+    repo.remove("agents/keep.yaml");
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}prune: delete\n", fixture::CONFIG),
+    );
+    let plan = platform.run(&repo, &["plan", "--detailed-exitcode"]).await;
+    plan.expect_code(0);
+    assert!(
+        plan.stdout.contains("protected") && !plan.stdout.contains("delete"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stderr.contains(&id) && plan.stderr.contains("not true or false"),
+        "{}",
+        plan.stderr
+    );
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    assert_eq!(platform.requests().writes, 0);
+    assert_eq!(platform.agents().await.len(), 2);
+}
