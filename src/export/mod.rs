@@ -520,15 +520,15 @@ fn walk(
 ) -> Map<String, Value> {
     let chosen = &draft.chosen;
     // A file that replaces the definition of this key keeps the references it had.
-    let kept = request
+    let replaced = request
         .existing
         .iter()
-        .find(|e| e.key == chosen.key && e.file == chosen.file)
-        .map_or(&[][..], |e| e.from_env.as_slice());
+        .find(|e| e.key == chosen.key && e.file == chosen.file);
     let mut walker = Walker {
         key: &chosen.key,
         placeholders,
-        kept,
+        kept: replaced.map_or(&[][..], |e| e.from_env.as_slice()),
+        own: replaced.map_or(&[][..], |e| e.env.as_slice()),
         shared,
     };
     walker.fields(&draft.root, request.schema.fields, &FieldPath::root())
@@ -622,6 +622,8 @@ struct Walker<'a> {
     placeholders: &'a mut Placeholders,
     /// What the definition this file replaces took from the environment.
     kept: &'a [FromEnv],
+    /// The variables it named.
+    own: &'a [Known],
     shared: &'a Shared,
 }
 
@@ -696,7 +698,7 @@ impl Walker<'_> {
 impl Walker<'_> {
     /// A string as the file writes it. What the replaced definition took from the environment
     /// is written as it was (at its place, or wherever its value is); then a variable's value
-    /// is its reference; then a secret by its name becomes a placeholder; the rest is escaped,
+    /// (one the file named, or a long one any file named) is its reference; then a secret by its name becomes a placeholder; the rest is escaped,
     /// with any secret inside it as its reference.
     fn string(&mut self, text: &str, path: &FieldPath, secret: Option<&str>) -> String {
         let kept = self
@@ -706,6 +708,9 @@ impl Walker<'_> {
             .or_else(|| self.kept.iter().find(|k| k.value.expose() == text));
         if let Some(kept) = kept {
             return kept.written.clone();
+        }
+        if let Some(own) = self.own.iter().find(|k| k.value.expose() == text) {
+            return format!("${{env:{}}}", own.name);
         }
         if let Some(reference) = self.shared.env_whole(text) {
             return reference.to_string();

@@ -146,8 +146,10 @@ pub struct Known {
     pub value: Secret,
 }
 
-/// Secrets shorter than this are replaced only where they are a whole string, never looked
-/// for inside longer ones: a two-letter value would turn up in every prompt.
+/// Secrets shorter than this are not looked for inside longer strings: a two-letter value
+/// would turn up in every prompt. A variable's value this short is not looked for in other
+/// agents either (only in the file that named it): `${env:DEBUG}` set to `1` must not make
+/// every other agent's `"1"` depend on that variable.
 pub const MIN_INSIDE: usize = 8;
 
 /// The secret values an export knows (the environment's values that existing definitions
@@ -161,11 +163,12 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// The values existing definitions took from these variables.
+    /// The values existing definitions took from these variables, those of [`MIN_INSIDE`]
+    /// characters or more.
     pub fn from_env<'k>(known: impl IntoIterator<Item = &'k Known>) -> Shared {
         let mut shared = Shared::default();
         for k in known {
-            if !k.value.expose().is_empty() {
+            if k.value.expose().chars().count() >= MIN_INSIDE {
                 shared.env.push((k.value.clone(), reference(&k.name)));
             }
         }

@@ -441,6 +441,42 @@ fn a_file_replaced_keeps_its_environment_references_at_their_place_or_by_value()
 }
 
 #[test]
+fn a_short_value_from_the_environment_is_a_reference_only_in_the_file_that_named_it() {
+    let mut setup = Setup::new();
+    setup.force = true;
+    let file = setup.dir.join("s.yaml");
+    setup.occupied.insert(file.clone());
+    setup.existing.push(Existing {
+        key: Key::parse("s").unwrap(),
+        file,
+        name: Some("S".into()),
+        from_env: Vec::new(),
+        env: vec![secrets::Known {
+            name: "DEBUG".into(),
+            value: crate::http::Secret::new("1"),
+        }],
+    });
+    let mut own = agent("1", json!({"name": "S", "description": "1"}));
+    own.key = Some(Key::parse("s").unwrap());
+    let other = agent("2", json!({"name": "T", "description": "1"}));
+    let export = setup.export(&[plain(own), plain(other)]).unwrap();
+    assert!(
+        export.agents[0].files[0]
+            .text
+            .contains("description: ${env:DEBUG}"),
+        "{}",
+        export.agents[0].files[0].text
+    );
+    assert!(
+        export.agents[1].files[0]
+            .text
+            .contains("description: \"1\""),
+        "{}",
+        export.agents[1].files[0].text
+    );
+}
+
+#[test]
 fn the_schema_line_points_at_the_schema_from_the_files_directory() {
     assert_eq!(
         relative(
