@@ -207,6 +207,9 @@ pub struct Definition {
     pub protect: bool,
     /// Paths whose values came from `${env:...}`: shown as `(sensitive)`, never in clear.
     pub sensitive: BTreeSet<FieldPath>,
+    /// The text as written at each of those paths, `${env:...}` and all: what `export` writes
+    /// back there, so that a file it rewrites keeps its references and never holds the values.
+    pub env_texts: BTreeMap<FieldPath, String>,
     /// Agents whose remote ids the content refers to with `${agent:KEY}`.
     pub references: BTreeSet<Key>,
 }

@@ -852,6 +852,7 @@ mod tests {
             publish: None,
             protect: false,
             sensitive: BTreeSet::new(),
+            env_texts: Default::default(),
             references: BTreeSet::new(),
         }
     }

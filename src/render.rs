@@ -4,6 +4,7 @@
 //! A configuration with `targets:` has one plan per target; [`Targets`] renders them together,
 //! each under its target's name. Without `targets:`, the output is the single plan's.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -15,6 +16,68 @@ use crate::plan::{ActionKind, AgentPlan, Note, Plan, Summary};
 const LONG_STRING: usize = 60;
 /// Lists and mappings longer than this (as compact JSON) are summarized.
 const LONG_VALUE: usize = 80;
+
+/// `text` as it may reach a terminal: every character that a terminal would act on rather than
+/// show, or that would hide or reorder what is shown, written as the escape JSON writes for it
+/// (`\r`, `\u001b`), as single values already are. Those are the control characters (C0,
+/// DEL, C1; line breaks too, so that a value cannot make a line of its own), the bidirectional
+/// controls and the invisible format characters. Everything a definition or the platform
+/// holds (values, names, paths, ids, messages) goes through here on its way to the terminal.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !hidden(c) {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            c if u32::from(c) <= 0xffff => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A text of several lines, each line [`printable`]: only `\n` is left to break lines.
+fn printable_lines(text: &str) -> String {
+    text.split('\n')
+        .map(printable)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Whether a terminal would act on `c` rather than show it, or would show nothing for it.
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            // Arabic letter mark, Mongolian vowel separator.
+            '\u{61c}' | '\u{180e}'
+            // The zero-width space, left-to-right and right-to-left marks (not the joiners,
+            // which emoji sequences and several scripts need).
+            | '\u{200b}' | '\u{200e}' | '\u{200f}'
+            // Line and paragraph separators, bidirectional embeddings and overrides.
+            | '\u{2028}'..='\u{202e}'
+            // Invisible operators, bidirectional isolates, deprecated format characters.
+            | '\u{2060}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            // Tag characters.
+            | '\u{e0000}'..='\u{e007f}'
+        )
+}
 
 /// The one-line summary: `Plan: 2 to create, 1 to update, ...`, or `No changes.`
 pub fn summary_line(summary: &Summary) -> String {
@@ -78,12 +141,17 @@ pub fn text(plan: &Plan) -> String {
             action_names(agent)
         );
         if let Some(file) = &agent.file {
-            let _ = write!(out, "  {}", file.display());
+            let _ = write!(out, "  {}", printable(&file.display().to_string()));
         }
         out.push('\n');
         let mut shown: Option<&[FieldChange]> = None;
         for action in &agent.actions {
-            let _ = writeln!(out, "    {}: {}", action.kind.name(), action.reason);
+            let _ = writeln!(
+                out,
+                "    {}: {}",
+                action.kind.name(),
+                printable(&action.reason)
+            );
             if action.changes.is_empty() {
                 continue;
             }
@@ -117,12 +185,12 @@ fn note_line(note: &Note) -> String {
         let _ = write!(line, "{key}");
     }
     if let Some(id) = &note.id {
-        let _ = write!(line, " ({id})");
+        let _ = write!(line, " ({})", printable(id));
     }
     if !line.is_empty() {
         line.push_str(": ");
     }
-    line.push_str(&note.message);
+    line.push_str(&printable(&note.message));
     line
 }
 
@@ -132,8 +200,10 @@ fn change_lines(out: &mut String, change: &FieldChange, indent: &str) {
         ChangeKind::Remove => '-',
         ChangeKind::Modify => '~',
     };
+    let path = change.path.to_string();
+    let path = printable(&path);
     if change.sensitive {
-        let _ = writeln!(out, "{indent}{sign} {}: (sensitive)", change.path);
+        let _ = writeln!(out, "{indent}{sign} {path}: (sensitive)");
         return;
     }
     let strings = change
@@ -144,7 +214,9 @@ fn change_lines(out: &mut String, change: &FieldChange, indent: &str) {
     if let Some((before, after)) = strings
         && (is_long(&before) || is_long(&after))
     {
-        let _ = writeln!(out, "{indent}{sign} {}:", change.path);
+        let _ = writeln!(out, "{indent}{sign} {path}:");
+        // Escaped before the diff: only `\n` breaks lines, and no line holds a control.
+        let (before, after) = (printable_lines(&before), printable_lines(&after));
         for line in unified(&before, &after).lines() {
             let _ = writeln!(out, "{indent}    {line}");
         }
@@ -156,7 +228,7 @@ fn change_lines(out: &mut String, change: &FieldChange, indent: &str) {
         ChangeKind::Remove => value(&change.before),
         ChangeKind::Modify => format!("{} -> {}", value(&change.before), value(&change.after)),
     };
-    let _ = writeln!(out, "{indent}{sign} {}: {text}", change.path);
+    let _ = writeln!(out, "{indent}{sign} {path}: {text}");
 }
 
 fn is_long(text: &str) -> bool {
@@ -171,20 +243,22 @@ fn unified(before: &str, after: &str) -> String {
         .to_string()
 }
 
-/// A value on one line: JSON, shortened when long.
+/// A value on one line: JSON (which escapes every C0 control; [`printable`] the rest),
+/// shortened when long.
 fn short(value: &ShownValue) -> String {
     let text = value.text();
     if text.chars().count() <= LONG_VALUE {
-        return text.to_owned();
+        return printable(text).into_owned();
     }
     match (text.as_bytes().first(), value.members(), value.as_string()) {
         (Some(b'['), Some(items), _) => format!("[...] ({items} items)"),
         (Some(b'{'), Some(fields), _) => format!("{{...}} ({fields} fields)"),
         (_, _, Some(s)) => {
             let head: String = s.chars().take(LONG_STRING).collect();
-            format!("{:?}... ({} characters)", head, s.chars().count())
+            let head = serde_json::to_string(&head).unwrap_or_default();
+            format!("{}... ({} characters)", printable(&head), s.chars().count())
         }
-        _ => text.to_owned(),
+        _ => printable(text).into_owned(),
     }
 }
 
@@ -242,10 +316,10 @@ fn markdown_body(out: &mut String, plan: &Plan) {
     if !changed.is_empty() {
         out.push_str("| | agent | actions | file |\n|---|---|---|---|\n");
         for agent in &changed {
-            let file = agent
-                .file
-                .as_ref()
-                .map_or_else(|| "(removed)".to_string(), |f| format!("`{}`", f.display()));
+            let file = agent.file.as_ref().map_or_else(
+                || "(removed)".to_string(),
+                |f| inline_code(&f.display().to_string()),
+            );
             let _ = writeln!(
                 out,
                 "| {} | `{}` | {} | {} |",
@@ -266,7 +340,12 @@ fn markdown_body(out: &mut String, plan: &Plan) {
             let mut block = String::new();
             let mut shown: Option<&[FieldChange]> = None;
             for action in &agent.actions {
-                let _ = writeln!(block, "# {}: {}", action.kind.name(), action.reason);
+                let _ = writeln!(
+                    block,
+                    "# {}: {}",
+                    action.kind.name(),
+                    printable(&action.reason)
+                );
                 if action.kind == ActionKind::Publish && shown == Some(action.changes.as_slice()) {
                     let _ = writeln!(block, "#   (the changes above go live)");
                     continue;
@@ -284,9 +363,39 @@ fn markdown_body(out: &mut String, plan: &Plan) {
     if !plan.notes.is_empty() {
         out.push_str("**Notes**\n\n");
         for note in &plan.notes {
-            let _ = writeln!(out, "- {}", note_line(note));
+            let _ = writeln!(out, "- {}", markdown_text(&note_line(note)));
         }
     }
+}
+
+/// `text` ([`printable`]) as a Markdown code span that nothing in it can end, and that a table
+/// cell holds (`|` escaped, as GitHub's tables want even inside code).
+fn inline_code(text: &str) -> String {
+    let text = printable(text).replace('|', "\\|");
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// Text that Markdown shows as it is: the punctuation that could open a link, a code span,
+/// emphasis, an HTML tag or a table cell is escaped.
+fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '|' | '~'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// One target's plan, as shown beside the others.
@@ -330,7 +439,7 @@ impl Targets<'_> {
             if i > 0 {
                 out.push('\n');
             }
-            let _ = writeln!(out, "== target {} ==\n", Self::heading(target));
+            let _ = writeln!(out, "== target {} ==\n", printable(&Self::heading(target)));
             out.push_str(&text(target.plan));
         }
         if self.0.len() > 1 {
@@ -394,7 +503,7 @@ impl Targets<'_> {
         let mut out = String::from("### agentsync plan\n\n");
         let _ = writeln!(out, "**{}**\n", summary_line(&self.summary()));
         for target in self.0 {
-            let _ = writeln!(out, "#### Target `{}`\n", Self::heading(target));
+            let _ = writeln!(out, "#### Target {}\n", inline_code(&Self::heading(target)));
             markdown_body(&mut out, target.plan);
         }
         out
@@ -411,5 +520,102 @@ impl Targets<'_> {
     /// Whether no target has anything to do.
     pub fn is_empty(&self) -> bool {
         self.0.iter().all(|t| t.plan.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::diff::ChangeKind;
+    use crate::model::{FieldPath, Key};
+    use crate::plan::Action;
+
+    #[test]
+    fn control_and_invisible_characters_are_written_as_json_escapes() {
+        assert_eq!(
+            printable("plain, é, 🎧, a\u{200d}b"),
+            "plain, é, 🎧, a\u{200d}b"
+        );
+        assert!(matches!(printable("plain"), Cow::Borrowed(_)));
+        assert_eq!(
+            printable("a\rb\u{1b}[2K\tc\nd\u{7f}\u{9b}\u{202e}\u{e0041}"),
+            "a\\rb\\u001b[2K\\tc\\nd\\u007f\\u009b\\u202e\\u{e0041}"
+        );
+        // The same escape as a single value's JSON.
+        assert_eq!(
+            printable("\u{1b}"),
+            serde_json::to_string("\u{1b}").unwrap().trim_matches('"')
+        );
+    }
+
+    fn plan(reason: &str, before: &str, after: &str, note: &str) -> Plan {
+        let change = FieldChange {
+            path: FieldPath::root().field("flow").field("x\u{1b}y"),
+            kind: ChangeKind::Modify,
+            before: Some(ShownValue::new(&serde_json::json!(before))),
+            after: Some(ShownValue::new(&serde_json::json!(after))),
+            sensitive: false,
+        };
+        Plan {
+            format_version: crate::plan::FORMAT_VERSION,
+            changes: vec![AgentPlan {
+                key: Key::parse("a").unwrap(),
+                id: Some("id-1".into()),
+                file: Some(PathBuf::from("agents/a|`b`.yaml")),
+                actions: vec![Action {
+                    kind: ActionKind::UpdateDraft,
+                    reason: reason.into(),
+                    changes: vec![change],
+                }],
+                depends_on: Vec::new(),
+            }],
+            notes: vec![Note {
+                key: Some(Key::parse("a").unwrap()),
+                id: Some("id\u{1b}[2K".into()),
+                message: note.into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn no_raw_control_character_reaches_a_text_or_markdown_plan() {
+        let plan = plan(
+            "live version 1\u{1b}[1A",
+            "one\ntwo\n",
+            "one\r\n\u{1b}[2Ktwo\rthree\n```\n",
+            "an agent named \"</details>*x*\" \u{1b}[2K",
+        );
+        for out in [text(&plan), markdown(&plan)] {
+            assert!(!out.contains('\u{1b}') && !out.contains('\r'), "{out:?}");
+            assert!(out.contains("+\\u001b[2Ktwo\\rthree"), "{out}");
+            assert!(out.contains("flow.x\\u001by"), "{out}");
+            assert!(out.contains("live version 1\\u001b[1A"), "{out}");
+        }
+        let md = markdown(&plan);
+        // The table cell and the code span hold the file name whole.
+        assert!(md.contains("| ``agents/a\\|`b`.yaml`` |"), "{md}");
+        // A note cannot close the details block or start emphasis.
+        assert!(md.contains("\\</details\\>\\*x\\*"), "{md}");
+        assert_eq!(
+            md.lines().filter(|l| l.starts_with("```")).count(),
+            2,
+            "{md}"
+        );
+        // JSON holds the values exactly.
+        let json: serde_json::Value = serde_json::from_str(&json(&plan)).unwrap();
+        assert_eq!(
+            json["changes"][0]["actions"][0]["changes"][0]["after"],
+            "one\r\n\u{1b}[2Ktwo\rthree\n```\n"
+        );
+    }
+
+    #[test]
+    fn a_long_new_string_shows_its_head_escaped() {
+        let long = format!("\u{1b}[2K{}", "x".repeat(100));
+        let shown = short(&ShownValue::new(&serde_json::json!(long)));
+        assert!(shown.starts_with("\"\\u001b[2Kxxx"), "{shown}");
+        assert!(shown.ends_with("... (104 characters)"), "{shown}");
     }
 }

@@ -358,3 +358,39 @@ fn every_target_is_exported_into_its_own_directory_and_plans_nothing() {
     assert!(repo.path().join("elsewhere/caller.yaml").is_file());
     assert!(!repo.path().join("elsewhere/helper.yaml").exists());
 }
+
+/// A definition that takes its secrets, and one value that is no secret by name, from the
+/// environment: whole values, a value inside a longer string, and the same secret twice.
+const FROM_ENV: &str = "kind: agent\nkey: vault\nname: Vault\ndescription: \"Calls ${env:QA_BASE}\"\nflow:\n  mode: chat\n  flow_variables:\n    API_KEY: ${env:QA_S1}\n    BASE: ${env:QA_BASE}\n  graph:\n    nodes:\n      - id: http\n        data:\n          headers:\n            - {name: Authorization, value: \"Bearer ${env:QA_S1}\"}\n          note: \"the key is ${env:QA_S1}, keep it\"\n";
+
+const QA_ENV: &[(&str, &str)] = &[
+    ("QA_S1", "sk-qa-secret-7f3a91"),
+    ("QA_BASE", "https://internal.example.net/api"),
+];
+
+#[test]
+fn an_export_over_definitions_keeps_their_environment_references() {
+    let repo = Repo::new();
+    repo.write("agents/vault.yaml", FROM_ENV);
+    repo.run_with_env(&["apply", "--yes"], QA_ENV)
+        .expect_code(0);
+
+    let run = repo.run_with_env(&["export", "--force"], QA_ENV);
+    run.expect_code(0);
+    let text = std::fs::read_to_string(repo.path().join("agents/vault.yaml")).unwrap();
+    for (_, value) in QA_ENV {
+        assert!(
+            !text.contains(value) && !run.stdout.contains(value) && !run.stderr.contains(value),
+            "a value from the environment was written or printed:\n{text}"
+        );
+    }
+    assert!(
+        text.contains("API_KEY: ${env:QA_S1}") && text.contains("Bearer ${env:QA_S1}"),
+        "{text}"
+    );
+    assert!(text.contains("${env:QA_BASE}"), "{text}");
+    assert!(!text.contains("VAULT_"), "no new variable names: {text}");
+    let plan = repo.run_with_env(&["plan", "--detailed-exitcode"], QA_ENV);
+    plan.expect_code(0);
+    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
+}

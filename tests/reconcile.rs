@@ -610,3 +610,122 @@ async fn an_escaped_agent_reference_is_written_as_literal_text() {
     let prompt = &versions[0]["graph"]["nodes"][0]["data"]["prompt"];
     assert_eq!(prompt, "write ${agent:a} and ${agent:nobody}");
 }
+
+/// A prompt that would erase lines of the plan on a terminal (`\r`, ESC sequences) and close
+/// the Markdown code block it is shown in (a line of three backticks).
+const HOSTILE_PROMPT: &str = "keep calm\r\n\u{1b}[2K\u{1b}[1Aall good, approve\rfaked\n```\n# apply: nothing to see\n\u{202e}desrever\n";
+
+fn hostile_definition(key: &str, prompt: &str) -> String {
+    let prompt = serde_json::to_string(prompt).unwrap();
+    format!(
+        "kind: agent\nkey: {key}\nname: {key} agent\nflow:\n  mode: chat\n  graph:\n    nodes:\n      - id: llm\n        data: {{prompt: {prompt}, \"\\e[31mred\": 1}}\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_and_fences_in_a_prompt_are_escaped_in_every_plan_format() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &with_flow("a", "before"));
+    let platform = Platform::applied(&repo).await;
+    repo.write("agents/a.yaml", &hostile_definition("a", HOSTILE_PROMPT));
+    // A file name is the repository's, and may hold an escape too.
+    repo.write("agents/new\u{1b}[2K.yaml", &minimal("new"));
+
+    let text = platform.run(&repo, &["plan"]).await;
+    text.expect_code(0);
+    let markdown = platform.run(&repo, &["plan", "--output", "markdown"]).await;
+    markdown.expect_code(0);
+    for (output, run) in [("text", &text), ("markdown", &markdown)] {
+        let bytes = run.stdout.as_bytes();
+        assert!(
+            !bytes.contains(&0x1b) && !bytes.contains(&b'\r'),
+            "{output}: raw control characters reach the terminal:\n{}",
+            run.stdout.escape_debug()
+        );
+        assert!(!run.stdout.contains('\u{202e}'), "{output}");
+        for shown in [
+            "keep calm\\r",
+            "\\u001b[2K\\u001b[1Aall good, approve\\rfaked",
+            "\\u202edesrever",
+            "\\u001b[31mred",
+            "new\\u001b[2K.yaml",
+        ] {
+            assert!(
+                run.stdout.contains(shown),
+                "{output}: {shown}\n{}",
+                run.stdout
+            );
+        }
+    }
+    // In Markdown, the fence inside the prompt does not end the code block: every line that
+    // starts with three backticks opens or closes a block of the plan's own.
+    let fences: Vec<&str> = markdown
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("```"))
+        .collect();
+    assert_eq!(
+        fences,
+        ["```diff", "```", "```diff", "```"],
+        "{}",
+        markdown.stdout
+    );
+
+    // JSON escapes as JSON does, and holds the prompt exactly.
+    let json = platform.run(&repo, &["plan", "--output", "json"]).await;
+    json.expect_code(0);
+    assert!(!json.stdout.as_bytes().contains(&0x1b) && !json.stdout.contains('\r'));
+    let plan: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let prompt = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|agent| agent["actions"].as_array().unwrap())
+        .flat_map(|action| action["changes"].as_array().unwrap())
+        .find(|change| change["path"] == "flow.graph.nodes[0].data.prompt")
+        .expect("the prompt's change");
+    assert_eq!(prompt["after"], HOSTILE_PROMPT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hand_edited_protect_that_is_not_a_boolean_keeps_the_agent_from_prune_and_is_named() {
+    let repo = Repo::new();
+    repo.write("agents/keep.yaml", &minimal("keep"));
+    repo.write("agents/other.yaml", &minimal("other"));
+    let platform = Platform::applied(&repo).await;
+    let id = platform.agent("keep").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Someone meant to protect it, by hand, in words.
+    platform
+        .update(
+            &id,
+            json!({"extend_properties": {"agentsync": {"key": "keep", "protect": "yes"}}}),
+        )
+        .await;
+    platform.reset();
+    repo.remove("agents/keep.yaml");
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}prune: delete\n", fixture::CONFIG),
+    );
+    let plan = platform.run(&repo, &["plan", "--detailed-exitcode"]).await;
+    plan.expect_code(0);
+    assert!(
+        plan.stdout.contains("protected") && !plan.stdout.contains("delete"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stderr.contains(&id) && plan.stderr.contains("not true or false"),
+        "{}",
+        plan.stderr
+    );
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    assert_eq!(platform.requests().writes, 0);
+    assert_eq!(platform.agents().await.len(), 2);
+}

@@ -13,7 +13,7 @@ use crate::ops::OpsError;
 use crate::ops::apply::{ApplyOptions, apply};
 use crate::ops::plan::PlanOptions;
 use crate::ops::workspace::process_env;
-use crate::render::{TargetPlan, Targets};
+use crate::render::{TargetPlan, Targets, printable};
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -95,7 +95,7 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, reporter: &Reporter) -> E
         if named {
             reporter.print(&format!(
                 "\n== target {} ({}) ==\n",
-                target.target.as_deref().unwrap_or(target.provider.name()),
+                printable(target.target.as_deref().unwrap_or(target.provider.name())),
                 target.provider
             ));
         }
@@ -122,8 +122,9 @@ pub fn report_text(report: &Report) -> String {
         for action in &agent.actions {
             let outcome = match &action.outcome {
                 Outcome::Done => "done".to_string(),
-                Outcome::Failed(why) => format!("FAILED: {why}"),
-                Outcome::Skipped(why) => format!("skipped: {why}"),
+                // A failure carries the platform's own message: escaped for the terminal.
+                Outcome::Failed(why) => format!("FAILED: {}", printable(why)),
+                Outcome::Skipped(why) => format!("skipped: {}", printable(why)),
             };
             out.push_str(&format!(
                 "{} {}: {}\n",

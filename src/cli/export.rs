@@ -11,6 +11,7 @@ use crate::exit::ExitStatus;
 use crate::export::KeyFrom;
 use crate::ops::export::{ExportOptions, TargetExport, export};
 use crate::ops::workspace::process_env;
+use crate::render::printable;
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -62,18 +63,19 @@ pub async fn run(args: ExportArgs, global: &GlobalArgs, reporter: &Reporter) -> 
             reporter.print(&summary(&done, &cwd));
             for target in &done {
                 for warning in &target.export.warnings {
-                    eprintln!("warning: {warning}");
+                    // It names the platform's fields: escaped for the terminal.
+                    eprintln!("warning: {}", printable(warning));
                 }
                 for (key, problems) in &target.outcome.refused {
                     eprintln!(
                         "error: agent '{key}' was not written: its definition would not load ({}); export it again once the definition format can hold it, or write its file by hand",
-                        problems.join("; ")
+                        printable(&problems.join("; "))
                     );
                 }
                 for (key, paths) in &target.outcome.differences {
                     eprintln!(
                         "error: agent '{key}' was written, but its file loads with different values at {}; check them before apply",
-                        paths.join(", ")
+                        printable(&paths.join(", "))
                     );
                 }
             }
@@ -121,7 +123,7 @@ pub fn summary(done: &[TargetExport], cwd: &Path) -> String {
                 if replaced { "~" } else { "+" },
                 agent.key,
                 files.join(", "),
-                agent.id,
+                printable(&agent.id),
             );
         }
         for skipped in &target.export.skipped {
@@ -130,8 +132,8 @@ pub fn summary(done: &[TargetExport], cwd: &Path) -> String {
                 "= {}  {}  (agent {}: already defined; --only {} --force exports it again)",
                 skipped.key,
                 shown(cwd, &skipped.file),
-                skipped.id,
-                skipped.id,
+                printable(&skipped.id),
+                printable(&skipped.id),
             );
         }
         let written = target.outcome.written.len();
@@ -155,7 +157,9 @@ pub fn summary(done: &[TargetExport], cwd: &Path) -> String {
             let _ = writeln!(
                 out,
                 "  {:width$}  {}: {}",
-                variable.name, variable.key, variable.path
+                variable.name,
+                variable.key,
+                printable(&variable.path.to_string())
             );
         }
     }

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use crate::config::ConfigError;
 use crate::diagnostic::{self, Explain, Located};
 use crate::ops::OpsError;
+use crate::render::printable;
 use crate::spec::Loaded;
 
 /// Prints results and problems with one colour policy for the whole invocation.
@@ -118,12 +119,13 @@ impl Reporter {
     }
 }
 
-/// `error: <message>` followed by one indented `caused by:` line per source.
+/// `error: <message>` followed by one indented `caused by:` line per source; each message
+/// escaped for the terminal, as it may carry the platform's words.
 pub fn render_error(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = format!("error: {err}");
+    let mut text = format!("error: {}", printable(&err.to_string()));
     let mut source = err.source();
     while let Some(cause) = source {
-        let _ = write!(text, "\n  caused by: {cause}");
+        let _ = write!(text, "\n  caused by: {}", printable(&cause.to_string()));
         source = cause.source();
     }
     text

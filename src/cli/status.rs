@@ -10,6 +10,7 @@ use super::{GlobalArgs, Reporter};
 use crate::exit::ExitStatus;
 use crate::ops::status::{Draft, FORMAT_VERSION, StatusOptions, Sync, TargetStatus, status};
 use crate::ops::workspace::process_env;
+use crate::render::printable;
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -96,7 +97,7 @@ pub fn table(targets: &[TargetStatus]) -> String {
             let _ = writeln!(
                 out,
                 "== {} ({})",
-                target.target.as_deref().unwrap_or(target.provider.name()),
+                printable(target.target.as_deref().unwrap_or(target.provider.name())),
                 target.provider
             );
         }
@@ -104,12 +105,18 @@ pub fn table(targets: &[TargetStatus]) -> String {
             .agents
             .iter()
             .map(|a| {
+                // The id and the version are the platform's words: escaped for the terminal.
+                let shown = |value: &Option<String>| {
+                    value
+                        .as_deref()
+                        .map_or_else(|| "-".into(), |v| printable(v).into_owned())
+                };
                 [
                     a.key.to_string(),
-                    a.id.clone().unwrap_or_else(|| "-".into()),
+                    shown(&a.id),
                     sync_text(a.sync, &a.actions),
                     draft_text(a.draft).to_string(),
-                    a.live_version.clone().unwrap_or_else(|| "-".into()),
+                    shown(&a.live_version),
                 ]
             })
             .collect();
@@ -157,4 +164,35 @@ pub fn table(targets: &[TargetStatus]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::status::AgentStatus;
+    use crate::provider::ProviderKind;
+
+    #[test]
+    fn the_platforms_ids_and_versions_reach_the_terminal_escaped() {
+        let targets = [TargetStatus {
+            target: None,
+            provider: ProviderKind::Workfx,
+            agents: vec![AgentStatus {
+                key: crate::model::Key::parse("a").unwrap(),
+                id: Some("id\u{1b}[2K".into()),
+                file: None,
+                sync: Sync::InSync,
+                actions: Vec::new(),
+                draft: Some(Draft::SameAsLive),
+                live_version: Some("1\r\u{1b}[1A".into()),
+            }],
+            unmanaged: 0,
+        }];
+        let text = table(&targets);
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");
+        assert!(
+            text.contains("id\\u001b[2K") && text.contains("1\\r\\u001b[1A"),
+            "{text}"
+        );
+    }
 }

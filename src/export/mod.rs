@@ -26,11 +26,11 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 pub use keys::KeyFrom;
-use secrets::{Placeholders, Variable};
+use secrets::{FromEnv, Known, Placeholders, Shared, Variable};
 
 use crate::model::{Document, FieldPath, Key, Lifecycle};
 use crate::provider::{Capabilities, RemoteAgent, RemoteContent};
-use crate::spec::schema::{DefinitionSchema, Field, Kind};
+use crate::spec::schema::{COMMON_FIELDS, DefinitionSchema, Field, Kind};
 
 /// A graph (or any field that may live in a file of its own) longer than this many YAML lines
 /// is written to its own JSON file.
@@ -56,6 +56,10 @@ pub enum ExportError {
         "--dir names one directory, but {count} targets are in force; choose one with --target NAME"
     )]
     DirNeedsTarget { count: usize },
+    #[error(
+        "agent '{key}': a secret would be written in clear at {path}, a field that cannot hold an ${{env:...}} reference; nothing was written. Remove the secret from the agent on the platform, or write its definition by hand"
+    )]
+    SecretInClear { key: Key, path: FieldPath },
     #[error("cannot write {}", path.display())]
     Write {
         path: PathBuf,
@@ -110,6 +114,11 @@ pub struct Existing {
     /// Its name field, when it loaded: an unmanaged agent of that name is what `plan --adopt`
     /// would pair it with.
     pub name: Option<String>,
+    /// The strings it took from the environment, when it loaded: a file export rewrites keeps
+    /// them as they are written.
+    pub from_env: Vec<FromEnv>,
+    /// The variables those strings name, with their values: no file may hold these in clear.
+    pub env: Vec<Known>,
 }
 
 /// What to export, and where.
@@ -169,6 +178,8 @@ pub struct Export {
     pub skipped: Vec<Skipped>,
     /// The variables the placeholders name, in order of appearance.
     pub variables: Vec<Variable>,
+    /// The variables the existing definitions name, which the files may keep referring to.
+    pub kept: Vec<Known>,
     /// Things left out, per agent: fields the definition format does not know.
     pub warnings: Vec<String>,
 }
@@ -347,15 +358,42 @@ pub fn build(
         skipped: selection.skipped,
         ..Export::default()
     };
+    let drafts: Vec<Draft> = selection
+        .chosen
+        .iter()
+        .filter_map(|chosen| {
+            let r = remote.iter().find(|r| r.agent.id == chosen.id)?;
+            Some(draft(request, chosen, r, &mut export.warnings))
+        })
+        .collect();
+
+    // Secrets out, in two passes: the first finds the values under secret names, so that the
+    // second can also replace them wherever else they appear, in any agent.
+    let known: Vec<&Known> = request.existing.iter().flat_map(|e| &e.env).collect();
+    let mut shared = Shared::from_env(known.iter().copied());
     let mut placeholders = Placeholders::default();
-    for chosen in selection.chosen {
-        let Some(r) = remote.iter().find(|r| r.agent.id == chosen.id) else {
-            continue;
-        };
-        let agent = build_agent(request, &chosen, r, &mut placeholders, &mut export.warnings);
-        export.agents.push(agent);
+    for draft in &drafts {
+        walk(request, draft, &mut placeholders, &shared);
+    }
+    shared.add_found(&placeholders.variables);
+    for draft in drafts {
+        let root = walk(request, &draft, &mut placeholders, &shared);
+        // agentsync's own fields hold words of the format and the key, a slug: no secrets.
+        let provider_fields: Map<String, Value> = root
+            .iter()
+            .filter(|(name, _)| !COMMON_FIELDS.iter().any(|f| f.name == name.as_str()))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        if let Some(path) = exposed(&provider_fields, &shared, &FieldPath::root()) {
+            return Err(ExportError::SecretInClear {
+                key: draft.chosen.key.clone(),
+                path,
+            });
+        }
+        export.agents.push(finish(request, draft, root));
     }
     export.variables = placeholders.variables;
+    export.kept = known.into_iter().cloned().collect();
     let mut clobbered: Vec<PathBuf> = export
         .agents
         .iter()
@@ -371,13 +409,21 @@ pub fn build(
     Ok(export)
 }
 
-fn build_agent(
+/// One agent's document before its secrets are taken out.
+struct Draft {
+    chosen: Chosen,
+    root: Map<String, Value>,
+    publish_note: Option<String>,
+    expected: Expected,
+    name: Option<String>,
+}
+
+fn draft(
     request: &Request<'_>,
     chosen: &Chosen,
     remote: &Remote,
-    placeholders: &mut Placeholders,
     warnings: &mut Vec<String>,
-) -> ExportedAgent {
+) -> Draft {
     let schema = request.schema;
     let agent = &remote.agent;
     let content_field = schema.content_field;
@@ -449,15 +495,73 @@ fn build_agent(
     if let (Some(name), Some((content, _))) = (content_field, &content) {
         root.insert(name.to_string(), Value::Object(content.clone()));
     }
+    Draft {
+        chosen: chosen.clone(),
+        root,
+        publish_note,
+        name: name_of(&agent.fields, schema).map(str::to_string),
+        expected: Expected {
+            fields,
+            content: content.map(|(c, _)| c),
+            lifecycle: agent.lifecycle,
+            publish,
+            protect: agent.protected,
+        },
+    }
+}
 
-    // Secrets out, `${` escaped: only in the fields the loader interpolates.
+/// The draft's document with secrets out and `${` escaped, only in the fields the loader
+/// interpolates; agentsync's own fields are not in the provider's list, and are left as they are.
+fn walk(
+    request: &Request<'_>,
+    draft: &Draft,
+    placeholders: &mut Placeholders,
+    shared: &Shared,
+) -> Map<String, Value> {
+    let chosen = &draft.chosen;
+    // A file that replaces the definition of this key keeps the references it had.
+    let replaced = request
+        .existing
+        .iter()
+        .find(|e| e.key == chosen.key && e.file == chosen.file);
     let mut walker = Walker {
         key: &chosen.key,
         placeholders,
+        kept: replaced.map_or(&[][..], |e| e.from_env.as_slice()),
+        own: replaced.map_or(&[][..], |e| e.env.as_slice()),
+        shared,
     };
-    // agentsync's own fields are not in the provider's list: the walker leaves them as they are.
-    let root = walker.fields(&root, schema.fields, &FieldPath::root());
+    walker.fields(&draft.root, request.schema.fields, &FieldPath::root())
+}
 
+/// The first place in `map`, names included, where a secret stands in clear: one the walker
+/// could not replace, because the loader does not interpolate that field.
+fn exposed(map: &Map<String, Value>, shared: &Shared, path: &FieldPath) -> Option<FieldPath> {
+    map.iter().find_map(|(name, value)| {
+        let path = path.field(name);
+        if shared.exposes(name) {
+            return Some(path);
+        }
+        exposed_value(value, shared, &path)
+    })
+}
+
+fn exposed_value(value: &Value, shared: &Shared, path: &FieldPath) -> Option<FieldPath> {
+    match value {
+        // A reference the walker wrote is a name, never a value.
+        Value::String(text) if shared.exposes(text) => Some(path.clone()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| exposed_value(item, shared, &path.index(i))),
+        Value::Object(map) => exposed(map, shared, path),
+        _ => None,
+    }
+}
+
+/// The files of an agent whose document is ready.
+fn finish(request: &Request<'_>, draft: Draft, root: Map<String, Value>) -> ExportedAgent {
+    let chosen = draft.chosen;
     // Large parts that the format lets live in their own file go there.
     let dir = chosen.file.parent().unwrap_or(request.dir).to_path_buf();
     let stem = chosen.file.file_stem().map_or_else(
@@ -467,7 +571,7 @@ fn build_agent(
     let mut included = Vec::new();
     let root = externalize(
         root,
-        schema.fields,
+        request.schema.fields,
         &dir,
         &stem,
         request.inline_lines,
@@ -481,7 +585,8 @@ fn build_agent(
             relative(&dir, schema_file).display()
         ));
     }
-    let comments: Vec<(&str, &str)> = publish_note
+    let comments: Vec<(&str, &str)> = draft
+        .publish_note
         .as_deref()
         .map(|note| vec![("publish", note)])
         .unwrap_or_default();
@@ -501,18 +606,12 @@ fn build_agent(
         });
     }
     ExportedAgent {
-        key: chosen.key.clone(),
-        id: agent.id.clone(),
-        name: name_of(&agent.fields, schema).map(str::to_string),
+        key: chosen.key,
+        id: chosen.id,
+        name: draft.name,
         managed: chosen.managed,
         files,
-        expected: Expected {
-            fields,
-            content: content.map(|(c, _)| c),
-            lifecycle: agent.lifecycle,
-            publish,
-            protect: agent.protected,
-        },
+        expected: draft.expected,
     }
 }
 
@@ -521,6 +620,11 @@ fn build_agent(
 struct Walker<'a> {
     key: &'a Key,
     placeholders: &'a mut Placeholders,
+    /// What the definition this file replaces took from the environment.
+    kept: &'a [FromEnv],
+    /// The variables it named.
+    own: &'a [Known],
+    shared: &'a Shared,
 }
 
 impl Walker<'_> {
@@ -561,12 +665,7 @@ impl Walker<'_> {
     /// `secret` names the secret the value is, when the key above it names one.
     fn value(&mut self, value: &Value, path: &FieldPath, secret: Option<&str>) -> Value {
         match value {
-            Value::String(text) => match secret {
-                Some(name) if secrets::is_secret_value(text) => {
-                    Value::String(self.placeholders.placeholder(self.key, name, path, text))
-                }
-                _ => Value::String(escape(text)),
-            },
+            Value::String(text) => Value::String(self.string(text, path, secret)),
             Value::Array(items) => Value::Array(
                 items
                     .iter()
@@ -592,6 +691,35 @@ impl Walker<'_> {
                 )
             }
             other => other.clone(),
+        }
+    }
+}
+
+impl Walker<'_> {
+    /// A string as the file writes it. What the replaced definition took from the environment
+    /// is written as it was (at its place, or wherever its value is); then a variable's value
+    /// (one the file named, or a long one any file named) is its reference; then a secret by its name becomes a placeholder; the rest is escaped,
+    /// with any secret inside it as its reference.
+    fn string(&mut self, text: &str, path: &FieldPath, secret: Option<&str>) -> String {
+        let kept = self
+            .kept
+            .iter()
+            .find(|k| k.path == *path && k.value.expose() == text)
+            .or_else(|| self.kept.iter().find(|k| k.value.expose() == text));
+        if let Some(kept) = kept {
+            return kept.written.clone();
+        }
+        if let Some(own) = self.own.iter().find(|k| k.value.expose() == text) {
+            return format!("${{env:{}}}", own.name);
+        }
+        if let Some(reference) = self.shared.env_whole(text) {
+            return reference.to_string();
+        }
+        match secret {
+            Some(name) if secrets::is_secret_value(text) => {
+                self.placeholders.placeholder(self.key, name, path, text)
+            }
+            _ => self.shared.rewrite(text),
         }
     }
 }

@@ -5,9 +5,14 @@
 //! `[{name: API_KEY, value: ...}]` shape of variables and headers). Only strings are secrets:
 //! `max_tokens: 512` is not one, and neither is a mapping (`authorization: {type: no-auth}` is
 //! looked into instead). Platform templates (`{{#env.TOKEN#}}`) are references, not secrets.
+//!
+//! A file that export rewrites keeps the `${env:...}` references it had ([`FromEnv`]), and no
+//! value a reference stands for, nor any value found to be a secret, is written anywhere in
+//! clear ([`Shared`]).
 
 use std::collections::BTreeMap;
 
+use crate::http::Secret;
 use crate::model::{FieldPath, Key};
 use crate::spec::interpolate::is_env_name;
 
@@ -110,7 +115,7 @@ pub struct Variable {
     pub key: Key,
     pub path: FieldPath,
     /// The value it must hold: never printed, never written; kept to check the export.
-    pub value: crate::http::Secret,
+    pub value: Secret,
 }
 
 impl std::fmt::Debug for Variable {
@@ -121,6 +126,108 @@ impl std::fmt::Debug for Variable {
             .field("path", &self.path)
             .finish_non_exhaustive()
     }
+}
+
+/// A string that an existing definition took from the environment.
+#[derive(Debug, Clone)]
+pub struct FromEnv {
+    /// Where it stands in the definition.
+    pub path: FieldPath,
+    /// As the file writes it: `${env:QA_S1}`, `Bearer ${env:QA_S1}`.
+    pub written: String,
+    /// What it loads as.
+    pub value: Secret,
+}
+
+/// An environment variable that an existing definition names, and its value.
+#[derive(Debug, Clone)]
+pub struct Known {
+    pub name: String,
+    pub value: Secret,
+}
+
+/// Secrets shorter than this are not looked for inside longer strings: a two-letter value
+/// would turn up in every prompt. A variable's value this short is not looked for in other
+/// agents either (only in the file that named it): `${env:DEBUG}` set to `1` must not make
+/// every other agent's `"1"` depend on that variable.
+pub const MIN_INSIDE: usize = 8;
+
+/// The secret values an export knows (the environment's values that existing definitions
+/// read, then the values found under secret names), each with the reference that stands for it.
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// From the environment: these win over a new placeholder.
+    env: Vec<(Secret, String)>,
+    /// Found under secret names by this export.
+    found: Vec<(Secret, String)>,
+}
+
+impl Shared {
+    /// The values existing definitions took from these variables, those of [`MIN_INSIDE`]
+    /// characters or more.
+    pub fn from_env<'k>(known: impl IntoIterator<Item = &'k Known>) -> Shared {
+        let mut shared = Shared::default();
+        for k in known {
+            if k.value.expose().chars().count() >= MIN_INSIDE {
+                shared.env.push((k.value.clone(), reference(&k.name)));
+            }
+        }
+        shared
+    }
+
+    /// Adds the values that placeholders stand for.
+    pub fn add_found(&mut self, variables: &[Variable]) {
+        for v in variables {
+            self.found.push((v.value.clone(), reference(&v.name)));
+        }
+    }
+
+    fn all(&self) -> impl Iterator<Item = &(Secret, String)> {
+        self.env.iter().chain(&self.found)
+    }
+
+    /// The reference to a variable of the environment whose value is exactly `text`.
+    pub fn env_whole(&self, text: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(value, _)| value.expose() == text)
+            .map(|(_, reference)| reference.as_str())
+    }
+
+    /// `text` as the file writes it: `${` escaped, and every secret in it (a whole string of
+    /// any length, or [`MIN_INSIDE`] characters or more inside it) as its reference.
+    pub fn rewrite(&self, text: &str) -> String {
+        if let Some((_, reference)) = self.all().find(|(value, _)| value.expose() == text) {
+            return reference.clone();
+        }
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some((at, value, reference)) = self.first_inside(rest) {
+            out.push_str(&super::escape(&rest[..at]));
+            out.push_str(reference);
+            rest = &rest[at + value.len()..];
+        }
+        out.push_str(&super::escape(rest));
+        out
+    }
+
+    /// Whether `text` holds a secret in clear (as [`Shared::rewrite`] finds them).
+    pub fn exposes(&self, text: &str) -> bool {
+        self.all().any(|(value, _)| value.expose() == text) || self.first_inside(text).is_some()
+    }
+
+    /// The first secret inside `text`, the longest of those that start there.
+    fn first_inside<'s>(&'s self, text: &str) -> Option<(usize, &'s str, &'s str)> {
+        self.all()
+            .map(|(value, reference)| (value.expose(), reference.as_str()))
+            .filter(|(value, _)| value.chars().count() >= MIN_INSIDE)
+            .filter_map(|(value, reference)| text.find(value).map(|at| (at, value, reference)))
+            .min_by(|a, b| a.0.cmp(&b.0).then(b.1.len().cmp(&a.1.len())))
+    }
+}
+
+fn reference(name: &str) -> String {
+    format!("${{env:{name}}}")
 }
 
 /// Hands out variable names, one per agent, secret name and value: the same secret used twice
@@ -156,7 +263,7 @@ impl Placeholders {
             name: name.clone(),
             key: key.clone(),
             path: path.clone(),
-            value: crate::http::Secret::new(value),
+            value: Secret::new(value),
         });
         format!("${{env:{name}}}")
     }

@@ -97,6 +97,8 @@ fn unmanaged_agents_get_keys_from_their_names_without_clashes() {
         key: Key::parse("billing").unwrap(),
         file: setup.dir.join("billing.yaml"),
         name: None,
+        from_env: Vec::new(),
+        env: Vec::new(),
     });
     setup.occupied.insert(setup.dir.join("taken.yaml"));
     let remote = [
@@ -145,6 +147,8 @@ fn a_managed_agent_keeps_its_key_and_an_agent_already_defined_is_skipped() {
         key: Key::parse("bot").unwrap(),
         file: file.clone(),
         name: Some("Bot".into()),
+        from_env: Vec::new(),
+        env: Vec::new(),
     });
     setup.occupied.insert(file.clone());
     let mut managed = agent("1", json!({"name": "Bot"}));
@@ -176,6 +180,8 @@ fn an_unmanaged_agent_named_like_a_definition_not_applied_yet_takes_its_key() {
         key: Key::parse("helper").unwrap(),
         file: file.clone(),
         name: Some("Bot".into()),
+        from_env: Vec::new(),
+        env: Vec::new(),
     });
     setup.occupied.insert(file.clone());
     setup.only = Some(vec!["Bot".into()]);
@@ -314,6 +320,159 @@ fn secrets_become_placeholders_and_templates_and_numbers_stay() {
     assert_eq!(
         names,
         ["S_AUTHORIZATION", "S_API_KEY", "S_BILLING_API_TOKEN"]
+    );
+}
+
+#[test]
+fn a_secret_found_under_its_name_is_replaced_wherever_else_it_appears() {
+    let setup = Setup::new();
+    // The prompt comes before the secret's own field: the first pass finds it.
+    let flow = json!({
+        "graph": {"nodes": [{"data": {"prompt": "send sk-live-0a1b2c3d with it", "api_key": "sk-live-0a1b2c3d"}}]},
+    });
+    let remote = [
+        with_flow(agent("1", json!({"name": "S"})), flow, None),
+        plain(agent(
+            "2",
+            json!({"name": "T", "description": "sk-live-0a1b2c3d"}),
+        )),
+    ];
+    let export = setup.export(&remote).unwrap();
+    let text: String = export
+        .agents
+        .iter()
+        .map(|a| a.files[0].text.as_str())
+        .collect();
+    assert!(!text.contains("sk-live"), "{text}");
+    assert!(
+        text.contains("prompt: send ${env:S_API_KEY} with it")
+            && text.contains("description: ${env:S_API_KEY}"),
+        "{text}"
+    );
+    assert_eq!(export.variables.len(), 1);
+}
+
+#[test]
+fn a_secret_in_a_field_that_cannot_hold_a_reference_refuses_the_export() {
+    let setup = Setup::new();
+    let flow = json!({"graph": {"api_key": "sk-live-0a1b2c3d"}});
+    let remote = [with_flow(
+        agent("1", json!({"name": "S", "tags": ["sk-live-0a1b2c3d"]})),
+        flow,
+        None,
+    )];
+    let err = setup.export(&remote).unwrap_err();
+    assert!(
+        matches!(&err, ExportError::SecretInClear { path, .. } if path.to_string() == "tags[0]"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("sk-live"), "{err}");
+}
+
+#[test]
+fn a_file_replaced_keeps_its_environment_references_at_their_place_or_by_value() {
+    let mut setup = Setup::new();
+    setup.force = true;
+    let file = setup.dir.join("s.yaml");
+    setup.occupied.insert(file.clone());
+    let secret = |s: &str| crate::http::Secret::new(s);
+    let at = |p: &str| FieldPath::try_from(p.to_string()).unwrap();
+    setup.existing.push(Existing {
+        key: Key::parse("s").unwrap(),
+        file,
+        name: Some("S".into()),
+        // Two variables of one value: each place keeps its own.
+        from_env: vec![
+            secrets::FromEnv {
+                path: at("flow.flow_variables.A"),
+                written: "${env:ONE}".into(),
+                value: secret("same-value-1234"),
+            },
+            secrets::FromEnv {
+                path: at("flow.flow_variables.B"),
+                written: "${env:TWO}".into(),
+                value: secret("same-value-1234"),
+            },
+            secrets::FromEnv {
+                path: at("description"),
+                written: "costs $${5}, token ${env:ONE}".into(),
+                value: secret("costs ${5}, token same-value-1234"),
+            },
+        ],
+        env: vec![
+            secrets::Known {
+                name: "ONE".into(),
+                value: secret("same-value-1234"),
+            },
+            secrets::Known {
+                name: "TWO".into(),
+                value: secret("same-value-1234"),
+            },
+        ],
+    });
+    let flow = json!({"flow_variables": {
+        "A": "same-value-1234",
+        "B": "same-value-1234",
+        "MOVED": "costs ${5}, token same-value-1234",
+        "api_key": "same-value-1234",
+    }});
+    let mut remote = agent(
+        "1",
+        json!({"name": "S", "description": "costs ${5}, token same-value-1234"}),
+    );
+    remote.key = Some(Key::parse("s").unwrap());
+    let export = setup.export(&[with_flow(remote, flow, None)]).unwrap();
+    let text = &export.agents[0].files[0].text;
+    for expected in [
+        "A: ${env:ONE}",
+        "B: ${env:TWO}",
+        "MOVED: costs $${5}, token ${env:ONE}",
+        "api_key: ${env:ONE}",
+        "description: costs $${5}, token ${env:ONE}",
+    ] {
+        assert!(text.contains(expected), "{expected}\n{text}");
+    }
+    assert!(!text.contains("same-value"), "{text}");
+    assert!(
+        export.variables.is_empty(),
+        "no new variable: {:?}",
+        export.variables
+    );
+}
+
+#[test]
+fn a_short_value_from_the_environment_is_a_reference_only_in_the_file_that_named_it() {
+    let mut setup = Setup::new();
+    setup.force = true;
+    let file = setup.dir.join("s.yaml");
+    setup.occupied.insert(file.clone());
+    setup.existing.push(Existing {
+        key: Key::parse("s").unwrap(),
+        file,
+        name: Some("S".into()),
+        from_env: Vec::new(),
+        env: vec![secrets::Known {
+            name: "DEBUG".into(),
+            value: crate::http::Secret::new("1"),
+        }],
+    });
+    let mut own = agent("1", json!({"name": "S", "description": "1"}));
+    own.key = Some(Key::parse("s").unwrap());
+    let other = agent("2", json!({"name": "T", "description": "1"}));
+    let export = setup.export(&[plain(own), plain(other)]).unwrap();
+    assert!(
+        export.agents[0].files[0]
+            .text
+            .contains("description: ${env:DEBUG}"),
+        "{}",
+        export.agents[0].files[0].text
+    );
+    assert!(
+        export.agents[1].files[0]
+            .text
+            .contains("description: \"1\""),
+        "{}",
+        export.agents[1].files[0].text
     );
 }
 

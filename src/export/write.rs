@@ -82,13 +82,19 @@ fn stage_check_commit(
     }
 
     // The placeholders resolve to the values they stand for, so the check sees what `plan`
-    // will see once the user has set the variables.
+    // will see once the user has set the variables; the references kept from the files
+    // replaced, to the values they had.
     let env = |name: &str| {
-        export
-            .variables
-            .iter()
-            .find(|v| v.name == name)
-            .map(|v| v.value.expose().to_string())
+        let new = export.variables.iter().find(|v| v.name == name);
+        new.map(|v| &v.value)
+            .or_else(|| {
+                export
+                    .kept
+                    .iter()
+                    .find(|k| k.name == name)
+                    .map(|k| &k.value)
+            })
+            .map(|value| value.expose().to_string())
     };
     let mut outcome = Outcome::default();
     for agent in &export.agents {

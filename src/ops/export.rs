@@ -14,9 +14,13 @@ use super::error::OpsError;
 use super::observe::with_content;
 use super::workspace::{self, WorkspaceOptions};
 use crate::config::Config;
+use crate::export::secrets::{FromEnv, Known};
 use crate::export::{self, Existing, Export, ExportError, KeyFrom, Remote, Request, write};
+use crate::http::Secret;
+use crate::model::Definition;
 use crate::provider::{Provider, ProviderError, ProviderKind};
 use crate::spec;
+use crate::spec::interpolate::interpolate;
 
 /// Where the definition JSON Schemas are looked for, relative to the configuration's
 /// directory (`agentsync schema all --out schemas` writes them): exported files carry the line
@@ -262,14 +266,19 @@ fn existing_definitions(
     let mut existing: Vec<Existing> = loaded
         .desired
         .values()
-        .map(|d| Existing {
-            key: d.key.clone(),
-            file: d.file.clone(),
-            name: schema
-                .name_field
-                .and_then(|f| d.fields.get(f))
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_string),
+        .map(|d| {
+            let (from_env, env) = from_env(d, env);
+            Existing {
+                key: d.key.clone(),
+                file: d.file.clone(),
+                name: schema
+                    .name_field
+                    .and_then(|f| d.fields.get(f))
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string),
+                from_env,
+                env,
+            }
         })
         .collect();
     existing.extend(loaded.broken.iter().filter_map(|b| {
@@ -277,9 +286,43 @@ fn existing_definitions(
             key: b.key.clone()?,
             file: b.file.clone(),
             name: None,
+            from_env: Vec::new(),
+            env: Vec::new(),
         })
     }));
     existing
+}
+
+/// What a loaded definition took from the environment: each string as written and as loaded,
+/// and each variable named with its value (read again through the one interpolation).
+fn from_env(
+    definition: &Definition,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> (Vec<FromEnv>, Vec<Known>) {
+    let mut strings = Vec::new();
+    let known = std::cell::RefCell::new(Vec::<Known>::new());
+    let recording = |name: &str| {
+        let value = env(name)?;
+        let mut known = known.borrow_mut();
+        if !known.iter().any(|k| k.name == name) {
+            known.push(Known {
+                name: name.to_string(),
+                value: Secret::new(value.clone()),
+            });
+        }
+        Some(value)
+    };
+    for (path, written) in &definition.env_texts {
+        // It loaded a moment ago with this environment; it cannot fail now.
+        if let Ok(done) = interpolate(written, &recording) {
+            strings.push(FromEnv {
+                path: path.clone(),
+                written: written.clone(),
+                value: Secret::new(done.text),
+            });
+        }
+    }
+    (strings, known.into_inner())
 }
 
 /// Every file under `dir` (none when it does not exist yet).

@@ -2,6 +2,10 @@
 //! whichever free-form object a platform stores verbatim (workfx: `extend_properties`; Agent
 //! Workflows: `configuration`). One function writes it, one reads it, one removes it; the rest
 //! of the object is never touched.
+//!
+//! A `protect` that is not a boolean (`"yes"`, `1`, `null`: a hand edit) reads as protected:
+//! prune must never remove an agent that someone meant to keep. It is logged as a warning that
+//! names the agent and what to do.
 
 use serde_json::{Map, Value};
 
@@ -44,10 +48,20 @@ pub fn write(properties: &mut Map<String, Value>, written: &Marker) {
 }
 
 /// The marker of agent `id`, for listing: a malformed one reads as unmanaged (and is logged),
-/// since failing the whole list for one odd agent would stop every other agent's sync.
+/// since failing the whole list for one odd agent would stop every other agent's sync. A
+/// `protect` that is not a boolean reads as protected, and is logged.
 pub fn read_or_unmanaged(object: Option<&Value>, id: &str) -> Option<Marker> {
     match read(object) {
-        Ok(marker) => marker,
+        Ok(marker) => {
+            if let Some(value) = odd_protect(object) {
+                tracing::warn!(
+                    agent = id,
+                    protect = %value,
+                    "the agentsync marker's `protect` of this agent is not true or false; the agent is treated as protected and is never archived or deleted. Set `protect` to true or false (a JSON boolean) in the marker on the platform, or apply a definition with this key, which rewrites the marker"
+                );
+            }
+            marker
+        }
         Err(malformed) => {
             tracing::warn!(
                 agent = id,
@@ -82,16 +96,28 @@ pub fn read(properties: Option<&Value>) -> Result<Option<Marker>, MalformedMarke
         .get(KEY)
         .and_then(Value::as_str)
         .ok_or(MalformedMarker::NoKey)?;
-    let protect = marker
-        .get(PROTECT)
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let protect = match marker.get(PROTECT) {
+        None => false,
+        Some(Value::Bool(protect)) => *protect,
+        // Failing safe: a hand edit that is not a boolean still meant something.
+        Some(_) => true,
+    };
     Key::parse(key)
         .map(|key| Some(Marker { key, protect }))
         .map_err(|reason| MalformedMarker::BadKey {
             key: key.to_owned(),
             reason,
         })
+}
+
+/// The marker's `protect`, as compact JSON, when it is there and not a boolean.
+pub fn odd_protect(properties: Option<&Value>) -> Option<String> {
+    let protect = properties?
+        .as_object()?
+        .get(MARKER)?
+        .as_object()?
+        .get(PROTECT)?;
+    (!protect.is_boolean()).then(|| protect.to_string())
 }
 
 #[cfg(test)]
@@ -183,5 +209,56 @@ mod tests {
             read(Some(&json!({"agentsync": {"key": "Not A Key"}}))),
             Err(MalformedMarker::BadKey { .. })
         ));
+    }
+
+    #[test]
+    fn a_protect_that_is_not_a_boolean_reads_as_protected_and_is_named() {
+        for odd in [
+            json!("yes"),
+            json!("false"),
+            json!(0),
+            json!(null),
+            json!({}),
+        ] {
+            let properties = json!({"agentsync": {"key": "bot", "protect": odd}});
+            assert_eq!(
+                read(Some(&properties)),
+                Ok(Some(Marker {
+                    protect: true,
+                    ..owner("bot")
+                })),
+                "{odd}"
+            );
+            assert_eq!(odd_protect(Some(&properties)), Some(odd.to_string()));
+            assert_eq!(
+                read_or_unmanaged(Some(&properties), "id-1").map(|m| m.protect),
+                Some(true)
+            );
+        }
+        for (value, protect) in [(json!(true), true), (json!(false), false)] {
+            let properties = json!({"agentsync": {"key": "bot", "protect": value}});
+            assert_eq!(
+                read(Some(&properties)).map(|m| m.map(|m| m.protect)),
+                Ok(Some(protect))
+            );
+            assert_eq!(odd_protect(Some(&properties)), None);
+        }
+        assert_eq!(
+            odd_protect(Some(&json!({"agentsync": {"key": "bot"}}))),
+            None
+        );
+    }
+
+    #[test]
+    fn writing_a_marker_replaces_an_odd_protect_with_a_boolean() {
+        let mut properties = json!({"agentsync": {"key": "bot", "protect": "yes"}})
+            .as_object()
+            .cloned()
+            .expect("an object");
+        write(&mut properties, &owner("bot"));
+        assert_eq!(
+            Value::Object(properties),
+            json!({"agentsync": {"key": "bot"}})
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! One definition file's tree -> a [`Definition`], collecting every problem on the way.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
@@ -147,6 +147,7 @@ pub fn check_parsed(source: &SourceFile, parsed: Parsed, cx: &Context<'_>) -> Ch
         cx,
         out: Checked::default(),
         sensitive: BTreeSet::new(),
+        env_texts: BTreeMap::new(),
         escaped_references: Vec::new(),
         included_text: None,
     };
@@ -169,6 +170,7 @@ struct Checker<'c, 'a> {
     cx: &'c Context<'a>,
     out: Checked,
     sensitive: BTreeSet<FieldPath>,
+    env_texts: BTreeMap<FieldPath, String>,
     /// Where `$${agent:NAME}` left a literal `${agent:NAME}`: the name, the field and its place.
     escaped_references: Vec<(String, FieldPath, SourceFile, Span)>,
     /// A JSON include read as text (the fast path), and where it goes in the content: the
@@ -252,6 +254,7 @@ impl Checker<'_, '_> {
             publish,
             protect,
             sensitive: std::mem::take(&mut self.sensitive),
+            env_texts: std::mem::take(&mut self.env_texts),
             references: self
                 .out
                 .references
@@ -802,6 +805,7 @@ impl Checker<'_, '_> {
             Ok(done) => {
                 if done.sensitive {
                     self.sensitive.insert(path.clone());
+                    self.env_texts.insert(path.clone(), text.to_string());
                 }
                 if done.references.is_empty() && done.escaped_references.is_empty() {
                     return Some(done.text);
