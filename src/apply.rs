@@ -13,7 +13,7 @@ use tracing::Instrument as _;
 
 use crate::content::Content;
 use crate::model::{Definition, Desired, Document, Key, Lifecycle, Marker};
-use crate::plan::{Action, ActionKind, AgentPlan, PROTECT, Plan, resolve_references};
+use crate::plan::{Action, ActionKind, AgentPlan, PROTECT, PRUNED, Plan, resolve_references};
 use crate::progress::{Phase, Progress};
 use crate::provider::{Provider, ProviderError};
 
@@ -356,6 +356,8 @@ async fn run_action<P: Provider>(
         let definition = need_definition("fields")?;
         let created_id =
             create_once(provider, &marker(agent, definition), &definition.fields).await?;
+        let created_id =
+            settle_twins(provider, &marker(agent, definition), definition, created_id).await?;
         lock(ids).insert(agent.key.clone(), created_id.clone());
         *id = Some(created_id);
         return Ok(());
@@ -366,9 +368,28 @@ async fn run_action<P: Provider>(
         ActionKind::Adopt => Ok(provider
             .claim_agent(&remote_id, &marker(agent, need_definition("marker")?))
             .await?),
+        // A restore of an agent prune archived clears `pruned`, after the restore itself.
+        ActionKind::Restore if sets_pruned(agent, kind) => Ok(provider
+            .set_lifecycle_and_marker(
+                &remote_id,
+                Lifecycle::Active,
+                &marker(agent, need_definition("marker")?),
+            )
+            .await?),
         ActionKind::Restore => Ok(provider
             .set_lifecycle(&remote_id, Lifecycle::Active)
             .await?),
+        // An archive by prune records `pruned` in the marker; prune never touches a protected
+        // agent, so the marker it writes is unprotected.
+        ActionKind::Archive if sets_pruned(agent, kind) => {
+            let pruned = Marker {
+                pruned: true,
+                ..Marker::new(agent.key.clone(), false)
+            };
+            Ok(provider
+                .set_lifecycle_and_marker(&remote_id, Lifecycle::Archived, &pruned)
+                .await?)
+        }
         ActionKind::Archive => Ok(provider
             .set_lifecycle(&remote_id, Lifecycle::Archived)
             .await?),
@@ -379,7 +400,7 @@ async fn run_action<P: Provider>(
             provider
                 .update_agent(&remote_id, &marker(agent, definition), &fields)
                 .await?;
-            if changes_protection(agent) {
+            if changes_marker(agent) {
                 provider
                     .claim_agent(&remote_id, &marker(agent, definition))
                     .await?;
@@ -457,6 +478,60 @@ async fn create_once<P: Provider>(
     }
 }
 
+/// Two runs that plan the same new agent at once (two clones of a repository, no shared
+/// lock) both create it. After its create, each run looks the key up again; the platform lists
+/// agents oldest first, so both see the same winner, the oldest twin, and the run whose agent
+/// is later retires its own (and only its own) and goes on with the winner's id: its draft and
+/// publish go there. A run that created the oldest keeps it; a later twin is always created
+/// after it, so that twin's run sees it and yields. The retired twin is archived and marked
+/// `duplicate_of` the winner in one write (so it claims the key no longer, even if what follows
+/// fails), then deleted where the platform can.
+async fn settle_twins<P: Provider>(
+    provider: &P,
+    marker: &Marker,
+    definition: &Definition,
+    mine: String,
+) -> Result<String, ProviderError> {
+    let name = provider
+        .kind()
+        .definition_schema()
+        .name_field
+        .and_then(|field| definition.fields.get(field))
+        .and_then(serde_json::Value::as_str);
+    let found = match provider.find_agents(&marker.key, name).await {
+        Ok(found) => found,
+        Err(err) => {
+            tracing::warn!(agent = %marker.key, id = %mine, error = %err, "could not look for a twin a concurrent run may have created; keeping this agent");
+            return Ok(mine);
+        }
+    };
+    let Some(winner) = found.first().map(|a| a.id.clone()) else {
+        return Ok(mine);
+    };
+    if winner == mine {
+        return Ok(mine);
+    }
+    if !found.iter().any(|a| a.id == mine) {
+        // The platform does not list the agent just made: which twin is older is unknown.
+        tracing::warn!(agent = %marker.key, id = %mine, other = %winner, "another agent claims this key, and the one just created is not listed yet; keeping it (a later plan names both)");
+        return Ok(mine);
+    }
+    tracing::info!(agent = %marker.key, id = %mine, winner = %winner, "a concurrent run created this agent first; retiring the twin this run made and using the first");
+    let twin = Marker {
+        duplicate_of: Some(winner.clone()),
+        ..Marker::new(marker.key.clone(), false)
+    };
+    provider
+        .set_lifecycle_and_marker(&mine, crate::model::Lifecycle::Archived, &twin)
+        .await?;
+    if provider.capabilities().delete
+        && let Err(err) = provider.delete_agent(&mine).await
+    {
+        tracing::warn!(agent = %marker.key, id = %mine, error = %err, "the archived twin could not be deleted; it claims no key and is left archived");
+    }
+    Ok(winner)
+}
+
 /// Publishes the draft exactly once. A publish whose answer was lost is checked against the
 /// versions: when the live version now holds the draft, it happened (a second publish would
 /// make a duplicate version); otherwise it is sent again.
@@ -509,14 +584,11 @@ async fn write_draft_retrying<P: Provider>(
 
 /// What agentsync records on the agent: its key, and whether it is protected.
 fn marker(agent: &AgentPlan, definition: &Definition) -> Marker {
-    Marker {
-        key: agent.key.clone(),
-        protect: definition.protect,
-    }
+    Marker::new(agent.key.clone(), definition.protect)
 }
 
-/// What running `agent` reads of its plan: every action, with the field changes of updates
-/// only. The others' changes (for a create or a draft, every value of the content) are for
+/// What running `agent` reads of its plan: every action, with the changes of updates, archives
+/// and restores only. The others' changes (for a create or a draft, every value of the content) are for
 /// showing the plan, and would be copied into each task for nothing.
 fn for_execution(agent: &AgentPlan) -> AgentPlan {
     let actions = agent
@@ -525,10 +597,13 @@ fn for_execution(agent: &AgentPlan) -> AgentPlan {
         .map(|action| Action {
             kind: action.kind,
             reason: action.reason.clone(),
-            changes: if action.kind == ActionKind::Update {
-                action.changes.clone()
-            } else {
-                Vec::new()
+            // Updates need their field changes; an archive or a restore only says whether it
+            // changes the marker's `pruned`.
+            changes: match action.kind {
+                ActionKind::Update | ActionKind::Archive | ActionKind::Restore => {
+                    action.changes.clone()
+                }
+                _ => Vec::new(),
             },
         })
         .collect();
@@ -541,14 +616,29 @@ fn for_execution(agent: &AgentPlan) -> AgentPlan {
     }
 }
 
-/// Whether the update turns `protect` on or off (it lives in the marker, not in the fields).
-fn changes_protection(agent: &AgentPlan) -> bool {
+/// Whether the update rewrites the marker: turns `protect` on or off, or clears `pruned` (they
+/// live in the marker, not in the fields).
+fn changes_marker(agent: &AgentPlan) -> bool {
+    let root = crate::model::FieldPath::root();
+    let (protect, pruned) = (root.field(PROTECT), root.field(PRUNED));
     agent
         .actions
         .iter()
         .filter(|a| a.kind == ActionKind::Update)
         .flat_map(|a| &a.changes)
-        .any(|c| c.path == crate::model::FieldPath::root().field(PROTECT))
+        .any(|c| c.path == protect || c.path == pruned)
+}
+
+/// Whether the agent's `kind` action changes the marker's `pruned` (an archive by prune, or
+/// the restore when the definition is back).
+fn sets_pruned(agent: &AgentPlan, kind: ActionKind) -> bool {
+    let pruned = crate::model::FieldPath::root().field(PRUNED);
+    agent
+        .actions
+        .iter()
+        .filter(|a| a.kind == kind)
+        .flat_map(|a| &a.changes)
+        .any(|c| c.path == pruned)
 }
 
 /// The top-level fields an update action changes, with their wanted values.

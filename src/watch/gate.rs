@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::watch;
 
 use crate::content::Content;
-use crate::model::{Document, Lifecycle, Marker};
+use crate::model::{Document, Key, Lifecycle, Marker};
 use crate::provider::{Capabilities, Provider, ProviderKind, RemoteAgent, RemoteContent, Result};
 
 /// Shared between the loop (which stops it) and the provider wrappers of each sync.
@@ -91,6 +91,14 @@ impl<P: Provider> Provider for Gated<P> {
         self.gate.pass(self.inner.list_agents())
     }
 
+    fn find_agents(
+        &self,
+        key: &Key,
+        name: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<RemoteAgent>>> + Send {
+        self.gate.pass(self.inner.find_agents(key, name))
+    }
+
     fn read_content(&self, id: &str) -> impl Future<Output = Result<RemoteContent>> + Send {
         self.gate.pass(self.inner.read_content(id))
     }
@@ -122,6 +130,16 @@ impl<P: Provider> Provider for Gated<P> {
         lifecycle: Lifecycle,
     ) -> impl Future<Output = Result<()>> + Send {
         self.gate.pass(self.inner.set_lifecycle(id, lifecycle))
+    }
+
+    fn set_lifecycle_and_marker(
+        &self,
+        id: &str,
+        lifecycle: Lifecycle,
+        marker: &Marker,
+    ) -> impl Future<Output = Result<()>> + Send {
+        self.gate
+            .pass(self.inner.set_lifecycle_and_marker(id, lifecycle, marker))
     }
 
     fn write_draft(&self, id: &str, content: &Content) -> impl Future<Output = Result<()>> + Send {
