@@ -408,30 +408,44 @@ async fn run_action<P: Provider>(
             Ok(())
         }
         ActionKind::UpdateDraft => {
-            let definition = need_definition("content")?;
-            let content = definition
-                .content
-                .as_ref()
-                .ok_or(ApplyError::NoDefinition("content"))?;
-            let (resolved, pending) = {
-                let ids = lock(ids);
-                let by_ref: BTreeMap<&Key, &str> =
-                    ids.iter().map(|(k, v)| (k, v.as_str())).collect();
-                resolve_references(content, &definition.references, &by_ref)
-            };
-            if pending {
-                let missing: Vec<String> = definition
-                    .references
-                    .iter()
-                    .filter(|r| !lock(ids).contains_key(*r))
-                    .map(Key::to_string)
-                    .collect();
-                return Err(ApplyError::UnresolvedReferences(missing.join(", ")));
-            }
+            let resolved = resolved_content(need_definition("content")?, ids)?;
             Ok(write_draft_retrying(provider, &agent.key, &remote_id, &resolved).await?)
         }
-        ActionKind::Publish => Ok(publish_once(provider, &agent.key, &remote_id).await?),
+        ActionKind::Publish => {
+            let wanted = match definition.and_then(|d| d.content.as_ref()) {
+                Some(_) => Some(resolved_content(need_definition("content")?, ids)?),
+                None => None,
+            };
+            let wanted = wanted.as_deref();
+            Ok(publish_once(provider, &agent.key, &remote_id, wanted).await?)
+        }
     }
+}
+
+/// The definition's content with its `${agent:KEY}` references resolved to the ids known now.
+fn resolved_content<'d>(
+    definition: &'d Definition,
+    ids: &Mutex<BTreeMap<Key, String>>,
+) -> Result<std::borrow::Cow<'d, Content>, ApplyError> {
+    let content = definition
+        .content
+        .as_ref()
+        .ok_or(ApplyError::NoDefinition("content"))?;
+    let (resolved, pending) = {
+        let ids = lock(ids);
+        let by_ref: BTreeMap<&Key, &str> = ids.iter().map(|(k, v)| (k, v.as_str())).collect();
+        resolve_references(content, &definition.references, &by_ref)
+    };
+    if pending {
+        let missing: Vec<String> = definition
+            .references
+            .iter()
+            .filter(|r| !lock(ids).contains_key(*r))
+            .map(Key::to_string)
+            .collect();
+        return Err(ApplyError::UnresolvedReferences(missing.join(", ")));
+    }
+    Ok(resolved)
 }
 
 /// Attempts of one non-idempotent write whose outcome stays unknown (the first included).
@@ -535,12 +549,24 @@ async fn settle_twins<P: Provider>(
 /// Publishes the draft exactly once. A publish whose answer was lost is checked against the
 /// versions: when the live version now holds the draft, it happened (a second publish would
 /// make a duplicate version); otherwise it is sent again.
-async fn publish_once<P: Provider>(provider: &P, key: &Key, id: &str) -> Result<(), ProviderError> {
+///
+/// A publish refused as a conflict (409: a platform whose publish closes the draft, where
+/// another run published the same agent since this run wrote its draft) is done when the live
+/// version is `wanted`, the content this run wrote.
+async fn publish_once<P: Provider>(
+    provider: &P,
+    key: &Key,
+    id: &str,
+    wanted: Option<&Content>,
+) -> Result<(), ProviderError> {
     let mut attempt = 1;
     loop {
         let err = match provider.publish(id).await {
             Ok(_) => return Ok(()),
             Err(err) if err.outcome_unknown() => err,
+            Err(err @ ProviderError::Rejected { status: 409, .. }) => {
+                return published_meanwhile(provider, key, id, wanted, err).await;
+            }
             Err(err) => return Err(err),
         };
         tracing::warn!(agent = %key, id, error = %err, "the outcome of the publish is unknown; reading the versions before trying again");
@@ -559,6 +585,30 @@ async fn publish_once<P: Provider>(provider: &P, key: &Key, id: &str) -> Result<
         backoff(attempt).await;
         attempt += 1;
     }
+}
+
+/// The end of a publish refused as a conflict: done when the live version already says
+/// `wanted` (another run published it), else the refusal.
+async fn published_meanwhile<P: Provider>(
+    provider: &P,
+    key: &Key,
+    id: &str,
+    wanted: Option<&Content>,
+    refused: ProviderError,
+) -> Result<(), ProviderError> {
+    let Some(wanted) = wanted else {
+        return Err(refused);
+    };
+    let content = provider.read_content(id).await?;
+    if content
+        .live
+        .as_ref()
+        .is_some_and(|live| live.same_as(wanted))
+    {
+        tracing::info!(agent = %key, id, "the platform refused the publish, but the live version already is this content (another run published it)");
+        return Ok(());
+    }
+    Err(refused)
 }
 
 /// Writes the draft, again when the outcome is unknown: a draft write replaces the draft
