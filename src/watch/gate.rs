@@ -91,12 +91,22 @@ impl<P: Provider> Provider for Gated<P> {
         self.gate.pass(self.inner.list_agents())
     }
 
+    /// The twin lookup that ends a create: once stopped it finds nothing, at once and without a
+    /// request, so that the create in flight finishes (a concurrent run's twin, if any, is
+    /// left for the next plan to name) instead of waiting on a request that never starts.
     fn find_agents(
         &self,
         key: &Key,
         name: Option<&str>,
     ) -> impl Future<Output = Result<Vec<RemoteAgent>>> + Send {
-        self.gate.pass(self.inner.find_agents(key, name))
+        let lookup = self.inner.find_agents(key, name);
+        async move {
+            if self.gate.stopped.load(Ordering::SeqCst) {
+                tracing::debug!("shutting down: the twin lookup after a create is skipped");
+                return Ok(Vec::new());
+            }
+            self.gate.pass(lookup).await
+        }
     }
 
     fn read_content(&self, id: &str) -> impl Future<Output = Result<RemoteContent>> + Send {
