@@ -13,7 +13,7 @@ use tracing::Instrument as _;
 
 use crate::content::Content;
 use crate::model::{Definition, Desired, Document, Key, Lifecycle, Marker};
-use crate::plan::{Action, ActionKind, AgentPlan, PROTECT, Plan, resolve_references};
+use crate::plan::{Action, ActionKind, AgentPlan, PROTECT, PRUNED, Plan, resolve_references};
 use crate::progress::{Phase, Progress};
 use crate::provider::{Provider, ProviderError};
 
@@ -356,6 +356,8 @@ async fn run_action<P: Provider>(
         let definition = need_definition("fields")?;
         let created_id =
             create_once(provider, &marker(agent, definition), &definition.fields).await?;
+        let created_id =
+            settle_twins(provider, &marker(agent, definition), definition, created_id).await?;
         lock(ids).insert(agent.key.clone(), created_id.clone());
         *id = Some(created_id);
         return Ok(());
@@ -366,9 +368,28 @@ async fn run_action<P: Provider>(
         ActionKind::Adopt => Ok(provider
             .claim_agent(&remote_id, &marker(agent, need_definition("marker")?))
             .await?),
+        // A restore of an agent prune archived clears `pruned`, after the restore itself.
+        ActionKind::Restore if sets_pruned(agent, kind) => Ok(provider
+            .set_lifecycle_and_marker(
+                &remote_id,
+                Lifecycle::Active,
+                &marker(agent, need_definition("marker")?),
+            )
+            .await?),
         ActionKind::Restore => Ok(provider
             .set_lifecycle(&remote_id, Lifecycle::Active)
             .await?),
+        // An archive by prune records `pruned` in the marker; prune never touches a protected
+        // agent, so the marker it writes is unprotected.
+        ActionKind::Archive if sets_pruned(agent, kind) => {
+            let pruned = Marker {
+                pruned: true,
+                ..Marker::new(agent.key.clone(), false)
+            };
+            Ok(provider
+                .set_lifecycle_and_marker(&remote_id, Lifecycle::Archived, &pruned)
+                .await?)
+        }
         ActionKind::Archive => Ok(provider
             .set_lifecycle(&remote_id, Lifecycle::Archived)
             .await?),
@@ -379,7 +400,7 @@ async fn run_action<P: Provider>(
             provider
                 .update_agent(&remote_id, &marker(agent, definition), &fields)
                 .await?;
-            if changes_protection(agent) {
+            if changes_marker(agent) {
                 provider
                     .claim_agent(&remote_id, &marker(agent, definition))
                     .await?;
@@ -387,30 +408,44 @@ async fn run_action<P: Provider>(
             Ok(())
         }
         ActionKind::UpdateDraft => {
-            let definition = need_definition("content")?;
-            let content = definition
-                .content
-                .as_ref()
-                .ok_or(ApplyError::NoDefinition("content"))?;
-            let (resolved, pending) = {
-                let ids = lock(ids);
-                let by_ref: BTreeMap<&Key, &str> =
-                    ids.iter().map(|(k, v)| (k, v.as_str())).collect();
-                resolve_references(content, &definition.references, &by_ref)
-            };
-            if pending {
-                let missing: Vec<String> = definition
-                    .references
-                    .iter()
-                    .filter(|r| !lock(ids).contains_key(*r))
-                    .map(Key::to_string)
-                    .collect();
-                return Err(ApplyError::UnresolvedReferences(missing.join(", ")));
-            }
+            let resolved = resolved_content(need_definition("content")?, ids)?;
             Ok(write_draft_retrying(provider, &agent.key, &remote_id, &resolved).await?)
         }
-        ActionKind::Publish => Ok(publish_once(provider, &agent.key, &remote_id).await?),
+        ActionKind::Publish => {
+            let wanted = match definition.and_then(|d| d.content.as_ref()) {
+                Some(_) => Some(resolved_content(need_definition("content")?, ids)?),
+                None => None,
+            };
+            let wanted = wanted.as_deref();
+            Ok(publish_once(provider, &agent.key, &remote_id, wanted).await?)
+        }
     }
+}
+
+/// The definition's content with its `${agent:KEY}` references resolved to the ids known now.
+fn resolved_content<'d>(
+    definition: &'d Definition,
+    ids: &Mutex<BTreeMap<Key, String>>,
+) -> Result<std::borrow::Cow<'d, Content>, ApplyError> {
+    let content = definition
+        .content
+        .as_ref()
+        .ok_or(ApplyError::NoDefinition("content"))?;
+    let (resolved, pending) = {
+        let ids = lock(ids);
+        let by_ref: BTreeMap<&Key, &str> = ids.iter().map(|(k, v)| (k, v.as_str())).collect();
+        resolve_references(content, &definition.references, &by_ref)
+    };
+    if pending {
+        let missing: Vec<String> = definition
+            .references
+            .iter()
+            .filter(|r| !lock(ids).contains_key(*r))
+            .map(Key::to_string)
+            .collect();
+        return Err(ApplyError::UnresolvedReferences(missing.join(", ")));
+    }
+    Ok(resolved)
 }
 
 /// Attempts of one non-idempotent write whose outcome stays unknown (the first included).
@@ -457,15 +492,81 @@ async fn create_once<P: Provider>(
     }
 }
 
+/// Two runs that plan the same new agent at once (two clones of a repository, no shared
+/// lock) both create it. After its create, each run looks the key up again; the platform lists
+/// agents oldest first, so both see the same winner, the oldest twin, and the run whose agent
+/// is later retires its own (and only its own) and goes on with the winner's id: its draft and
+/// publish go there. A run that created the oldest keeps it; a later twin is always created
+/// after it, so that twin's run sees it and yields. The retired twin is archived and marked
+/// `duplicate_of` the winner in one write (so it claims the key no longer, even if what follows
+/// fails), then deleted where the platform can.
+async fn settle_twins<P: Provider>(
+    provider: &P,
+    marker: &Marker,
+    definition: &Definition,
+    mine: String,
+) -> Result<String, ProviderError> {
+    let name = provider
+        .kind()
+        .definition_schema()
+        .name_field
+        .and_then(|field| definition.fields.get(field))
+        .and_then(serde_json::Value::as_str);
+    let found = match provider.find_agents(&marker.key, name).await {
+        Ok(found) => found,
+        Err(err) => {
+            tracing::warn!(agent = %marker.key, id = %mine, error = %err, "could not look for a twin a concurrent run may have created; keeping this agent");
+            return Ok(mine);
+        }
+    };
+    let Some(winner) = found.first().map(|a| a.id.clone()) else {
+        return Ok(mine);
+    };
+    if winner == mine {
+        return Ok(mine);
+    }
+    if !found.iter().any(|a| a.id == mine) {
+        // The platform does not list the agent just made: which twin is older is unknown.
+        tracing::warn!(agent = %marker.key, id = %mine, other = %winner, "another agent claims this key, and the one just created is not listed yet; keeping it (a later plan names both)");
+        return Ok(mine);
+    }
+    tracing::info!(agent = %marker.key, id = %mine, winner = %winner, "a concurrent run created this agent first; retiring the twin this run made and using the first");
+    let twin = Marker {
+        duplicate_of: Some(winner.clone()),
+        ..Marker::new(marker.key.clone(), false)
+    };
+    provider
+        .set_lifecycle_and_marker(&mine, crate::model::Lifecycle::Archived, &twin)
+        .await?;
+    if provider.capabilities().delete
+        && let Err(err) = provider.delete_agent(&mine).await
+    {
+        tracing::warn!(agent = %marker.key, id = %mine, error = %err, "the archived twin could not be deleted; it claims no key and is left archived");
+    }
+    Ok(winner)
+}
+
 /// Publishes the draft exactly once. A publish whose answer was lost is checked against the
 /// versions: when the live version now holds the draft, it happened (a second publish would
 /// make a duplicate version); otherwise it is sent again.
-async fn publish_once<P: Provider>(provider: &P, key: &Key, id: &str) -> Result<(), ProviderError> {
+///
+/// A publish refused as a conflict (409: a platform whose publish closes the draft, where
+/// another run published the same agent since this run wrote its draft) is done when the live
+/// version is `wanted`, the content this run wrote.
+async fn publish_once<P: Provider>(
+    provider: &P,
+    key: &Key,
+    id: &str,
+    wanted: Option<&Content>,
+) -> Result<(), ProviderError> {
     let mut attempt = 1;
     loop {
         let err = match provider.publish(id).await {
             Ok(_) => return Ok(()),
             Err(err) if err.outcome_unknown() => err,
+            Err(err @ ProviderError::Rejected { status: 409, .. }) => {
+                return published_meanwhile(provider, key, id, wanted, err).await;
+            }
             Err(err) => return Err(err),
         };
         tracing::warn!(agent = %key, id, error = %err, "the outcome of the publish is unknown; reading the versions before trying again");
@@ -484,6 +585,30 @@ async fn publish_once<P: Provider>(provider: &P, key: &Key, id: &str) -> Result<
         backoff(attempt).await;
         attempt += 1;
     }
+}
+
+/// The end of a publish refused as a conflict: done when the live version already says
+/// `wanted` (another run published it), else the refusal.
+async fn published_meanwhile<P: Provider>(
+    provider: &P,
+    key: &Key,
+    id: &str,
+    wanted: Option<&Content>,
+    refused: ProviderError,
+) -> Result<(), ProviderError> {
+    let Some(wanted) = wanted else {
+        return Err(refused);
+    };
+    let content = provider.read_content(id).await?;
+    if content
+        .live
+        .as_ref()
+        .is_some_and(|live| live.same_as(wanted))
+    {
+        tracing::info!(agent = %key, id, "the platform refused the publish, but the live version already is this content (another run published it)");
+        return Ok(());
+    }
+    Err(refused)
 }
 
 /// Writes the draft, again when the outcome is unknown: a draft write replaces the draft
@@ -509,14 +634,11 @@ async fn write_draft_retrying<P: Provider>(
 
 /// What agentsync records on the agent: its key, and whether it is protected.
 fn marker(agent: &AgentPlan, definition: &Definition) -> Marker {
-    Marker {
-        key: agent.key.clone(),
-        protect: definition.protect,
-    }
+    Marker::new(agent.key.clone(), definition.protect)
 }
 
-/// What running `agent` reads of its plan: every action, with the field changes of updates
-/// only. The others' changes (for a create or a draft, every value of the content) are for
+/// What running `agent` reads of its plan: every action, with the changes of updates, archives
+/// and restores only. The others' changes (for a create or a draft, every value of the content) are for
 /// showing the plan, and would be copied into each task for nothing.
 fn for_execution(agent: &AgentPlan) -> AgentPlan {
     let actions = agent
@@ -525,10 +647,13 @@ fn for_execution(agent: &AgentPlan) -> AgentPlan {
         .map(|action| Action {
             kind: action.kind,
             reason: action.reason.clone(),
-            changes: if action.kind == ActionKind::Update {
-                action.changes.clone()
-            } else {
-                Vec::new()
+            // Updates need their field changes; an archive or a restore only says whether it
+            // changes the marker's `pruned`.
+            changes: match action.kind {
+                ActionKind::Update | ActionKind::Archive | ActionKind::Restore => {
+                    action.changes.clone()
+                }
+                _ => Vec::new(),
             },
         })
         .collect();
@@ -541,14 +666,29 @@ fn for_execution(agent: &AgentPlan) -> AgentPlan {
     }
 }
 
-/// Whether the update turns `protect` on or off (it lives in the marker, not in the fields).
-fn changes_protection(agent: &AgentPlan) -> bool {
+/// Whether the update rewrites the marker: turns `protect` on or off, or clears `pruned` (they
+/// live in the marker, not in the fields).
+fn changes_marker(agent: &AgentPlan) -> bool {
+    let root = crate::model::FieldPath::root();
+    let (protect, pruned) = (root.field(PROTECT), root.field(PRUNED));
     agent
         .actions
         .iter()
         .filter(|a| a.kind == ActionKind::Update)
         .flat_map(|a| &a.changes)
-        .any(|c| c.path == crate::model::FieldPath::root().field(PROTECT))
+        .any(|c| c.path == protect || c.path == pruned)
+}
+
+/// Whether the agent's `kind` action changes the marker's `pruned` (an archive by prune, or
+/// the restore when the definition is back).
+fn sets_pruned(agent: &AgentPlan, kind: ActionKind) -> bool {
+    let pruned = crate::model::FieldPath::root().field(PRUNED);
+    agent
+        .actions
+        .iter()
+        .filter(|a| a.kind == kind)
+        .flat_map(|a| &a.changes)
+        .any(|c| c.path == pruned)
 }
 
 /// The top-level fields an update action changes, with their wanted values.

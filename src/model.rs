@@ -180,6 +180,24 @@ impl TryFrom<String> for FieldPath {
 pub struct Marker {
     pub key: Key,
     pub protect: bool,
+    /// agentsync archived the agent because its definition was gone (`prune: archive`), so it
+    /// restores the agent when the definition comes back.
+    pub pruned: bool,
+    /// The agent lost a race of two runs creating one key: it is a twin of the agent with this
+    /// id, archived, and claims no key any more.
+    pub duplicate_of: Option<String>,
+}
+
+impl Marker {
+    /// The marker of an agent that agentsync manages as `key`, neither pruned nor a twin.
+    pub fn new(key: Key, protect: bool) -> Marker {
+        Marker {
+            key,
+            protect,
+            pruned: false,
+            duplicate_of: None,
+        }
+    }
 }
 
 /// Whether an agent should be live or archived. Left out of a definition, it is not managed.

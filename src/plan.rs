@@ -23,6 +23,13 @@ pub const FORMAT_VERSION: u32 = 1;
 /// The field path under which a change of `protect` is shown.
 pub const PROTECT: &str = "protect";
 
+/// The field path under which a change of the marker's `pruned` is shown: set by an archive
+/// that prune makes, cleared by the restore when the definition comes back.
+pub const PRUNED: &str = "pruned";
+
+/// Why an agent that prune archived is restored.
+pub const RESTORED_AFTER_PRUNE: &str = "archived by prune; its definition is back";
+
 /// Shown where a value depends on an id the platform has not given yet.
 pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
 
@@ -639,11 +646,25 @@ fn update_actions(
             changes: Vec::new(),
         });
     }
-    if definition.lifecycle == Some(Lifecycle::Active) && remote.lifecycle == Lifecycle::Archived {
+    // An agent prune archived comes back with its definition, unless the definition itself
+    // asks for it archived; an agent archived on purpose (no `pruned` in its marker) stays
+    // archived while the definition leaves the status unmanaged.
+    let archived = remote.lifecycle == Lifecycle::Archived;
+    let restored_after_prune =
+        archived && remote.pruned && definition.lifecycle != Some(Lifecycle::Archived);
+    if archived && (definition.lifecycle == Some(Lifecycle::Active) || restored_after_prune) {
         actions.push(Action {
             kind: ActionKind::Restore,
-            reason: "status: active, archived on the platform".into(),
-            changes: Vec::new(),
+            reason: if remote.pruned {
+                RESTORED_AFTER_PRUNE.into()
+            } else {
+                "status: active, archived on the platform".into()
+            },
+            changes: if remote.pruned {
+                vec![pruned_change(true, false)]
+            } else {
+                Vec::new()
+            },
         });
     }
 
@@ -692,6 +713,12 @@ fn update_actions(
             after: Some(diff::ShownValue::new(&Value::Bool(definition.protect))),
             sensitive: false,
         });
+    }
+    // A `pruned` that no restore clears (the agent is active, or the definition now asks for
+    // it archived, which makes it archived on purpose) is cleared by rewriting the marker.
+    let restores = actions.iter().any(|a| a.kind == ActionKind::Restore);
+    if !adopt && remote.pruned && !restores {
+        field_changes.push(pruned_change(true, false));
     }
     if !field_changes.is_empty() {
         actions.push(Action {
@@ -772,6 +799,17 @@ fn update_actions(
     actions
 }
 
+/// The change of the marker's `pruned`, shown as a field change (like `protect`).
+fn pruned_change(before: bool, after: bool) -> FieldChange {
+    FieldChange {
+        path: FieldPath::root().field(PRUNED),
+        kind: diff::ChangeKind::Modify,
+        before: Some(diff::ShownValue::new(&Value::Bool(before))),
+        after: Some(diff::ShownValue::new(&Value::Bool(after))),
+        sensitive: false,
+    }
+}
+
 fn prune_actions(agent: &ObservedAgent, settings: &Settings) -> (Vec<Action>, Option<String>) {
     let archived = agent.agent.lifecycle == Lifecycle::Archived;
     if agent.agent.protected && settings.prune != Prune::Off {
@@ -787,10 +825,12 @@ fn prune_actions(agent: &ObservedAgent, settings: &Settings) -> (Vec<Action>, Op
         ),
         Prune::Archive if archived => (Vec::new(), None),
         Prune::Archive if settings.capabilities.archive => (
+            // The marker records that prune archived it, in the same write where the
+            // platform allows, so that the agent comes back with its definition.
             vec![Action {
                 kind: ActionKind::Archive,
                 reason: "not in the repository (prune: archive)".into(),
-                changes: Vec::new(),
+                changes: vec![pruned_change(false, true)],
             }],
             None,
         ),
@@ -874,6 +914,7 @@ mod tests {
                     key: Some(d.key.clone()),
                     code: None,
                     protected: d.protect,
+                    pruned: false,
                     fields: d.fields.clone(),
                     lifecycle: d.lifecycle.unwrap_or(Lifecycle::Active),
                 },
@@ -1013,6 +1054,73 @@ mod tests {
             let plan = compute(&none, &BTreeSet::new(), &observed, &s).unwrap();
             assert_eq!(kinds(&plan, "gone"), [kind]);
         }
+    }
+
+    #[test]
+    fn an_archive_by_prune_records_pruned_in_the_marker() {
+        let observed = applied(&desired(vec![definition("gone", "x")]));
+        let s = Settings {
+            prune: Prune::Archive,
+            ..settings()
+        };
+        let kept = desired(vec![definition("kept", "y")]);
+        let plan = compute(&kept, &BTreeSet::new(), &observed, &s).unwrap();
+        let gone = plan.changes.iter().find(|c| c.key == key("gone")).unwrap();
+        assert_eq!(gone.actions[0].kind, ActionKind::Archive);
+        assert_eq!(gone.actions[0].changes, [pruned_change(false, true)]);
+    }
+
+    /// The platform after `prune: archive` archived `a`, with `pruned` in its marker when
+    /// `by_prune`.
+    fn archived_by(by_prune: bool) -> Observed {
+        let mut observed = applied(&desired(vec![definition("a", "hi")]));
+        observed.agents[0].agent.lifecycle = Lifecycle::Archived;
+        observed.agents[0].agent.pruned = by_prune;
+        observed
+    }
+
+    #[test]
+    fn an_agent_archived_by_prune_is_restored_when_its_definition_is_back() {
+        let want = desired(vec![definition("a", "hi")]);
+        let plan = compute(&want, &BTreeSet::new(), &archived_by(true), &settings()).unwrap();
+        assert_eq!(kinds(&plan, "a"), [ActionKind::Restore]);
+        let restore = &plan.changes[0].actions[0];
+        assert_eq!(restore.reason, RESTORED_AFTER_PRUNE);
+        assert_eq!(restore.changes, [pruned_change(true, false)]);
+    }
+
+    #[test]
+    fn an_agent_archived_on_purpose_stays_archived_while_status_is_not_managed() {
+        let want = desired(vec![definition("a", "hi")]);
+        let plan = compute(&want, &BTreeSet::new(), &archived_by(false), &settings()).unwrap();
+        assert!(plan.is_empty(), "{plan:#?}");
+    }
+
+    #[test]
+    fn a_returning_definition_that_says_archived_keeps_it_archived_and_clears_pruned() {
+        let mut archived = definition("a", "hi");
+        archived.lifecycle = Some(Lifecycle::Archived);
+        let plan = compute(
+            &desired(vec![archived]),
+            &BTreeSet::new(),
+            &archived_by(true),
+            &settings(),
+        )
+        .unwrap();
+        assert_eq!(kinds(&plan, "a"), [ActionKind::Update]);
+        assert_eq!(
+            plan.changes[0].actions[0].changes,
+            [pruned_change(true, false)]
+        );
+    }
+
+    #[test]
+    fn an_active_agent_still_marked_pruned_has_the_mark_cleared() {
+        let want = desired(vec![definition("a", "hi")]);
+        let mut observed = applied(&want);
+        observed.agents[0].agent.pruned = true;
+        let plan = compute(&want, &BTreeSet::new(), &observed, &settings()).unwrap();
+        assert_eq!(kinds(&plan, "a"), [ActionKind::Update]);
     }
 
     #[test]

@@ -39,10 +39,7 @@ fn doc(value: Value) -> Document {
 }
 
 fn owner(text: &str) -> agentsync::model::Marker {
-    agentsync::model::Marker {
-        key: key(text),
-        protect: false,
-    }
+    agentsync::model::Marker::new(key(text), false)
 }
 
 fn key(text: &str) -> Key {

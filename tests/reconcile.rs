@@ -4,6 +4,7 @@
 mod fixture;
 
 use fixture::platform::{Platform, count};
+use fixture::voice::{self, VoicePlatform};
 use fixture::{Repo, minimal, with_flow};
 use serde_json::json;
 
@@ -220,6 +221,127 @@ async fn with_prune_archive_a_removed_definition_is_archived() {
     run.expect_code(0);
     assert_eq!(platform.agent("b").await["status"], "ARCHIVED");
     assert_eq!(platform.agent("a").await["status"], "ACTIVE");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_archived_by_prune_is_restored_when_its_definition_comes_back() {
+    let repo = Repo::new();
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}prune: archive\n", fixture::CONFIG),
+    );
+    repo.write("agents/a.yaml", &minimal("a"));
+    repo.write("agents/b.yaml", &minimal("b"));
+    let platform = Platform::applied(&repo).await;
+    repo.remove("agents/b.yaml");
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    let pruned = platform.agent("b").await;
+    assert_eq!(pruned["status"], "ARCHIVED");
+    assert_eq!(pruned["extend_properties"]["agentsync"]["pruned"], true);
+
+    repo.write("agents/b.yaml", &minimal("b"));
+    let plan = platform.run(&repo, &["plan", "--detailed-exitcode"]).await;
+    plan.expect_code(2);
+    assert!(
+        plan.stdout
+            .contains("archived by prune; its definition is back"),
+        "{}",
+        plan.stdout
+    );
+    let status = platform.run(&repo, &["status", "--output", "json"]).await;
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
+    let b = status["targets"][0]["agents"]
+        .as_array()
+        .and_then(|agents| agents.iter().find(|a| a["key"] == "b"))
+        .cloned();
+    assert_eq!(
+        b.map(|b| (b["sync"].clone(), b["actions"].clone())),
+        Some((json!("differs"), json!(["restore"]))),
+        "{status}"
+    );
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    let restored = platform.agent("b").await;
+    assert_eq!(restored["status"], "ACTIVE");
+    assert_eq!(
+        restored["extend_properties"]["agentsync"],
+        json!({"key": "b"}),
+        "the restore clears `pruned`"
+    );
+    platform
+        .run(&repo, &["plan", "--detailed-exitcode"])
+        .await
+        .expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_archived_on_purpose_stays_archived_when_the_definition_stops_managing_status() {
+    let repo = Repo::new();
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}prune: archive\n", fixture::CONFIG),
+    );
+    repo.write("agents/a.yaml", &(minimal("a") + "status: archived\n"));
+    let platform = Platform::applied(&repo).await;
+    assert_eq!(platform.agent("a").await["status"], "ARCHIVED");
+    repo.write("agents/a.yaml", &minimal("a"));
+    platform
+        .run(&repo, &["plan", "--detailed-exitcode"])
+        .await
+        .expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_agent_workflows_an_agent_archived_by_prune_is_restored_when_its_definition_comes_back()
+{
+    let repo = Repo::new();
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}prune: archive\n", voice::CONFIG),
+    );
+    repo.write(
+        "agents/lead.yaml",
+        &voice::agent("lead", "Qualify the lead."),
+    );
+    repo.write("agents/support.yaml", &voice::agent("support", "Help."));
+    let platform = VoicePlatform::applied(&repo).await;
+    repo.remove("agents/support.yaml");
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    let pruned = platform.agent("support").await;
+    assert_eq!(pruned["status"], "archived");
+    assert_eq!(pruned["configuration"]["agentsync"]["pruned"], true);
+
+    repo.write("agents/support.yaml", &voice::agent("support", "Help."));
+    let plan = platform.run(&repo, &["plan", "--detailed-exitcode"]).await;
+    plan.expect_code(2);
+    assert!(
+        plan.stdout
+            .contains("archived by prune; its definition is back"),
+        "{}",
+        plan.stdout
+    );
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    let restored = platform.agent("support").await;
+    assert_eq!(restored["status"], "active");
+    assert_eq!(
+        restored["configuration"]["agentsync"],
+        json!({"key": "support"})
+    );
+    platform
+        .run(&repo, &["plan", "--detailed-exitcode"])
+        .await
+        .expect_code(0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

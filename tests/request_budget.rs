@@ -17,6 +17,7 @@ use agentsync::ops::plan::{PlanOptions, plan};
 use agentsync::ops::workspace::WorkspaceOptions;
 use agentsync::progress::{Phase, Progress, ProgressSink};
 use fixture::platform::{Platform, count};
+use fixture::voice::{self, VoicePlatform};
 use fixture::{Repo, minimal, with_flow};
 use serde_json::Value;
 
@@ -57,7 +58,7 @@ fn repo_with_flows(n: usize) -> Repo {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_first_apply_makes_one_list_request_and_three_writes_per_agent() {
+async fn a_first_apply_makes_one_list_request_and_per_agent_three_writes_and_a_twin_lookup() {
     let agents = 150;
     let repo = repo_with_flows(agents);
     let platform = Platform::start().await;
@@ -66,13 +67,37 @@ async fn a_first_apply_makes_one_list_request_and_three_writes_per_agent() {
         .await
         .expect_code(0);
     let requests = platform.requests();
-    // The platform is empty: the first list page says so, and nothing else is read.
-    assert_eq!(count(&requests, "GET", LIST), 1, "{requests:?}");
+    // The platform is empty: the first list page says so, and nothing else is read but, after
+    // each create, the agents of its name (one page), for a twin a concurrent run made.
+    assert_eq!(count(&requests, "GET", LIST), 1 + 150, "{requests:?}");
     assert_eq!(count(&requests, "GET", FLOWS), 0, "{requests:?}");
     assert_eq!(count(&requests, "POST", LIST), 150);
     assert_eq!(count(&requests, "POST", FLOWS), 150);
     assert_eq!(count(&requests, "POST", PUBLISH), 150);
-    assert_eq!(requests.total, 1 + 3 * agents as u64, "{requests:?}");
+    assert_eq!(requests.total, 1 + 4 * agents as u64, "{requests:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_agent_workflows_each_create_is_followed_by_one_list_and_a_read_of_each_namesake() {
+    let agents = 5u64;
+    let repo = Repo::new();
+    repo.write("agentsync.yaml", voice::CONFIG);
+    for i in 0..agents {
+        let key = format!("voice-{i}");
+        repo.write(&format!("agents/{key}.yaml"), &voice::agent(&key, "Talk."));
+    }
+    let platform = VoicePlatform::start().await;
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    // The list of the observe, then per create: the list, and the one agent of that name.
+    assert_eq!(platform.count("GET", "/workflow/fetch"), 1 + agents);
+    assert_eq!(platform.count("GET", "/workflow/fetch/{id}"), agents);
+    assert_eq!(
+        platform.count("POST", "/workflow/create/definition"),
+        agents
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -280,8 +305,8 @@ async fn an_apply_reads_contents_while_the_definitions_are_still_loading() {
         "no content was read before the last definition was checked"
     );
     let requests = platform.requests();
-    // One list page, one read per agent, and the new agent's create.
-    assert_eq!(requests.total, 1 + 40 + 1, "{requests:?}");
+    // One list page, one read per agent, and the new agent's create and twin lookup.
+    assert_eq!(requests.total, 1 + 40 + 2, "{requests:?}");
     assert_eq!(requests.writes, 1, "{requests:?}");
 }
 

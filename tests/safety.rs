@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use agentsync::sim::Faults;
 use fixture::platform::{Platform, TOKEN};
+use fixture::voice::{self, VoicePlatform};
 use fixture::{Repo, Run, minimal, with_flow};
 use serde_json::Value;
 
@@ -696,6 +697,143 @@ async fn two_applies_started_together_make_each_agent_once() {
     first.expect_code(0);
     second.expect_code(0);
     assert_one_agent_per_key(&platform, &EXAMPLE_KEYS, &["draft", "1"]).await;
+}
+
+/// Two clones of one repository, each with its own `.agentsync/` (so no shared run lock),
+/// holding the same `keys`.
+fn two_clones(keys: &[String], definition: impl Fn(&str) -> String, config: &str) -> [Repo; 2] {
+    [Repo::new(), Repo::new()].map(|repo| {
+        repo.write("agentsync.yaml", config);
+        for key in keys {
+            repo.write(&format!("agents/{key}.yaml"), &definition(key));
+        }
+        repo
+    })
+}
+
+/// The keys whose marker claims them, with how many agents claim each; an archived twin that
+/// names its winner (`duplicate_of`) claims no key.
+fn claims(markers: impl Iterator<Item = Value>) -> BTreeMap<String, usize> {
+    let mut claims = BTreeMap::new();
+    for marker in markers {
+        if let (Some(key), None) = (marker["key"].as_str(), marker.get("duplicate_of")) {
+            *claims.entry(key.to_string()).or_default() += 1;
+        }
+    }
+    claims
+}
+
+const RACING_KEYS: usize = 12;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archived_twin_that_names_its_winner_claims_no_key_and_the_plan_goes_on() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let platform = Platform::applied(&repo).await;
+    let winner = platform.agent("a").await["id"].clone();
+    platform
+        .create(serde_json::json!({
+            "name": "a agent",
+            "extend_properties": {"agentsync": {"key": "a", "duplicate_of": winner}},
+        }))
+        .await;
+    platform
+        .run(&repo, &["plan", "--detailed-exitcode"])
+        .await
+        .expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clones_applied_at_once_end_with_one_agent_per_key() {
+    let keys: Vec<String> = (0..RACING_KEYS).map(|i| format!("agent-{i}")).collect();
+    let [first, second] = two_clones(&keys, |key| with_flow(key, "one"), fixture::CONFIG);
+    let platform = Platform::start().await;
+    // Every request takes a while, so the two runs' creates overlap.
+    platform
+        .sim
+        .set_faults(Faults {
+            latency_ms: 20,
+            ..Faults::none()
+        })
+        .expect("valid faults");
+    let (a, b) = tokio::join!(
+        platform.run(&first, &["apply", "--yes"]),
+        platform.run(&second, &["apply", "--yes"])
+    );
+    platform.sim.set_faults(Faults::none()).expect("no faults");
+    a.expect_code(0);
+    b.expect_code(0);
+    let agents = platform.agents().await;
+    let claimed = claims(
+        agents
+            .iter()
+            .map(|agent| agent["extend_properties"]["agentsync"].clone()),
+    );
+    let once: BTreeMap<String, usize> = keys.iter().map(|k| (k.clone(), 1)).collect();
+    assert_eq!(claimed, once, "{agents:#?}");
+    assert_eq!(agents.len(), RACING_KEYS, "the losing twins are deleted");
+    assert!(
+        platform
+            .requests()
+            .route("DELETE /admin/api/v2/agents/{agent_id}")
+            > 0,
+        "no twin was made: the runs did not race, and the test proves nothing"
+    );
+    for repo in [&first, &second] {
+        platform
+            .run(repo, &["plan", "--detailed-exitcode"])
+            .await
+            .expect_code(0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clones_applied_at_once_on_agent_workflows_end_with_one_agent_per_key() {
+    let keys: Vec<String> = (0..RACING_KEYS).map(|i| format!("voice-{i}")).collect();
+    let [first, second] = two_clones(&keys, |key| voice::agent(key, "Talk."), voice::CONFIG);
+    let platform = VoicePlatform::start().await;
+    platform
+        .sim
+        .set_faults(Faults {
+            latency_ms: 20,
+            ..Faults::none()
+        })
+        .expect("valid faults");
+    let (a, b) = tokio::join!(
+        platform.run(&first, &["apply", "--yes"]),
+        platform.run(&second, &["apply", "--yes"])
+    );
+    platform.sim.set_faults(Faults::none()).expect("no faults");
+    a.expect_code(0);
+    b.expect_code(0);
+    let agents = platform.agents().await;
+    let claimed = claims(
+        agents
+            .iter()
+            .map(|agent| agent["configuration"]["agentsync"].clone()),
+    );
+    let once: BTreeMap<String, usize> = keys.iter().map(|k| (k.clone(), 1)).collect();
+    assert_eq!(claimed, once, "{agents:#?}");
+    for agent in &agents {
+        // A twin that lost is archived; every agent that claims a key is live.
+        let marker = &agent["configuration"]["agentsync"];
+        let expected = if marker.get("duplicate_of").is_some() {
+            "archived"
+        } else {
+            "active"
+        };
+        assert_eq!(agent["status"], expected, "{agent:#}");
+    }
+    assert!(
+        agents.len() > RACING_KEYS,
+        "no twin was made: the runs did not race, and the test proves nothing"
+    );
+    for repo in [&first, &second] {
+        platform
+            .run(repo, &["plan", "--detailed-exitcode"])
+            .await
+            .expect_code(0);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -106,10 +106,7 @@ fn observe_from_wire(desired: &Desired, decode: &mut Duration) -> Observed {
     for (key, definition) in desired {
         let id = &ids[key];
         let mut wire = mapping::create_body(
-            &Marker {
-                key: key.clone(),
-                protect: definition.protect,
-            },
+            &Marker::new(key.clone(), definition.protect),
             &definition.fields,
         );
         wire["id"] = json!(id);

@@ -17,6 +17,7 @@ fn agent(id: &str, fields: Value) -> RemoteAgent {
         key: None,
         code: Some(format!("CODE_{id}")),
         protected: false,
+        pruned: false,
         fields: fields.as_object().cloned().unwrap_or_default(),
         lifecycle: Lifecycle::Active,
     }

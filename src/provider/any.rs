@@ -4,7 +4,7 @@
 
 use crate::content::Content;
 use crate::http::HttpStats;
-use crate::model::{Document, Lifecycle, Marker};
+use crate::model::{Document, Key, Lifecycle, Marker};
 use crate::provider::agent_workflows::AgentWorkflowsProvider;
 use crate::provider::workfx::WorkfxProvider;
 use crate::provider::{Provider, ProviderKind, RemoteAgent, RemoteContent, Result};
@@ -42,6 +42,10 @@ impl Provider for AnyProvider {
         dispatch!(self, p => p.list_agents().await)
     }
 
+    async fn find_agents(&self, key: &Key, name: Option<&str>) -> Result<Vec<RemoteAgent>> {
+        dispatch!(self, p => p.find_agents(key, name).await)
+    }
+
     async fn read_content(&self, id: &str) -> Result<RemoteContent> {
         dispatch!(self, p => p.read_content(id).await)
     }
@@ -60,6 +64,15 @@ impl Provider for AnyProvider {
 
     async fn set_lifecycle(&self, id: &str, lifecycle: Lifecycle) -> Result<()> {
         dispatch!(self, p => p.set_lifecycle(id, lifecycle).await)
+    }
+
+    async fn set_lifecycle_and_marker(
+        &self,
+        id: &str,
+        lifecycle: Lifecycle,
+        marker: &Marker,
+    ) -> Result<()> {
+        dispatch!(self, p => p.set_lifecycle_and_marker(id, lifecycle, marker).await)
     }
 
     async fn write_draft(&self, id: &str, content: &Content) -> Result<()> {
@@ -94,14 +107,13 @@ mod tests {
                 AgentWorkflowsProvider::new(AgentWorkflowsSettings::new(url)).expect("set up"),
             ),
         ];
-        let key = Marker {
-            key: crate::model::Key::parse("k").expect("a key"),
-            protect: false,
-        };
+        let key = Marker::new(crate::model::Key::parse("k").expect("a key"), false);
         let fields = Document::new();
         for provider in &providers {
             // Futures are only built here, never polled: no request is made.
             assert_send(&provider.list_agents());
+            assert_send(&provider.find_agents(&key.key, Some("name")));
+            assert_send(&provider.set_lifecycle_and_marker("1", Lifecycle::Archived, &key));
             assert_send(&provider.read_content("1"));
             assert_send(&provider.create_agent(&key, &fields));
             assert_send(&provider.update_agent("1", &key, &fields));

@@ -6,6 +6,11 @@
 //! A `protect` that is not a boolean (`"yes"`, `1`, `null`: a hand edit) reads as protected:
 //! prune must never remove an agent that someone meant to keep. It is logged as a warning that
 //! names the agent and what to do.
+//!
+//! Two more entries record what agentsync did to the agent, each written only when set:
+//! `"pruned": true` (archived by `prune: archive` because its definition was gone; restored
+//! when it comes back) and `"duplicate_of": "<id>"` (the losing twin of two runs that created
+//! one key at once: archived, and read as claiming no key).
 
 use serde_json::{Map, Value};
 
@@ -15,6 +20,8 @@ use crate::model::{InvalidKey, Key, Marker};
 const MARKER: &str = "agentsync";
 const KEY: &str = "key";
 const PROTECT: &str = "protect";
+const PRUNED: &str = "pruned";
+const DUPLICATE_OF: &str = "duplicate_of";
 
 /// Why a marker could not be read; the agent is then treated as unmanaged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,14 +51,57 @@ pub fn write(properties: &mut Map<String, Value>, written: &Marker) {
         } else {
             marker.remove(PROTECT);
         }
+        write_history(marker, written);
     }
+}
+
+/// The entries that say what agentsync did to the agent: present only when set.
+fn write_history(marker: &mut Map<String, Value>, written: &Marker) {
+    if written.pruned {
+        marker.insert(PRUNED.to_owned(), Value::Bool(true));
+    } else {
+        marker.remove(PRUNED);
+    }
+    match &written.duplicate_of {
+        Some(winner) => {
+            marker.insert(DUPLICATE_OF.to_owned(), Value::String(winner.clone()));
+        }
+        None => {
+            marker.remove(DUPLICATE_OF);
+        }
+    }
+}
+
+/// Whether the marker entry says `"pruned": true`.
+fn read_pruned(marker: &Map<String, Value>) -> bool {
+    marker.get(PRUNED).and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// The winner's id a losing twin names; anything but a non-empty string is none.
+fn read_duplicate_of(marker: &Map<String, Value>) -> Option<String> {
+    marker
+        .get(DUPLICATE_OF)
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
 }
 
 /// The marker of agent `id`, for listing: a malformed one reads as unmanaged (and is logged),
 /// since failing the whole list for one odd agent would stop every other agent's sync. A
 /// `protect` that is not a boolean reads as protected, and is logged.
+///
+/// The losing twin of a race of creates (`duplicate_of`) reads as unmanaged too: it no longer
+/// claims its key, so the winner alone is the agent of that key.
 pub fn read_or_unmanaged(object: Option<&Value>, id: &str) -> Option<Marker> {
     match read(object) {
+        Ok(Some(marker)) if marker.duplicate_of.is_some() => {
+            tracing::debug!(
+                agent = id,
+                key = %marker.key,
+                "this agent is the archived twin of another agent of its key; it claims no key"
+            );
+            None
+        }
         Ok(marker) => {
             if let Some(value) = odd_protect(object) {
                 tracing::warn!(
@@ -103,7 +153,13 @@ pub fn read(properties: Option<&Value>) -> Result<Option<Marker>, MalformedMarke
         Some(_) => true,
     };
     Key::parse(key)
-        .map(|key| Some(Marker { key, protect }))
+        .map(|key| {
+            Some(Marker {
+                pruned: read_pruned(marker),
+                duplicate_of: read_duplicate_of(marker),
+                ..Marker::new(key, protect)
+            })
+        })
         .map_err(|reason| MalformedMarker::BadKey {
             key: key.to_owned(),
             reason,
@@ -126,10 +182,7 @@ mod tests {
     use serde_json::json;
 
     fn owner(text: &str) -> Marker {
-        Marker {
-            key: Key::parse(text).expect("a valid key"),
-            protect: false,
-        }
+        Marker::new(Key::parse(text).expect("a valid key"), false)
     }
 
     #[test]
@@ -152,6 +205,45 @@ mod tests {
         assert_eq!(
             Value::Object(properties),
             json!({"agentsync": {"key": "bot"}})
+        );
+    }
+
+    #[test]
+    fn pruned_and_duplicate_of_are_written_only_when_set_and_read_back() {
+        let mut properties = Map::new();
+        let pruned = Marker {
+            pruned: true,
+            ..owner("bot")
+        };
+        write(&mut properties, &pruned);
+        assert_eq!(
+            Value::Object(properties.clone()),
+            json!({"agentsync": {"key": "bot", "pruned": true}})
+        );
+        assert_eq!(
+            read(Some(&Value::Object(properties.clone()))),
+            Ok(Some(pruned))
+        );
+        write(&mut properties, &owner("bot"));
+        assert_eq!(
+            Value::Object(properties.clone()),
+            json!({"agentsync": {"key": "bot"}})
+        );
+        let twin = Marker {
+            duplicate_of: Some("7".into()),
+            ..owner("bot")
+        };
+        write(&mut properties, &twin);
+        let object = Value::Object(properties);
+        assert_eq!(
+            object,
+            json!({"agentsync": {"key": "bot", "duplicate_of": "7"}})
+        );
+        assert_eq!(read(Some(&object)), Ok(Some(twin)));
+        assert_eq!(
+            read_or_unmanaged(Some(&object), "8"),
+            None,
+            "a twin claims no key"
         );
     }
 

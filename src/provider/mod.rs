@@ -108,6 +108,8 @@ pub struct RemoteAgent {
     pub code: Option<String>,
     /// The marker says `protect: true`: never archived or deleted by agentsync.
     pub protected: bool,
+    /// The marker says `pruned: true`: agentsync archived it because its definition was gone.
+    pub pruned: bool,
     /// Every agent field the definition format knows, canonicalized (tags as a list, ...).
     pub fields: Document,
     pub lifecycle: Lifecycle,
@@ -284,8 +286,19 @@ pub trait Provider: Send + Sync {
         self.kind().capabilities()
     }
 
-    /// Every agent on the platform (all pages), managed or not, archived or not.
+    /// Every agent on the platform (all pages), managed or not, archived or not, in the order
+    /// the platform created them, oldest first.
     fn list_agents(&self) -> impl Future<Output = Result<Vec<RemoteAgent>>> + Send;
+
+    /// The agents whose marker claims `key`, oldest first (the order the platform created
+    /// them, which every caller sees alike): how a run that just created an agent finds the
+    /// twin another run created at the same time. `name` is the name both were created with,
+    /// for platforms that can narrow the search by name; without it every agent is listed.
+    fn find_agents(
+        &self,
+        key: &Key,
+        name: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<RemoteAgent>>> + Send;
 
     /// The draft and live content of one agent.
     fn read_content(&self, id: &str) -> impl Future<Output = Result<RemoteContent>> + Send;
@@ -314,6 +327,16 @@ pub trait Provider: Send + Sync {
         &self,
         id: &str,
         lifecycle: Lifecycle,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Archives or restores an agent and rewrites its marker, in one write where the platform
+    /// can. Where it takes two, they go in the order that leaves an active agent behind when
+    /// the second fails: the marker before an archive, after a restore.
+    fn set_lifecycle_and_marker(
+        &self,
+        id: &str,
+        lifecycle: Lifecycle,
+        marker: &Marker,
     ) -> impl Future<Output = Result<()>> + Send;
 
     /// Replaces the agent's draft content. A content is text: a provider whose wire body is

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::watch;
 
 use crate::content::Content;
-use crate::model::{Document, Lifecycle, Marker};
+use crate::model::{Document, Key, Lifecycle, Marker};
 use crate::provider::{Capabilities, Provider, ProviderKind, RemoteAgent, RemoteContent, Result};
 
 /// Shared between the loop (which stops it) and the provider wrappers of each sync.
@@ -91,6 +91,24 @@ impl<P: Provider> Provider for Gated<P> {
         self.gate.pass(self.inner.list_agents())
     }
 
+    /// The twin lookup that ends a create: once stopped it finds nothing, at once and without a
+    /// request, so that the create in flight finishes (a concurrent run's twin, if any, is
+    /// left for the next plan to name) instead of waiting on a request that never starts.
+    fn find_agents(
+        &self,
+        key: &Key,
+        name: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<RemoteAgent>>> + Send {
+        let lookup = self.inner.find_agents(key, name);
+        async move {
+            if self.gate.stopped.load(Ordering::SeqCst) {
+                tracing::debug!("shutting down: the twin lookup after a create is skipped");
+                return Ok(Vec::new());
+            }
+            self.gate.pass(lookup).await
+        }
+    }
+
     fn read_content(&self, id: &str) -> impl Future<Output = Result<RemoteContent>> + Send {
         self.gate.pass(self.inner.read_content(id))
     }
@@ -122,6 +140,16 @@ impl<P: Provider> Provider for Gated<P> {
         lifecycle: Lifecycle,
     ) -> impl Future<Output = Result<()>> + Send {
         self.gate.pass(self.inner.set_lifecycle(id, lifecycle))
+    }
+
+    fn set_lifecycle_and_marker(
+        &self,
+        id: &str,
+        lifecycle: Lifecycle,
+        marker: &Marker,
+    ) -> impl Future<Output = Result<()>> + Send {
+        self.gate
+            .pass(self.inner.set_lifecycle_and_marker(id, lifecycle, marker))
     }
 
     fn write_draft(&self, id: &str, content: &Content) -> impl Future<Output = Result<()>> + Send {

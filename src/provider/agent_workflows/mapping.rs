@@ -42,6 +42,11 @@ pub fn agent_id(wire: &WireObject) -> Option<String> {
     }
 }
 
+/// The name of a listed (or full) agent.
+pub fn agent_name(wire: &WireObject) -> Option<&str> {
+    wire.get(NAME).and_then(Value::as_str)
+}
+
 fn require_id(wire: &WireObject, what: &str) -> Result<String> {
     agent_id(wire).ok_or_else(|| ProviderError::Protocol {
         what: what.to_owned(),
@@ -70,6 +75,7 @@ pub fn agent_from_wire(wire: &WireObject, what: &str) -> Result<RemoteAgent> {
     Ok(RemoteAgent {
         lifecycle: lifecycle_from_wire(&id, wire.get(STATUS)),
         protected: marker.as_ref().is_some_and(|m| m.protect),
+        pruned: marker.as_ref().is_some_and(|m| m.pruned),
         key: marker.map(|m| m.key),
         // Integer ids and a uuid: nothing that reads as a short code.
         code: None,
@@ -244,10 +250,7 @@ mod tests {
     use crate::model::Key;
 
     fn owner(key: &str, protect: bool) -> Marker {
-        Marker {
-            key: Key::parse(key).expect("a key"),
-            protect,
-        }
+        Marker::new(Key::parse(key).expect("a key"), protect)
     }
 
     fn wire(value: Value) -> WireObject {

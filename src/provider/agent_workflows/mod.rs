@@ -5,10 +5,12 @@
 //! `api` holds the endpoints, `mapping` the field names; this module strings them into the
 //! [`Provider`] operations. Requests per operation: list: 1 + one get per agent (the list carries
 //! no configuration, so the marker is only found in each agent's full answer), run up to the
-//! configured concurrency; read_content: 0 after a list (the full answers are kept for the run),
-//! 1 otherwise; create: 1 (+1 to set a folder); update: 1 per part changed (name and
-//! configuration; folder); claim: 2; set_lifecycle: 1; write_draft: 1 (+1 to open a draft when
-//! none is open); publish: 2 (validate, then publish; +1 to locate the problems of an invalid draft); delete: not possible.
+//! configured concurrency; find_agents: 1 + one get per agent of the name; read_content: 0
+//! after a list (the full answers are kept for the run), 1 otherwise; create: 1 (+1 to set a
+//! folder); update: 1 per part changed (name and configuration; folder); claim: 2;
+//! set_lifecycle: 1; set_lifecycle_and_marker: 3; write_draft: 1 (+1 to open a draft when
+//! none is open); publish: 2 (validate, then publish; +1 to locate the problems of an invalid
+//! draft); delete: not possible.
 
 pub mod api;
 pub mod definition;
@@ -23,7 +25,7 @@ use reqwest::Url;
 use self::api::{Api, WireObject};
 use crate::content::Content;
 use crate::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
-use crate::model::{Document, Lifecycle, Marker};
+use crate::model::{Document, Key, Lifecycle, Marker};
 use crate::provider::{
     DraftProblem, Provider, ProviderError, ProviderKind, RemoteAgent, RemoteContent, Result,
 };
@@ -161,6 +163,37 @@ impl Provider for AgentWorkflowsProvider {
         Ok(agents)
     }
 
+    async fn find_agents(&self, key: &Key, name: Option<&str>) -> Result<Vec<RemoteAgent>> {
+        // The list carries names but no configuration: only the namesakes are read for their
+        // markers, in list order (by id, so oldest first: contract 2 and 3).
+        let list = self.api.list().await?;
+        let ids: Vec<String> = list
+            .workflows
+            .iter()
+            .filter(|summary| name.is_none_or(|name| mapping::agent_name(summary) == Some(name)))
+            .filter_map(mapping::agent_id)
+            .collect();
+        let full: Vec<Option<WireObject>> = stream::iter(ids)
+            .map(|id| async move {
+                match self.get(&id).await {
+                    Ok(wire) => Ok(Some(wire)),
+                    Err(ProviderError::NotFound { .. }) => Ok(None),
+                    Err(err) => Err(err),
+                }
+            })
+            .buffered(self.concurrency)
+            .try_collect()
+            .await?;
+        let mut found = Vec::new();
+        for wire in full.into_iter().flatten() {
+            let agent = mapping::agent_from_wire(&wire, "the agents of one name")?;
+            if agent.key.as_ref() == Some(key) {
+                found.push(agent);
+            }
+        }
+        Ok(found)
+    }
+
     async fn read_content(&self, id: &str) -> Result<RemoteContent> {
         let cached = lock(&self.listed).remove(id);
         let wire = match cached {
@@ -237,6 +270,25 @@ impl Provider for AgentWorkflowsProvider {
             .set_status(id, &mapping::lifecycle_body(lifecycle))
             .await?;
         Ok(())
+    }
+
+    async fn set_lifecycle_and_marker(
+        &self,
+        id: &str,
+        lifecycle: Lifecycle,
+        marker: &Marker,
+    ) -> Result<()> {
+        // Status and configuration are separate writes (contract 6 and 11).
+        match lifecycle {
+            Lifecycle::Archived => {
+                self.claim_agent(id, marker).await?;
+                self.set_lifecycle(id, lifecycle).await
+            }
+            Lifecycle::Active => {
+                self.set_lifecycle(id, lifecycle).await?;
+                self.claim_agent(id, marker).await
+            }
+        }
     }
 
     async fn write_draft(&self, id: &str, content: &Content) -> Result<()> {

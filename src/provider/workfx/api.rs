@@ -132,6 +132,20 @@ impl Api {
         self.http.send(request).await
     }
 
+    /// One page of the agents whose name matches `name` (workfx's filter is fuzzy: a match
+    /// holds at least every agent of exactly that name), oldest first like the full list.
+    pub async fn list_agents_named(&self, name: &str, page_num: u64) -> Result<AgentPage> {
+        let request = ApiRequest::get(
+            AGENTS,
+            format!("the agents named {name:?} (page {page_num})"),
+        )
+        .query("page_num", page_num)
+        .query("page_size", MAX_PAGE_SIZE)
+        .query("order_by", LIST_ORDER)
+        .query("name", name);
+        self.http.send(request).await
+    }
+
     pub async fn get_agent(&self, id: &str) -> Result<WireObject> {
         let what = format!("agent {id}");
         self.http.send(ApiRequest::get(agent_path(id), what)).await

@@ -82,6 +82,7 @@ pub fn agent_from_wire(wire: &WireObject, what: &str) -> Result<RemoteAgent> {
     Ok(RemoteAgent {
         id: id.to_owned(),
         protected: marker.as_ref().is_some_and(|m| m.protect),
+        pruned: marker.as_ref().is_some_and(|m| m.pruned),
         key: marker.map(|m| m.key),
         code: wire
             .get(CODE)
@@ -196,6 +197,19 @@ pub fn claim_body(agent: &WireObject, owner: &Marker) -> Value {
 /// The body that archives or restores an agent (assumption 8).
 pub fn lifecycle_body(lifecycle: Lifecycle) -> Value {
     json!({ STATUS: lifecycle_to_wire(lifecycle) })
+}
+
+/// [`lifecycle_body`] and [`claim_body`] in one body: the status and the marker change in the
+/// same write.
+pub fn lifecycle_claim_body(agent: &WireObject, lifecycle: Lifecycle, owner: &Marker) -> Value {
+    let mut body = claim_body(agent, owner);
+    if let Value::Object(object) = &mut body {
+        object.insert(
+            STATUS.to_owned(),
+            Value::String(lifecycle_to_wire(lifecycle).to_owned()),
+        );
+    }
+    body
 }
 
 /// The body of a draft write: the content, whole.
@@ -383,10 +397,7 @@ mod tests {
     }
 
     fn owner(text: &str) -> Marker {
-        Marker {
-            key: key(text),
-            protect: false,
-        }
+        Marker::new(key(text), false)
     }
 
     #[test]

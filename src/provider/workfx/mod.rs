@@ -3,9 +3,10 @@
 //! `api` holds the endpoints, `mapping` the field names (the marker in `extend_properties` is
 //! written by the shared [`crate::provider::marker`]); this module strings them into the
 //! [`Provider`] operations. Requests per operation: list: 1 + (pages - 1), pages after the first
-//! fetched concurrently; read_content: 1 (more only if the platform breaks the documented
-//! order); create, update, set_lifecycle, write_draft, publish, delete: 1; claim: 2 (read, then
-//! write); an update with no fields: 0.
+//! fetched concurrently; find_agents: 1 per page of the agents of one name; read_content: 1
+//! (more only if the platform breaks the documented order); create, update, set_lifecycle,
+//! write_draft, publish, delete: 1; claim, set_lifecycle_and_marker: 2 (read, then write); an
+//! update with no fields: 0.
 
 pub mod api;
 pub mod definition;
@@ -19,7 +20,7 @@ use reqwest::Url;
 use self::api::{Api, MAX_PAGE_SIZE, NEWEST_FLOWS, WireFlow};
 use crate::content::Content;
 use crate::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
-use crate::model::{Document, Lifecycle, Marker};
+use crate::model::{Document, Key, Lifecycle, Marker};
 use crate::provider::{Provider, ProviderError, ProviderKind, RemoteAgent, RemoteContent, Result};
 
 /// A list longer than this many pages is taken for a platform that never says "last page".
@@ -139,6 +140,33 @@ impl Provider for WorkfxProvider {
         Ok(agents)
     }
 
+    async fn find_agents(&self, key: &Key, name: Option<&str>) -> Result<Vec<RemoteAgent>> {
+        let Some(name) = name else {
+            let agents = self.list_agents().await?;
+            return Ok(agents
+                .into_iter()
+                .filter(|a| a.key.as_ref() == Some(key))
+                .collect());
+        };
+        // Few agents share a name: the pages are read one by one.
+        let mut found = Vec::new();
+        let mut seen = HashSet::new();
+        for page_num in 1..=MAX_PAGES {
+            let page = self.api.list_agents_named(name, page_num).await?;
+            let last = !page.has_next_page || page.data.is_empty();
+            for object in &page.data {
+                let agent = mapping::agent_from_wire(object, "the agents of one name")?;
+                if agent.key.as_ref() == Some(key) && seen.insert(agent.id.clone()) {
+                    found.push(agent);
+                }
+            }
+            if last {
+                return Ok(found);
+            }
+        }
+        Err(too_many_pages(format!("the agents named {name:?}")))
+    }
+
     async fn read_content(&self, id: &str) -> Result<RemoteContent> {
         let page = self.api.list_flows(id, 1, NEWEST_FLOWS).await?;
         let flows = if !page.has_next_page || mapping::in_documented_order(&page.data) {
@@ -183,6 +211,23 @@ impl Provider for WorkfxProvider {
     async fn set_lifecycle(&self, id: &str, lifecycle: Lifecycle) -> Result<()> {
         self.api
             .update_agent(id, &mapping::lifecycle_body(lifecycle))
+            .await?;
+        Ok(())
+    }
+
+    async fn set_lifecycle_and_marker(
+        &self,
+        id: &str,
+        lifecycle: Lifecycle,
+        marker: &Marker,
+    ) -> Result<()> {
+        // One write: the status beside extend_properties, read first as for a claim.
+        let agent = self.api.get_agent(id).await?;
+        self.api
+            .update_agent(
+                id,
+                &mapping::lifecycle_claim_body(&agent, lifecycle, marker),
+            )
             .await?;
         Ok(())
     }
