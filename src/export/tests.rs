@@ -447,6 +447,7 @@ fn round_trip(
     };
     let loaded = crate::spec::load(&crate::spec::LoadOptions {
         dir: &setup.dir,
+        root: tmp.path(),
         display_root: tmp.path(),
         schema: kind.definition_schema(),
         env: &env,
