@@ -589,6 +589,7 @@ async fn neither_a_symlinked_definition_nor_one_another_includes_is_pruned_as_go
         .run(&repo, &["apply", "--yes"])
         .await
         .expect_code(0);
+    assert_eq!(platform.requests().writes, 0, "the link is the same agent");
     repo.write(
         "agents/a.yaml",
         "kind: agent\nkey: a\nname: a agent\nflow:\n  graph_file: c.yaml\n",

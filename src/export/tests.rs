@@ -370,7 +370,7 @@ fn object(inner: impl Strategy<Value = Value>) -> impl Strategy<Value = Value> {
 
 prop_compose! {
     fn workfx_agent()(
-        name in text(),
+        name in text().prop_filter("platforms refuse an empty name", |n| !n.trim().is_empty()),
         description in proptest::option::of(text()),
         tags in proptest::option::of(prop::collection::vec("[a-z][a-z ]{0,6}[a-z]", 0..3)),
         favorite in proptest::option::of(any::<bool>()),
@@ -400,7 +400,7 @@ prop_compose! {
 
 prop_compose! {
     fn workflows_agent()(
-        name in text(),
+        name in text().prop_filter("platforms refuse an empty name", |n| !n.trim().is_empty()),
         folder in proptest::option::of(0i64..100),
         configuration in object(crate::yaml_emit::tests::any_json()),
         definition in object(crate::yaml_emit::tests::any_json()),
