@@ -137,13 +137,13 @@ pub fn render<E: Explain + 'static>(problem: &Located<E>, color: bool) -> String
         if let Some(help) = problem.error.help() {
             text.push_str(&format!("\n  help: {help}"));
         }
-        return text;
+        return printable(&text);
     };
     // miette wants the source under a name; render against a named copy so the snippet header
     // shows the path and the line.
-    let named = NamedSource::new(display_path(&source.path), source.text.clone());
+    let named = NamedSource::new(display_path(&source.path), printable(&source.text));
     let report = miette::Report::new(Rendered {
-        message: problem.headline(),
+        message: printable(&problem.headline()),
         help: problem.error.help(),
         label: problem.error.label(),
         span: problem.span.unwrap_or_default(),
@@ -168,7 +168,26 @@ pub fn render<E: Explain + 'static>(problem: &Located<E>, color: bool) -> String
 }
 
 fn display_path(path: &Path) -> String {
-    path.display().to_string()
+    printable(&path.display().to_string())
+}
+
+/// `text` with each control character (an escape sequence would drive the terminal the problem
+/// is shown on) replaced by as many `?` as it has bytes, so that spans into it stay where they
+/// were. Line breaks and tabs stay.
+fn printable(text: &str) -> String {
+    let shown = |c: char| !c.is_control() || matches!(c, '\n' | '\t' | '\r');
+    if text.chars().all(shown) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if shown(c) {
+                c.to_string()
+            } else {
+                "?".repeat(c.len_utf8())
+            }
+        })
+        .collect()
 }
 
 /// The renderable copy of a problem: miette's report owns its diagnostic.
@@ -214,6 +233,38 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_never_printed_and_the_snippet_points_where_it_did() {
+        let text = "name: \u{1b}[31mred\u{9b}\nkey: \u{7f}\n";
+        let source = SourceFile::new("a\u{1b}.yaml", text);
+        let at = text.find("key").expect("key");
+        let problem = Located::at(
+            &source,
+            Span {
+                offset: at,
+                len: 3,
+                line: 2,
+                column: 1,
+            },
+            TestError("bad \u{1b}]0;title\u{7}".into()),
+        );
+        let shown = render(&problem, false);
+        assert!(
+            !shown.chars().any(|c| c.is_control() && c != '\n'),
+            "{shown:?}"
+        );
+        assert!(shown.contains("name: ?[31mred??"), "{shown}");
+        assert!(shown.contains("bad ?]0;title?"), "{shown}");
+        assert!(shown.contains("a?.yaml:2:1"), "{shown}");
+        assert!(shown.contains("key: ?"), "{shown}");
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}")]
+    struct TestError(String);
+
+    impl Explain for TestError {}
 
     #[test]
     fn a_close_misspelling_gets_a_suggestion() {

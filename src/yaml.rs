@@ -133,6 +133,14 @@ pub enum YamlError {
     UnsupportedTag { tag: String, span: Span },
     #[error("a file holds one document, but a second one starts here")]
     MultipleDocuments { span: Span },
+    #[error(
+        "the text holds the control character U+{code:04X}, which YAML does not allow; remove it, or write it as \\u{code:04x} in a double-quoted string"
+    )]
+    ControlCharacter { code: u32, span: Span },
+    #[error(
+        "the integer {text} does not fit in a signed 64-bit integer; quote it to keep it as text, or write it as a float"
+    )]
+    IntegerTooLarge { text: String, span: Span },
 }
 
 impl YamlError {
@@ -145,7 +153,9 @@ impl YamlError {
             | YamlError::DuplicateKey { span, .. }
             | YamlError::UnknownAlias { span }
             | YamlError::UnsupportedTag { span, .. }
-            | YamlError::MultipleDocuments { span } => *span,
+            | YamlError::MultipleDocuments { span }
+            | YamlError::ControlCharacter { span, .. }
+            | YamlError::IntegerTooLarge { span, .. } => *span,
         }
     }
 }
@@ -167,8 +177,58 @@ pub fn parse_keeping_json(source: &str, paths: &[&[&str]]) -> Result<Option<Node
 }
 
 /// [`parse`] by the YAML parser alone (what the common shape's reader is compared with).
+/// The common reader gives up on a text with a control character, so that this one refuses
+/// it: saphyr itself reads most of them (all but NUL) as part of a scalar.
 fn parse_with_yaml_parser(source: &str) -> Result<Option<Node>, YamlError> {
+    if let Some(at) = first_control(source.as_bytes()) {
+        return Err(control_character(source, at));
+    }
     Builder::new(source).run()
+}
+
+/// Whether `byte` is a C0 control character that YAML allows nowhere (all but tab, line feed
+/// and carriage return; YAML 1.2, 5.1). DEL and the C1 controls are left as saphyr reads them:
+/// JSON allows them in strings, and both readers read them alike.
+fn is_control(byte: u8) -> bool {
+    const ALLOWED: u32 = (1 << b'\t') | (1 << b'\n') | (1 << b'\r');
+    byte < 0x20 && (ALLOWED >> byte) & 1 == 0
+}
+
+/// Where the first control character YAML refuses is in `bytes`, if anywhere. A chunk at a time
+/// without stopping inside it, which compilers turn into vector instructions.
+fn first_control(bytes: &[u8]) -> Option<usize> {
+    const CHUNK: usize = 64;
+    let mut chunks = bytes.chunks_exact(CHUNK);
+    for (index, chunk) in (&mut chunks).enumerate() {
+        if chunk
+            .iter()
+            .fold(false, |any, &byte| any | is_control(byte))
+        {
+            return chunk
+                .iter()
+                .position(|&byte| is_control(byte))
+                .map(|at| index * CHUNK + at);
+        }
+    }
+    let rest = chunks.remainder();
+    rest.iter()
+        .position(|&byte| is_control(byte))
+        .map(|at| bytes.len() - rest.len() + at)
+}
+
+/// The error for the control character at byte `at` of `source`.
+fn control_character(source: &str, at: usize) -> YamlError {
+    let before = &source[..at];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    YamlError::ControlCharacter {
+        code: u32::from(source.as_bytes()[at]),
+        span: Span {
+            offset: at,
+            len: 1,
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+        },
+    }
 }
 
 /// A line, for [`span_on_line`].
@@ -521,8 +581,12 @@ fn resolve_scalar(
         }
         return match tag.suffix.as_str() {
             "str" => Ok(Value::String(text.to_string())),
+            "float" if resolve_plain(text).is_none() => text
+                .parse()
+                .map(Value::Float)
+                .map_err(|_| too_large_integer(text, span)),
             "null" | "bool" | "int" | "float" => {
-                match resolve_plain(text) {
+                match resolve_plain(text).ok_or_else(|| too_large_integer(text, span))? {
                     // `!!int "3"` must hold an integer, and so on.
                     Value::Null if tag.suffix == "null" => Ok(Value::Null),
                     v @ Value::Bool(_) if tag.suffix == "bool" => Ok(v),
@@ -538,52 +602,73 @@ fn resolve_scalar(
             _ => Err(unsupported()),
         };
     }
-    Ok(match style {
-        ScalarStyle::Plain => resolve_plain(text),
-        _ => Value::String(text.to_string()),
-    })
+    match style {
+        ScalarStyle::Plain => resolve_plain(text).ok_or_else(|| too_large_integer(text, span)),
+        _ => Ok(Value::String(text.to_string())),
+    }
 }
 
-pub(crate) fn resolve_plain(text: &str) -> Value {
+fn too_large_integer(text: &str, span: Span) -> YamlError {
+    YamlError::IntegerTooLarge {
+        text: text.to_string(),
+        span,
+    }
+}
+
+/// A plain scalar's value by the core schema; `None` for an integer that does not fit in 64
+/// bits, which is refused ([`YamlError::IntegerTooLarge`]) rather than read as a float that is
+/// not the number written, or sent as one.
+pub(crate) fn resolve_plain(text: &str) -> Option<Value> {
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Value::Float(f64::INFINITY);
+            return Some(Value::Float(f64::INFINITY));
         }
-        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(Value::Float(f64::NEG_INFINITY)),
+        ".nan" | ".NaN" | ".NAN" => return Some(Value::Float(f64::NAN)),
         _ => {}
     }
-    if let Some(int) = parse_int(text) {
-        return Value::Int(int);
+    match parse_int(text) {
+        Integer::Fits(int) => return Some(Value::Int(int)),
+        Integer::TooLarge => return None,
+        Integer::Not => {}
     }
     if looks_like_float(text)
         && let Ok(float) = text.parse::<f64>()
     {
-        return Value::Float(float);
+        return Some(Value::Float(float));
     }
-    Value::String(text.to_string())
+    Some(Value::String(text.to_string()))
 }
 
-fn parse_int(text: &str) -> Option<i64> {
+/// What a text is by the core schema's integer forms.
+enum Integer {
+    Not,
+    Fits(i64),
+    TooLarge,
+}
+
+fn parse_int(text: &str) -> Integer {
     let digits = |s: &str, radix: u32| !s.is_empty() && s.chars().all(|c| c.is_digit(radix));
-    if let Some(hex) = text.strip_prefix("0x") {
-        return digits(hex, 16)
-            .then(|| i64::from_str_radix(hex, 16).ok())
-            .flatten();
-    }
-    if let Some(oct) = text.strip_prefix("0o") {
-        return digits(oct, 8)
-            .then(|| i64::from_str_radix(oct, 8).ok())
-            .flatten();
-    }
-    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
-    if digits(unsigned, 10) {
-        text.parse().ok()
+    let (number, radix) = if let Some(hex) = text.strip_prefix("0x") {
+        (hex, 16)
+    } else if let Some(oct) = text.strip_prefix("0o") {
+        (oct, 8)
     } else {
-        None
+        (text, 10)
+    };
+    let unsigned = match radix {
+        10 => number.strip_prefix(['-', '+']).unwrap_or(number),
+        _ => number,
+    };
+    if !digits(unsigned, radix) {
+        return Integer::Not;
+    }
+    match i64::from_str_radix(number, radix) {
+        Ok(int) => Integer::Fits(int),
+        Err(_) => Integer::TooLarge,
     }
 }
 
@@ -628,6 +713,94 @@ mod tests {
         assert_eq!(value("yes"), Value::String("yes".into()));
         assert_eq!(value("'42'"), Value::String("42".into()));
         assert_eq!(value("!!str 42"), Value::String("42".into()));
+    }
+
+    /// What each reader makes of `text`: the one `parse` uses, the YAML parser's, and the
+    /// common shape's (`None` when it gives up), keeping JSON below `graph`.
+    fn every_reader(text: &str) -> [Result<Option<Node>, YamlError>; 3] {
+        [
+            parse_keeping_json(text, &[&["graph"]]),
+            parse_with_yaml_parser(text),
+            common::parse_common(text, &[&["graph"]])
+                .map_or_else(|| parse_with_yaml_parser(text), |node| Ok(Some(node))),
+        ]
+    }
+
+    #[test]
+    fn a_control_character_is_refused_at_its_place_by_both_readers() {
+        for control in ['\u{0}', '\u{1}', '\u{8}', '\u{c}', '\u{1b}', '\u{1f}'] {
+            for (text, line, column) in [
+                (format!("name: A{control}b\n"), 1, 8),
+                (format!("key: a\nname: \"A{control}\"\n"), 2, 9),
+                (format!("key: a\n# note {control}\nname: A\n"), 2, 8),
+                (format!("k{control}: a\n"), 1, 2),
+                (
+                    format!("graph:\n  nodes:\n    - {{\"id\": \"{control}\"}}\n"),
+                    3,
+                    15,
+                ),
+                (format!("a: &x 1\nb: *x{control}\n"), 2, 6),
+            ] {
+                assert_eq!(common::parse_common(&text, &[&["graph"]]), None, "{text:?}");
+                let code = u32::from(control);
+                for read in every_reader(&text) {
+                    match read {
+                        Err(YamlError::ControlCharacter { code: c, span }) => {
+                            assert_eq!(
+                                (c, span.line, span.column),
+                                (code, line, column),
+                                "{text:?}"
+                            );
+                        }
+                        other => panic!("{text:?}: {other:?}"),
+                    }
+                }
+            }
+        }
+        // Tabs, line breaks, DEL and the C1 controls: read, and alike.
+        for text in [
+            "a: b\tc\n",
+            "a: b\r\n",
+            "a: b\u{7f}\n",
+            "a: \"\u{85}\u{9b}\"\n",
+        ] {
+            let [by_parse, by_yaml, _] = every_reader(text);
+            assert!(by_parse.is_ok(), "{text:?}");
+            assert_eq!(by_parse, by_yaml, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn an_integer_beyond_64_bits_is_refused_by_every_reader() {
+        for (text, column) in [
+            ("n: 99999999999999999999\n", 4),
+            ("n: -9223372036854775809\n", 4),
+            ("n: 9223372036854775808\n", 4),
+            ("n: 0x10000000000000000\n", 4),
+            ("99999999999999999999: x\n", 1),
+            ("graph:\n  n: [1, 99999999999999999999]\n", 10),
+        ] {
+            for read in every_reader(text) {
+                assert!(
+                    matches!(&read, Err(YamlError::IntegerTooLarge { span, .. }) if span.column == column),
+                    "{text:?}: {read:?}"
+                );
+            }
+        }
+        let json = parse_json("{\"n\": [1, 18446744073709551616]}");
+        assert!(
+            matches!(&json, Err(YamlError::IntegerTooLarge { text, .. }) if text == "18446744073709551616"),
+            "{json:?}"
+        );
+        // At the edges, quoted, or asked for as a float: read.
+        assert_eq!(value("9223372036854775807"), Value::Int(i64::MAX));
+        assert_eq!(value("-9223372036854775808"), Value::Int(i64::MIN));
+        assert_eq!(
+            value("'99999999999999999999'"),
+            Value::String("99999999999999999999".into())
+        );
+        assert_eq!(value("!!float 99999999999999999999"), Value::Float(1e20));
+        assert_eq!(value("1e20"), Value::Float(1e20));
     }
 
     #[test]

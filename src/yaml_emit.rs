@@ -201,7 +201,7 @@ pub fn plain_safe(text: &str) -> bool {
     {
         return false;
     }
-    matches!(yaml::resolve_plain(text), yaml::Value::String(ref s) if s == text)
+    matches!(yaml::resolve_plain(text), Some(yaml::Value::String(ref s)) if s == text)
 }
 
 /// Numbers, dates and times as any YAML version might read them: `1_000`, `0b101`, `12:30`,

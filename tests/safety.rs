@@ -902,3 +902,48 @@ async fn apply_converges_through_server_errors_without_duplicates() {
         .await
         .expect_code(0);
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn neither_a_symlinked_definition_nor_one_another_includes_is_pruned_as_gone() {
+    let repo = Repo::new();
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}prune: delete\nmax_prune: 100%\n", fixture::CONFIG),
+    );
+    for key in ["a", "b", "c"] {
+        repo.write(&format!("agents/{key}.yaml"), &minimal(key));
+    }
+    let platform = Platform::applied(&repo).await;
+
+    // `b` moves to a shared directory and is linked back; `a` includes `c` as its graph.
+    std::fs::create_dir_all(repo.path().join("shared")).unwrap();
+    std::fs::rename(
+        repo.path().join("agents/b.yaml"),
+        repo.path().join("shared/b.yaml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("../shared/b.yaml", repo.path().join("agents/b.yaml")).unwrap();
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    assert_eq!(platform.requests().writes, 0, "the link is the same agent");
+    repo.write(
+        "agents/a.yaml",
+        "kind: agent\nkey: a\nname: a agent\nflow:\n  graph_file: c.yaml\n",
+    );
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("flow.graph_file 'agents/c.yaml' is a definition of its own"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(platform.requests().writes, 0);
+    assert_eq!(
+        agents_by_key(&platform).await.keys().collect::<Vec<_>>(),
+        ["a", "b", "c"]
+    );
+}

@@ -513,3 +513,305 @@ fn a_literal_agent_reference_beside_a_real_one_to_the_same_agent_is_refused() {
     );
     repo.run(&["validate"]).expect_code(0);
 }
+
+/// A definition whose flow's graph is the file `graph_file` names.
+fn including(key: &str, graph_file: &str) -> String {
+    format!(
+        "kind: agent\nkey: {key}\nname: {key} agent\nflow:\n  mode: chat\n  graph_file: {graph_file}\n"
+    )
+}
+
+/// Runs the binary, failing the test if it does not exit within `within` (a hung run is killed).
+fn run_within(repo: &Repo, args: &[&str], within: std::time::Duration) -> fixture::Run {
+    use std::io::Read as _;
+    let mut child = repo
+        .command(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start agentsync");
+    let deadline = std::time::Instant::now() + within;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for agentsync") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("agentsync {args:?} did not finish within {within:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    if let Some(mut out) = child.stdout.take() {
+        out.read_to_string(&mut stdout).expect("read stdout");
+    }
+    if let Some(mut err) = child.stderr.take() {
+        err.read_to_string(&mut stderr).expect("read stderr");
+    }
+    fixture::Run {
+        code: status.code(),
+        stdout,
+        stderr,
+    }
+}
+
+#[test]
+fn a_graph_file_outside_the_repository_is_refused_at_its_line_without_showing_a_byte_of_it() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = "{\"nodes\": [], \"token\": \"s3cr3t-outside\"}";
+    std::fs::write(outside.path().join("secret.json"), secret).unwrap();
+    let absolute = outside.path().join("secret.json").display().to_string();
+    let repo = Repo::new();
+    let up = "../".repeat(repo.path().components().count() + 2);
+    let relative = format!("{up}{}", absolute.trim_start_matches('/'));
+    for graph_file in [absolute.as_str(), relative.as_str()] {
+        repo.write("agents/a.yaml", &including("a", graph_file));
+        for command in ["validate", "plan"] {
+            let run = repo.run(&[command]);
+            run.expect_code(1);
+            assert!(
+                run.stderr.contains("agent 'a': flow.graph_file '")
+                    && run.stderr.contains("' lies outside the repository"),
+                "{}",
+                run.stderr
+            );
+            assert!(run.stderr.contains("agents/a.yaml:6:15"), "{}", run.stderr);
+            assert!(!run.stderr.contains("s3cr3t"), "{}", run.stderr);
+            assert!(!run.stdout.contains("s3cr3t"), "{}", run.stdout);
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_process_environment_is_never_read_as_a_graph_file() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &including("a", "/proc/self/environ"));
+    for command in ["validate", "plan", "apply"] {
+        let run = repo.run_with_env(&[command], &[("WORKFX_TOKEN", "tok-never-shown")]);
+        run.expect_code(1);
+        assert!(
+            run.stderr
+                .contains("flow.graph_file '/proc/self/environ' lies outside the repository"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("tok-never-shown"), "{}", run.stderr);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_graph_file_symlinked_to_a_file_outside_the_repository_is_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("g.json"), "{\"leak\": \"s3cr3t\"}").unwrap();
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &including("a", "g.json"));
+    std::os::unix::fs::symlink(
+        outside.path().join("g.json"),
+        repo.path().join("agents/g.json"),
+    )
+    .unwrap();
+    let run = repo.run(&["validate"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("flow.graph_file 'agents/g.json' lies outside the repository"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("s3cr3t"), "{}", run.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn graph_files_elsewhere_in_the_repository_and_symlinks_inside_it_are_read() {
+    let repo = Repo::new();
+    repo.write("flows/x.json", "{\"nodes\": [], \"edges\": []}");
+    repo.write("agents/a.yaml", &including("a", "../flows/x.json"));
+    repo.write("agents/b.yaml", &including("b", "linked.json"));
+    std::os::unix::fs::symlink("../flows/x.json", repo.path().join("agents/linked.json")).unwrap();
+    let run = repo.run(&["validate"]);
+    run.expect_code(0);
+    assert_eq!(run.stdout, "valid: 2 definitions in agents (workfx)\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_graph_file_that_is_a_named_pipe_is_refused_at_once() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &including("a", "pipe.json"));
+    let pipe =
+        std::ffi::CString::new(repo.path().join("agents/pipe.json").display().to_string()).unwrap();
+    // SAFETY: a valid, NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(pipe.as_ptr(), 0o600) }, 0);
+    let run = run_within(&repo, &["validate"], std::time::Duration::from_secs(20));
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("flow.graph_file 'agents/pipe.json' is a named pipe, not a regular file"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("agents/a.yaml:6:15"), "{}", run.stderr);
+}
+
+#[test]
+fn a_graph_file_holding_no_mapping_is_refused_like_an_inline_graph() {
+    let inline = invalid(
+        "agents/a.yaml",
+        "kind: agent\nkey: a\nname: A\nflow:\n  graph: hello\n",
+    );
+    assert!(
+        inline.contains("field 'flow.graph' must be a mapping, found a string"),
+        "{inline}"
+    );
+    for (file, text, found) in [
+        ("g.json", "\"hello\"", "a string"),
+        ("g.json", "[1, 2]", "a list"),
+        ("g.yaml", "hello\n", "a string"),
+        ("g.json", "null", "null"),
+    ] {
+        let repo = Repo::new();
+        repo.write("agents/a.yaml", &including("a", file));
+        repo.write(&format!("agents/{file}"), text);
+        let run = repo.run(&["validate"]);
+        run.expect_code(1);
+        assert!(
+            run.stderr.contains(&format!(
+                "agent 'a': field 'flow.graph' must be a mapping, found {found}"
+            )),
+            "{file} holding {text}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(&format!("agents/{file}:1:1")),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_definition_that_another_names_as_its_graph_file_is_an_error_naming_both() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &including("a", "b.yaml"));
+    repo.write("agents/b.yaml", &minimal("b"));
+    repo.write("agents/c.yaml", &minimal("c"));
+    let run = repo.run(&["validate"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("agent 'a': flow.graph_file 'agents/b.yaml' is a definition of its own"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("agents/a.yaml:6:15"), "{}", run.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_definition_inside_the_repository_is_loaded() {
+    let repo = Repo::new();
+    repo.write("shared/b.yaml", &minimal("b"));
+    repo.write("agents/a.yaml", &minimal("a"));
+    std::os::unix::fs::symlink("../shared/b.yaml", repo.path().join("agents/b.yaml")).unwrap();
+    let run = repo.run(&["validate"]);
+    run.expect_code(0);
+    assert_eq!(run.stdout, "valid: 2 definitions in agents (workfx)\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_definition_leading_outside_the_repository_or_nowhere_is_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("b.yaml"), minimal("b")).unwrap();
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &minimal("a"));
+    let link = |target: &std::path::Path, name: &str| {
+        std::os::unix::fs::symlink(target, repo.path().join("agents").join(name)).unwrap();
+    };
+    link(&outside.path().join("b.yaml"), "b.yaml");
+    link(std::path::Path::new("loop.yaml"), "loop.yaml");
+    link(std::path::Path::new("missing.yaml"), "dangling.yaml");
+    let run = repo.run(&["validate"]);
+    run.expect_code(1);
+    for expected in [
+        "agents/b.yaml: the file is a symlink to a file outside the repository",
+        "agents/loop.yaml: the symlink cannot be followed",
+        "agents/dangling.yaml: the symlink cannot be followed",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn an_empty_name_is_refused_offline_at_its_line() {
+    for name in ["\"\"", "\"   \""] {
+        let stderr = invalid(
+            "agents/a.yaml",
+            &format!("kind: agent\nkey: a\nname: {name}\n"),
+        );
+        assert!(
+            stderr.contains("agent 'a': field 'name' is empty"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("agents/a.yaml:3:7"), "{stderr}");
+    }
+}
+
+#[test]
+fn an_integer_beyond_64_bits_is_refused_inline_and_in_a_json_graph_file() {
+    let huge = "99999999999999999999";
+    let inline = invalid(
+        "agents/a.yaml",
+        &format!("kind: agent\nkey: a\nname: A\nflow:\n  graph: {{nodes: [], n: {huge}}}\n"),
+    );
+    assert!(
+        inline.contains(&format!(
+            "the integer {huge} does not fit in a signed 64-bit integer"
+        )),
+        "{inline}"
+    );
+    assert!(inline.contains("agents/a.yaml:5:25"), "{inline}");
+    for graph in [
+        format!("{{\"nodes\": [], \"n\": {huge}}}"),
+        "{\"nodes\": [], \"n\": 12345678901234567890}".to_string(),
+        format!("{{\"nodes\": [1, 2, -{huge}]}}"),
+    ] {
+        let repo = Repo::new();
+        repo.write("agents/a.yaml", &including("a", "g.json"));
+        repo.write("agents/g.json", &graph);
+        let run = repo.run(&["validate"]);
+        run.expect_code(1);
+        assert!(
+            run.stderr
+                .contains("does not fit in a signed 64-bit integer")
+                && run.stderr.contains("agents/g.json:1:"),
+            "{graph}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_control_character_in_a_definition_is_refused_at_its_place_whichever_reader_reads_it() {
+    for control in ["\u{0}", "\u{1}", "\u{1b}"] {
+        // The second file holds an anchor, which the common shape's reader leaves to saphyr.
+        for tail in ["", "description: &d x\n"] {
+            let stderr = invalid(
+                "agents/a.yaml",
+                &format!("kind: agent\nkey: a\nname: A{control}b\n{tail}"),
+            );
+            assert!(
+                stderr.contains(&format!(
+                    "the control character U+{:04X}",
+                    u32::from(control.chars().next().unwrap())
+                )),
+                "{control:?} {tail:?}: {stderr}"
+            );
+            assert!(stderr.contains("agents/a.yaml:3:8"), "{stderr}");
+        }
+    }
+}

@@ -170,6 +170,7 @@ fn reload(definitions: &Path, root: &Path, shape: Shape, runs: usize) -> Duratio
     let env = |_: &str| None;
     let options = spec::LoadOptions {
         dir: definitions,
+        root,
         display_root: root,
         schema: &SCHEMA,
         env: &env,
@@ -220,6 +221,7 @@ impl Phases {
         let load_start = measure::process_cpu();
         let loaded = spec::load(&spec::LoadOptions {
             dir: definitions,
+            root,
             display_root: root,
             schema: &SCHEMA,
             env: &env,

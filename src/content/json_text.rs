@@ -23,7 +23,9 @@ pub struct JsonText {
     pub dollar: bool,
     /// Some mapping names a member twice.
     pub duplicate_key: bool,
-    /// Some integer is above `i64::MAX` (the YAML loader reads those as floats).
+    /// Some integer is above `i64::MAX`, or some number is a float of an integer's size (it may
+    /// have been written as an integer beyond 64 bits, which serde_json reads as a float): the
+    /// YAML loader refuses integers beyond 64 bits, so it decides.
     pub huge_integer: bool,
     /// The value is an object (a document).
     pub is_object: bool,
@@ -248,7 +250,11 @@ impl TextWriter {
     }
 
     pub fn number(&mut self, number: &serde_json::Number) {
-        self.huge_integer |= number.is_u64() && number.as_i64().is_none();
+        self.huge_integer |= match number.as_f64() {
+            _ if number.is_u64() => number.as_i64().is_none(),
+            Some(f) if number.is_f64() => f.fract() == 0.0 && f.abs() >= 9.2e18,
+            _ => false,
+        };
         let _ = match number.as_f64() {
             Some(f) if self.canonical && number.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => {
                 write!(self.out, "{}", f as i64)

@@ -530,7 +530,7 @@ fn object(inner: impl Strategy<Value = Value>) -> impl Strategy<Value = Value> {
 
 prop_compose! {
     fn workfx_agent()(
-        name in text(),
+        name in text().prop_filter("platforms refuse an empty name", |n| !n.trim().is_empty()),
         description in proptest::option::of(text()),
         tags in proptest::option::of(prop::collection::vec("[a-z][a-z ]{0,6}[a-z]", 0..3)),
         favorite in proptest::option::of(any::<bool>()),
@@ -560,7 +560,7 @@ prop_compose! {
 
 prop_compose! {
     fn workflows_agent()(
-        name in text(),
+        name in text().prop_filter("platforms refuse an empty name", |n| !n.trim().is_empty()),
         folder in proptest::option::of(0i64..100),
         configuration in object(crate::yaml_emit::tests::any_json()),
         definition in object(crate::yaml_emit::tests::any_json()),
@@ -607,6 +607,7 @@ fn round_trip(
     };
     let loaded = crate::spec::load(&crate::spec::LoadOptions {
         dir: &setup.dir,
+        root: tmp.path(),
         display_root: tmp.path(),
         schema: kind.definition_schema(),
         env: &env,

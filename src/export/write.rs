@@ -106,6 +106,7 @@ fn stage_check_commit(
             &staged,
             &spec::LoadOptions {
                 dir: staging,
+                root: staging,
                 display_root: staging,
                 schema,
                 env: &env,

@@ -84,7 +84,7 @@ pub async fn export(
             Some(dir) => options.workspace.cwd.join(dir),
             None => config.definitions.clone(),
         };
-        let existing = existing_definitions(&dir, config.provider, env);
+        let existing = existing_definitions(&dir, &config.root, config.provider, env);
         let occupied = files_under(&dir)?;
         let remote = read_platform(&config, options, env).await?;
         let schemas = config.root.join(SCHEMA_DIR);
@@ -249,6 +249,7 @@ async fn read_platform(
 /// read): an exported agent must not take a key that one of them has.
 fn existing_definitions(
     dir: &Path,
+    root: &Path,
     provider: ProviderKind,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<Existing> {
@@ -259,6 +260,7 @@ fn existing_definitions(
     // An empty display root keeps the paths absolute.
     let loaded = spec::load(&spec::LoadOptions {
         dir,
+        root,
         display_root: Path::new(""),
         schema,
         env,

@@ -90,6 +90,7 @@ fn load_options<'a>(
 ) -> spec::LoadOptions<'a> {
     spec::LoadOptions {
         dir: &config.definitions,
+        root: &config.root,
         display_root: &options.cwd,
         schema: config.provider.definition_schema(),
         env,

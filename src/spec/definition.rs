@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value as Json;
 
 use super::error::{Problem, SpecError};
+use super::files::{self, Boundary, ReadError, Refused};
 use super::interpolate::{InterpolationError, interpolate};
 use super::json_include::{self, JsonInclude};
 use super::schema::{COMMON_FIELDS, DefinitionSchema, Field, Kind};
@@ -15,9 +16,6 @@ use crate::content::json_text::{JsonText, TextWriter};
 use crate::diagnostic::{Located, SourceFile, suggest};
 use crate::model::{Definition, Document, FieldPath, Key, Lifecycle, Segment};
 use crate::yaml::{self, Entry, Node, Span, Value};
-
-/// Included graph files larger than this are refused, like definitions.
-pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Where a `${agent:KEY}` was written, for the cross-file checks.
 #[derive(Debug, Clone)]
@@ -40,7 +38,21 @@ pub struct Checked {
     pub problems: Vec<Problem>,
     pub references: Vec<ReferenceSite>,
     /// Files pulled in by `graph_file`, which are therefore not definitions themselves.
-    pub includes: Vec<PathBuf>,
+    pub includes: Vec<Include>,
+    /// The file's top level has `kind`: it means to be a definition, and so it may not be
+    /// included by another (see [`super::load`]).
+    pub has_kind: bool,
+}
+
+/// A file a definition includes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Include {
+    /// Where it lies, every symlink followed.
+    pub resolved: PathBuf,
+    /// The field that names it (`flow.graph_file`), and where its value stands in the
+    /// definition.
+    pub field: String,
+    pub span: Span,
 }
 
 /// What the checker needs from outside: where the file is, and the environment.
@@ -48,6 +60,8 @@ pub struct Context<'a> {
     pub schema: &'a DefinitionSchema,
     /// The file's directory on disk, for `graph_file`.
     pub dir: &'a Path,
+    /// Where included files must lie.
+    pub boundary: &'a Boundary,
     pub env: &'a dyn Fn(&str) -> Option<String>,
     /// Where to note the files included, when the load remembers ([`super::memo`]).
     pub reads: Option<&'a super::memo::Reads>,
@@ -64,9 +78,54 @@ pub struct ReadAhead(RefCell<HashMap<PathBuf, Included>>);
 
 /// An included file as [`Checker::include`] would have read it.
 struct Included {
-    text: std::io::Result<String>,
+    read: IncludeRead,
     /// For a `.json` file read, what the JSON path made of it.
     json: Option<Result<JsonInclude, serde_json::Error>>,
+}
+
+/// An included file where it lies (every symlink followed) and its text, or why it is not read.
+pub(super) type IncludeRead = Result<(PathBuf, String), IncludeFailure>;
+
+/// Why an included file is not read.
+#[derive(Debug)]
+pub(super) enum IncludeFailure {
+    Refused(Refused),
+    Read(ReadError),
+}
+
+/// Reads the file at `path` (as a definition names it, joined to its directory) if it lies
+/// inside `boundary` and is a regular file. The file read is the resolved path, so a symlink
+/// swapped after the check is not followed to somewhere else.
+pub(super) fn read_include(boundary: &Boundary, path: &Path) -> IncludeRead {
+    let resolved = boundary.resolve(path).map_err(IncludeFailure::Refused)?;
+    let text = files::read_text(&resolved).map_err(IncludeFailure::Read)?;
+    Ok((resolved, text))
+}
+
+/// The problem an include that was not read is.
+fn include_error(field: String, path: PathBuf, failure: IncludeFailure) -> SpecError {
+    match failure {
+        IncludeFailure::Refused(Refused::Outside) => SpecError::IncludeOutside { field, path },
+        IncludeFailure::Refused(Refused::Unresolved(source)) => SpecError::IncludeRead {
+            field,
+            path,
+            source: ReadError::Io(source),
+        },
+        IncludeFailure::Read(ReadError::NotAFile { found }) => {
+            SpecError::IncludeNotAFile { field, path, found }
+        }
+        IncludeFailure::Read(ReadError::TooLarge { size }) => SpecError::IncludeTooLarge {
+            field,
+            path,
+            size,
+            limit: files::MAX_FILE_BYTES,
+        },
+        IncludeFailure::Read(source) => SpecError::IncludeRead {
+            field,
+            path,
+            source,
+        },
+    }
 }
 
 impl ReadAhead {
@@ -83,11 +142,16 @@ impl ReadAhead {
 
 /// Reads and parses the files that `root` (a definition's tree, in a file in `dir`) includes
 /// where `schema` allows includes, as the checker will want them.
-pub fn read_ahead(root: &Node, schema: &DefinitionSchema, dir: &Path) -> ReadAhead {
+pub fn read_ahead(
+    root: &Node,
+    schema: &DefinitionSchema,
+    dir: &Path,
+    boundary: &Boundary,
+) -> ReadAhead {
     fn walk(
         node: &Node,
         fields: &'static [Field],
-        dir: &Path,
+        (dir, boundary): (&Path, &Boundary),
         found: &mut HashMap<PathBuf, Included>,
     ) {
         let Value::Map(entries) = &node.value else {
@@ -100,20 +164,22 @@ pub fn read_ahead(root: &Node, schema: &DefinitionSchema, dir: &Path) -> ReadAhe
             ) {
                 (Some(Kind::Include { .. }), Value::String(relative)) => {
                     let path = dir.join(relative);
-                    let text = read_limited(&path);
-                    let json = match &text {
-                        Ok(text) if is_json(&path) => Some(json_include::parse(text)),
+                    let read = read_include(boundary, &path);
+                    let json = match &read {
+                        Ok((_, text)) if is_json(&path) => Some(json_include::parse(text)),
                         _ => None,
                     };
-                    found.insert(path, Included { text, json });
+                    found.insert(path, Included { read, json });
                 }
-                (Some(Kind::Nested(inner)), _) => walk(&entry.value, inner, dir, found),
+                (Some(Kind::Nested(inner)), _) => {
+                    walk(&entry.value, inner, (dir, boundary), found);
+                }
                 _ => {}
             }
         }
     }
     let mut found = HashMap::new();
-    walk(root, schema.fields, dir, &mut found);
+    walk(root, schema.fields, (dir, boundary), &mut found);
     ReadAhead(RefCell::new(found))
 }
 
@@ -212,6 +278,7 @@ impl Checker<'_, '_> {
             }
         };
 
+        self.out.has_kind = root.get("kind").is_some();
         // The key first, so that every other problem can name the agent.
         let key = self.key(source, &root);
         self.kind(source, &root);
@@ -432,6 +499,12 @@ impl Checker<'_, '_> {
                 _ => field.name,
             };
             if let Some(value) = self.field(source, entry, field, &field_path) {
+                if path.is_root() && self.is_blank_name(field, &value) {
+                    let error = SpecError::EmptyName {
+                        field: field_path.to_string(),
+                    };
+                    self.problem(source, entry.value.span, error);
+                }
                 doc.insert(name.to_string(), value);
             }
         }
@@ -463,6 +536,13 @@ impl Checker<'_, '_> {
             }
         }
         doc
+    }
+
+    /// Whether `value` is the name field's, and empty or only spaces: every platform refuses
+    /// to create an agent without a name, so it is refused here, before anything is sent.
+    fn is_blank_name(&self, field: &Field, value: &Json) -> bool {
+        self.cx.schema.name_field == Some(field.name)
+            && value.as_str().is_some_and(|name| name.trim().is_empty())
     }
 
     fn field(
@@ -583,26 +663,29 @@ impl Checker<'_, '_> {
             .parent()
             .map_or_else(|| PathBuf::from(relative), |p| p.join(relative));
         let ahead = self.cx.read_ahead.and_then(|ahead| ahead.take(&on_disk));
-        let (text, json) = match ahead {
-            Some(included) => (included.text, included.json),
-            None => (read_limited(&on_disk), None),
+        let (read, json) = match ahead {
+            Some(included) => (included.read, included.json),
+            None => (read_include(self.cx.boundary, &on_disk), None),
         };
         if let Some(reads) = self.cx.reads {
-            reads.include(&on_disk, text.as_deref().ok());
+            let read = read.as_ref().ok();
+            reads.include(
+                &on_disk,
+                read.map(|(path, text)| (path.as_path(), text.as_str())),
+            );
         }
-        let text = match text {
-            Ok(text) => text,
-            Err(source_err) => {
-                let error = SpecError::IncludeRead {
-                    field,
-                    path: shown,
-                    source: source_err,
-                };
-                self.problem(source, span, error);
+        let (resolved, text) = match read {
+            Ok(read) => read,
+            Err(failure) => {
+                self.problem(source, span, include_error(field, shown, failure));
                 return None;
             }
         };
-        self.out.includes.push(on_disk.clone());
+        self.out.includes.push(Include {
+            resolved,
+            field: field.clone(),
+            span,
+        });
         let is_json = is_json(&on_disk);
         if is_json {
             // JSON is YAML, but its own parser gives the messages JSON users know, and is
@@ -636,28 +719,69 @@ impl Checker<'_, '_> {
             yaml::parse(&included.text)
         };
         match parsed {
-            Ok(Some(node)) => match self.place_in_content(into) {
-                // A graph to interpolate: written as text, like an inline one.
-                Some(place)
-                    if matches!(node.value, Value::Map(_)) && self.included_text.is_none() =>
-                {
-                    self.bulk_text(&included, &node, into, place)
-                }
-                _ => self.json(&included, &node, into),
-            },
+            Ok(Some(node)) => self.included_value(&included, node, into),
             Ok(None) => Some(Json::Object(Document::new())),
             Err(err) => {
-                let format = if is_json { "JSON" } else { "YAML" };
-                let error = SpecError::IncludeParse {
-                    field,
-                    path: shown,
-                    format,
-                    message: err.to_string(),
+                let span = err.span();
+                let error = match err {
+                    // Valid JSON or YAML, with a value that cannot be taken as written.
+                    yaml::YamlError::IntegerTooLarge { .. }
+                    | yaml::YamlError::ControlCharacter { .. } => SpecError::IncludeValue {
+                        field,
+                        path: shown,
+                        source: err,
+                    },
+                    err => SpecError::IncludeParse {
+                        field,
+                        path: shown,
+                        format: if is_json { "JSON" } else { "YAML" },
+                        message: err.to_string(),
+                    },
                 };
-                self.problem(&included, err.span(), error);
+                self.problem(&included, span, error);
                 None
             }
         }
+    }
+
+    /// An included file's value, checked as the field it stands for (`into`) would be written
+    /// inline: a graph file holding a string or a list is refused as `graph: hello` is.
+    fn included_value(
+        &mut self,
+        included: &SourceFile,
+        node: Node,
+        into: &FieldPath,
+    ) -> Option<Json> {
+        let (Some(field), Some(Segment::Field(name))) =
+            (self.field_at(into), into.segments().last())
+        else {
+            return self.json(included, &node, into);
+        };
+        let entry = Entry {
+            key: name.clone(),
+            key_span: node.span,
+            value: node,
+        };
+        self.field(included, &entry, field, into)
+    }
+
+    /// The schema's field at `path` (through nested fields), if it has one.
+    fn field_at(&self, path: &FieldPath) -> Option<&'static Field> {
+        let mut fields = self.cx.schema.fields;
+        let mut found: Option<&'static Field> = None;
+        for segment in path.segments() {
+            if let Some(parent) = found {
+                let Kind::Nested(inner) = parent.kind else {
+                    return None;
+                };
+                fields = inner;
+            }
+            let Segment::Field(name) = segment else {
+                return None;
+            };
+            found = Some(fields.iter().find(|f| f.name == name)?);
+        }
+        found
     }
 
     /// The bulk of a content (a graph, inline or from a file) at `path`, written as text for
@@ -868,28 +992,4 @@ fn path_parent(path: &FieldPath) -> FieldPath {
         };
     }
     parent
-}
-
-/// Reads a text file, refusing one larger than [`MAX_FILE_BYTES`] before reading it.
-pub fn read_limited(path: &Path) -> std::io::Result<String> {
-    use std::io::Read as _;
-    // Opened once, then measured and read: a repository of graphs is thousands of files.
-    let too_large = |size: u64| {
-        std::io::Error::other(format!(
-            "the file is {size} bytes, more than the {MAX_FILE_BYTES} allowed"
-        ))
-    };
-    let file = std::fs::File::open(path)?;
-    let size = file.metadata()?.len();
-    if size > MAX_FILE_BYTES {
-        return Err(too_large(size));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    // The limit holds for a file that grows while it is read, too.
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large(bytes.len() as u64));
-    }
-    String::from_utf8(bytes)
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
 }

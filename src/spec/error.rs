@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use super::files::ReadError;
 use crate::diagnostic::{Explain, Located};
 use crate::yaml::YamlError;
 
@@ -19,6 +20,12 @@ pub enum SpecError {
     TooLarge { size: u64, limit: u64 },
     #[error("the file is not valid UTF-8 text")]
     NotUtf8,
+    #[error("the file is {found}, not a regular file")]
+    NotAFile { found: &'static str },
+    #[error("the file is a symlink to {found} outside the repository")]
+    SymlinkOutside { found: &'static str },
+    #[error("the symlink cannot be followed: {reason}")]
+    SymlinkUnfollowable { reason: &'static str },
     #[error("{0}")]
     Yaml(#[from] YamlError),
     #[error("the file is empty")]
@@ -76,8 +83,33 @@ pub enum SpecError {
         field: String,
         path: PathBuf,
         #[source]
-        source: std::io::Error,
+        source: ReadError,
     },
+    #[error("{field} '{}': {source}", path.display())]
+    IncludeValue {
+        field: String,
+        path: PathBuf,
+        source: YamlError,
+    },
+    #[error("{field} '{}' lies outside the repository", path.display())]
+    IncludeOutside { field: String, path: PathBuf },
+    #[error("{field} '{}' is {found}, not a regular file", path.display())]
+    IncludeNotAFile {
+        field: String,
+        path: PathBuf,
+        found: &'static str,
+    },
+    #[error("{field} '{}' is {size} bytes, more than the {limit} bytes a file may have", path.display())]
+    IncludeTooLarge {
+        field: String,
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
+    #[error("{field} '{}' is a definition of its own (it has 'kind'), so it cannot also be included", path.display())]
+    IncludesADefinition { field: String, path: PathBuf },
+    #[error("field '{field}' is empty")]
+    EmptyName { field: String },
     #[error("{field} '{}' is not valid {format}: {message}", path.display())]
     IncludeParse {
         field: String,
@@ -124,6 +156,9 @@ impl Explain for SpecError {
                 SpecError::MissingEnv { var, .. } => return Some(format!("{var} is not set")),
                 SpecError::UnknownReference { .. } => "unknown agent",
                 SpecError::Reserved { .. } => "reserved",
+                SpecError::IncludeOutside { .. } => "outside the repository",
+                SpecError::IncludesADefinition { .. } => "a definition",
+                SpecError::EmptyName { .. } => "empty",
                 _ => return None,
             }
             .to_string(),
@@ -165,6 +200,30 @@ impl Explain for SpecError {
             SpecError::IncludeRead { field, .. } => Some(format!(
                 "{field} is relative to the definition file's directory"
             )),
+            SpecError::IncludeOutside { field, .. } => Some(format!(
+                "{field} must name a file inside the repository (the directory holding agentsync.yaml), also once symlinks are followed; copy the file into the repository"
+            )),
+            SpecError::IncludeNotAFile { field, .. } => {
+                Some(format!("point {field} at a JSON or YAML file"))
+            }
+            SpecError::IncludeTooLarge { .. } => {
+                Some("split the agent, or trim the graph".into())
+            }
+            SpecError::IncludesADefinition { field, .. } => Some(format!(
+                "a file named by {field} holds only what it stands for; include another file, or remove 'kind' from it if it is no definition"
+            )),
+            SpecError::NotAFile { .. } => {
+                Some("definitions are regular files; remove it or rename it".into())
+            }
+            SpecError::SymlinkOutside { .. } => Some(
+                "definitions are read only from inside the repository (the directory holding agentsync.yaml); replace the symlink with the file".into(),
+            ),
+            SpecError::SymlinkUnfollowable { .. } => {
+                Some("point the symlink at a file that exists, or remove it".into())
+            }
+            SpecError::EmptyName { .. } => {
+                Some("the platform needs a name to show; write one, like 'Support Bot'".into())
+            }
             SpecError::Reserved { .. } => {
                 Some("remove it: agentsync writes and reads that entry itself".into())
             }

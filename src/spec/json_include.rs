@@ -4,8 +4,9 @@
 //! Editors export large graphs as JSON, and the YAML parser, which keeps a position for every
 //! value, reads them several times slower. The YAML path stays the reference: a file with a
 //! `$` in a string (it may hold `${...}`, whose problems are reported at their line), with a
-//! key written twice (reported at the second one), with an integer beyond 64 bits, or whose
-//! value is not a mapping, goes through it (read to that tree by `yaml::parse_json`, not by the
+//! key written twice (reported at the second one), with an integer beyond 64 bits (refused
+//! there), or whose value is not a mapping (refused there unless its field takes any value),
+//! goes through it (read to that tree by `yaml::parse_json`, not by the
 //! YAML parser).
 
 use crate::content::json_text::{self, JsonText};

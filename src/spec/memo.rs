@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest as _, Sha256};
 
 use super::LoadOptions;
-use super::definition::{Checked, ReferenceSite, read_limited};
+use super::definition::{Checked, Include, ReferenceSite, read_include};
+use super::files::Boundary;
 use crate::model::{Definition, Key};
 use crate::yaml::Span;
 
@@ -39,6 +40,7 @@ pub struct LoadMemo {
 #[derive(PartialEq)]
 struct Under {
     dir: PathBuf,
+    root: PathBuf,
     display_root: PathBuf,
     /// The schema, by address: schemas are statics, one per platform.
     schema: usize,
@@ -48,6 +50,7 @@ impl Under {
     fn of(options: &LoadOptions<'_>) -> Under {
         Under {
             dir: options.dir.to_path_buf(),
+            root: options.root.to_path_buf(),
             display_root: options.display_root.to_path_buf(),
             schema: std::ptr::from_ref(options.schema) as usize,
         }
@@ -61,6 +64,7 @@ struct Remembered {
     definition: Definition,
     key: Option<(Key, Span)>,
     references: Vec<ReferenceSite>,
+    includes: Vec<Include>,
 }
 
 /// What a check read besides its file: noted as it reads, so that what is remembered is what
@@ -70,8 +74,9 @@ pub struct Reads(RefCell<ReadsMade>);
 
 #[derive(Default)]
 struct ReadsMade {
-    /// Each included file and its bytes' digest.
-    includes: Vec<(PathBuf, TextDigest)>,
+    /// Each included file as named (joined to its definition's directory), where it lay, and
+    /// its bytes' digest.
+    includes: Vec<(PathBuf, PathBuf, TextDigest)>,
     /// Each environment variable looked up, and its value's digest (values may be secrets).
     env: Vec<(String, Option<TextDigest>)>,
     /// An include could not be read: the check is not repeatable from digests.
@@ -79,11 +84,14 @@ struct ReadsMade {
 }
 
 impl Reads {
-    /// An included file was read (or failed to be).
-    pub fn include(&self, path: &Path, text: Option<&str>) {
+    /// An included file named `path` was read where it lies, `resolved` (or failed to be).
+    pub fn include(&self, path: &Path, read: Option<(&Path, &str)>) {
         let mut reads = self.0.borrow_mut();
-        match text {
-            Some(text) => reads.includes.push((path.to_path_buf(), digest(text))),
+        match read {
+            Some((resolved, text)) => {
+                let include = (path.to_path_buf(), resolved.to_path_buf(), digest(text));
+                reads.includes.push(include);
+            }
             None => reads.unreadable = true,
         }
     }
@@ -104,12 +112,14 @@ impl LoadMemo {
 
     /// Whether `path`'s text is the one remembered, and so are the files it includes: then it
     /// need not be parsed, unless the environment it read has changed ([`LoadMemo::recall`]
-    /// says). Called on the parsing threads, which read the includes side by side.
-    pub(super) fn knows(&self, path: &Path, text: &TextDigest) -> bool {
+    /// says). Called on the parsing threads, which read the includes side by side, as the
+    /// checker does: each still inside `boundary`, and where it lay.
+    pub(super) fn knows(&self, path: &Path, text: &TextDigest, boundary: &Boundary) -> bool {
         self.files.get(path).is_some_and(|r| {
             r.text == *text
-                && r.reads.includes.iter().all(|(include, bytes)| {
-                    read_limited(include).is_ok_and(|text| digest(&text) == *bytes)
+                && r.reads.includes.iter().all(|(include, resolved, bytes)| {
+                    read_include(boundary, include)
+                        .is_ok_and(|(now, text)| now == *resolved && digest(&text) == *bytes)
                 })
         })
     }
@@ -133,14 +143,9 @@ impl LoadMemo {
             key: remembered.key.clone(),
             problems: Vec::new(),
             references: remembered.references.clone(),
-            // A clean check included exactly the files it read (an unreadable one is a
-            // problem, and its check is not remembered).
-            includes: remembered
-                .reads
-                .includes
-                .iter()
-                .map(|(path, _)| path.clone())
-                .collect(),
+            includes: remembered.includes.clone(),
+            // A clean check is a definition's.
+            has_kind: true,
         })
     }
 }
@@ -186,6 +191,7 @@ impl NextMemo {
                 definition: definition.clone(),
                 key: checked.key.clone(),
                 references: checked.references.clone(),
+                includes: checked.includes.clone(),
             },
         );
     }
@@ -257,6 +263,7 @@ mod tests {
             let env = |name: &str| self.env.get(name).cloned();
             let options = LoadOptions {
                 dir: self.dir.path(),
+                root: self.dir.path(),
                 display_root: self.dir.path(),
                 schema: ProviderKind::Workfx.definition_schema(),
                 env: &env,
@@ -357,6 +364,37 @@ mod tests {
         repo.load_remembering(&mut memo);
         let loaded = repo.load_remembering(&mut memo);
         assert_eq!((loaded.recalled, loaded.files), (1, 1));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_graph_file_swapped_for_a_symlink_outside_is_refused_even_with_the_same_bytes() {
+        let repo = Repo::new();
+        let graph = r#"{"nodes": [], "edges": []}"#;
+        repo.write(
+            "a.yaml",
+            "kind: agent\nkey: a\nname: A\nflow:\n  graph_file: g.json\n",
+        );
+        repo.write("g.json", graph);
+        let mut memo = LoadMemo::default();
+        repo.load_remembering(&mut memo);
+        assert_eq!(repo.load_remembering(&mut memo).recalled, 1);
+
+        let outside = tempfile::tempdir().expect("a temporary directory");
+        std::fs::write(outside.path().join("g.json"), graph).expect("write");
+        std::fs::remove_file(repo.dir.path().join("g.json")).expect("remove");
+        std::os::unix::fs::symlink(
+            outside.path().join("g.json"),
+            repo.dir.path().join("g.json"),
+        )
+        .expect("symlink");
+        let loaded = repo.load_remembering(&mut memo);
+        assert_eq!(loaded.recalled, 0);
+        let problems: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
+        assert!(
+            problems.len() == 1 && problems[0].contains("lies outside the repository"),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -65,6 +65,9 @@ struct Line {
     ascii: usize,
 }
 
+/// The lines with content; `None` for a text with a document marker or a directive, or with a
+/// control character anywhere, a comment included (left to the YAML parser's reader, which
+/// refuses it: see [`super::parse`]).
 fn content_lines(source: &str) -> Option<Vec<Line>> {
     let mut lines = Vec::new();
     let mut start = 0;
@@ -72,6 +75,9 @@ fn content_lines(source: &str) -> Option<Vec<Line>> {
         let end = start + text.len();
         let trimmed = text.trim_start_matches(' ');
         let indent = text.len() - trimmed.len();
+        if trimmed.starts_with('#') && has_control(trimmed.as_bytes()) {
+            return None;
+        }
         if !trimmed.is_empty() && !trimmed.starts_with('#') {
             // Document markers and directives.
             if indent == 0
@@ -84,7 +90,7 @@ fn content_lines(source: &str) -> Option<Vec<Line>> {
                 end,
                 number: index + 1,
                 indent,
-                ascii: ascii_prefix(text.as_bytes()),
+                ascii: ascii_prefix(text.as_bytes())?,
             });
         }
         start = end + 1;
@@ -92,26 +98,58 @@ fn content_lines(source: &str) -> Option<Vec<Line>> {
     Some(lines)
 }
 
-/// How many of the first bytes of `bytes` are ASCII. Eight bytes at a time: every line of a
-/// definition is measured.
-fn ascii_prefix(bytes: &[u8]) -> usize {
-    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+
+/// Whether a word of 8 bytes has one below 0x20 (a control: a line holds no `\n`, and a text
+/// with a tab or a carriage return is not read here). Exact: the subtraction borrows into a
+/// byte's high bit only from a byte below 0x20, and a byte of 0x80 or more is masked out.
+fn has_control_byte(word: u64) -> bool {
+    const SPACES: u64 = u64::from_le_bytes([0x20; 8]);
+    word.wrapping_sub(SPACES) & !word & HIGHS != 0
+}
+
+fn word_at(chunk: &[u8]) -> u64 {
+    let mut word = [0; 8];
+    word.copy_from_slice(chunk);
+    u64::from_le_bytes(word)
+}
+
+/// How many of the first bytes of a line are ASCII, or `None` when it holds a control
+/// character. Eight bytes at a time: every line of a definition is measured.
+fn ascii_prefix(bytes: &[u8]) -> Option<usize> {
     let mut chunks = bytes.chunks_exact(8);
     let mut at = 0;
     for chunk in &mut chunks {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let high = u64::from_le_bytes(word) & HIGHS;
+        let word = word_at(chunk);
+        if has_control_byte(word) {
+            return None;
+        }
+        let high = word & HIGHS;
         if high != 0 {
-            return at + high.trailing_zeros() as usize / 8;
+            let ascii = at + high.trailing_zeros() as usize / 8;
+            return (!has_control(&bytes[at + 8..])).then_some(ascii);
         }
         at += 8;
     }
     let rest = chunks.remainder();
-    at + rest
-        .iter()
-        .position(|b| !b.is_ascii())
-        .unwrap_or(rest.len())
+    if rest.iter().any(|b| *b < 0x20) {
+        return None;
+    }
+    Some(
+        at + rest
+            .iter()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len()),
+    )
+}
+
+/// Whether a line holds a control character (see [`has_control_byte`]).
+fn has_control(bytes: &[u8]) -> bool {
+    let mut chunks = bytes.chunks_exact(8);
+    chunks
+        .by_ref()
+        .any(|chunk| has_control_byte(word_at(chunk)))
+        || chunks.remainder().iter().any(|b| *b < 0x20)
 }
 
 /// Bytes that a plain value may not start with (YAML's indicators), here or at all.
@@ -242,7 +280,7 @@ impl<'a> Parser<'a> {
             let line = self.line()?;
             let (key_end, value_at) = self.key_at(&line, at)?;
             let key_span = self.span(&line, at, key_end);
-            let key_node = self.node(resolve_plain(&self.text[at..key_end]), key_span)?;
+            let key_node = self.node(resolve_plain(&self.text[at..key_end])?, key_span)?;
             let key = into_key(key_node)?;
             if entries.iter().any(|e| e.key == key) {
                 return None;
@@ -441,7 +479,7 @@ impl<'a> Parser<'a> {
                 }
                 let end = at + text.len();
                 let span = self.span(line, at, end);
-                (self.node(resolve_plain(text), span)?, end)
+                (self.node(resolve_plain(text)?, span)?, end)
             }
             _ => return None,
         };
@@ -525,7 +563,7 @@ impl<'a> Parser<'a> {
                 }
                 let end = at + text.len();
                 let span = self.span(line, at, end);
-                Some((self.node(resolve_plain(text), span)?, end))
+                Some((self.node(resolve_plain(text)?, span)?, end))
             }
             _ => None,
         }
@@ -710,7 +748,7 @@ fn yaml_word(word: &str, writer: &mut TextWriter) -> Option<()> {
     if !(starts_plain(first) || first == b'-') {
         return None;
     }
-    resolve_plain(word).write_json_word(writer).then_some(())
+    resolve_plain(word)?.write_json_word(writer).then_some(())
 }
 
 #[cfg(test)]
@@ -1111,7 +1149,7 @@ mod tests {
             styles in prop::collection::vec(any::<u8>(), 1..16),
             at in any::<prop::sample::Index>(),
             put in prop::option::of(prop::sample::select(
-                &[' ', '\n', '-', ':', '#', '"', '\'', '[', ']', '{', '}', ',', '|', '>', '&', '*', '!', '?', 'a'][..],
+                &[' ', '\n', '-', ':', '#', '"', '\'', '[', ']', '{', '}', ',', '|', '>', '&', '*', '!', '?', 'a', '\u{0}', '\u{1b}', '\u{7f}'][..],
             )),
         ) {
             let mut styled = Styled { styles: &styles, next: 0, out: String::new() };
@@ -1120,6 +1158,14 @@ mod tests {
             crate::arbitrary::change_one_character(&mut text, at, put);
             agree(&text);
             keeping_json_agrees(&text, ["k"]);
+            // A control character is refused, whichever reader would have read the text.
+            if text.bytes().any(super::super::is_control) {
+                let refused = super::super::parse_keeping_json(&text, &[&["k"]]);
+                prop_assert!(
+                    matches!(refused, Err(super::super::YamlError::ControlCharacter { .. })),
+                    "{:?}: {:?}", text, refused
+                );
+            }
         }
     }
 

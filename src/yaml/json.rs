@@ -111,10 +111,12 @@ impl Reader<'_> {
                     self.at = start;
                     return Err(self.syntax("expected a JSON value"));
                 }
-                let node = Node {
-                    value: resolve_plain(word),
-                    span: self.span(start),
+                let span = self.span(start);
+                let Some(value) = resolve_plain(word) else {
+                    let text = word.to_owned();
+                    return Err(YamlError::IntegerTooLarge { text, span });
                 };
+                let node = Node { value, span };
                 self.counted(node)
             }
             _ => Err(self.syntax("expected a JSON value")),
