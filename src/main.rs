@@ -33,9 +33,13 @@ fn main() -> ExitCode {
 /// Logs go to stderr so that stdout carries only results (plans, reports, JSON), around the
 /// progress bar when one is drawn.
 /// `AGENTSYNC_LOG` (an `EnvFilter` directive) overrides the level chosen by `-v`/`-q`.
+///
+/// notify's own warnings are left out by default: when a watched directory is removed, it and
+/// its parent both report it, and notify warns that it cannot unwatch the second time, which
+/// says nothing to the user (the daemon logs what it does about the directory itself).
 fn init_tracing(options: &LoggingOptions) {
     let filter = EnvFilter::try_from_env("AGENTSYNC_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(options.level.as_str()));
+        .unwrap_or_else(|_| EnvFilter::new(format!("{},notify=error", options.level.as_str())));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         // Lifts the progress bar around each line, when one is drawn.
