@@ -47,6 +47,8 @@ mod workfx;
 
 pub use clock::Clock;
 pub use error::SimError;
-pub use options::{Faults, Platform, Saving, SimOptions};
+pub use options::{
+    Faults, FlowOrder, ListShape, Platform, Readings, Saving, SimOptions, UpdateReading,
+};
 pub use requests::RequestCounts;
 pub use server::{RunningSim, run_until_signal, start};
