@@ -14,6 +14,9 @@ pub type WireObject = Map<String, Value>;
 
 const WORKFLOW: &str = "/workflow";
 const FETCH: &str = "/workflow/fetch";
+
+/// The agent list, as errors name it.
+pub const LIST_ENDPOINT: &str = "GET /workflow/fetch";
 const CREATE: &str = "/workflow/create/definition";
 
 /// The list filter that includes archived agents (contract 3).
