@@ -59,7 +59,9 @@ pub struct Faults {
     /// Share of requests whose connection is closed without an answer before they are handled.
     pub drop_before_rate: f64,
     /// The shape of the agent list's answers (workfx `GET /agents`; Agent Workflows
-    /// `GET /workflow/fetch`, where only [`ListShape::NoItems`] and [`ListShape::Repeats`] apply).
+    /// `GET /workflow/fetch`, which has no paging fields: there [`ListShape::NoPagingFields`]
+    /// leaves out `workflows`, and only it, [`ListShape::NoItems`] and [`ListShape::Repeats`]
+    /// apply).
     pub agent_list: ListShape,
     /// The shape of the version list's answers (workfx `GET /agents/{id}/flows`; no
     /// `total_pages` there, so [`ListShape::HugeTotalPages`] answers as documented).

@@ -56,6 +56,9 @@ pub type AgentPage = Page<WireObject>;
 /// One page of `GET /agents/{id}/flows` (`FlowVersionListResponse`: no `total_pages`).
 pub type FlowPage = Page<WireFlow>;
 
+/// [`FlowPage`] as it came, before [`PageWire::checked`].
+pub type FlowPageWire = PageWire<WireFlow>;
+
 /// A page as it came: whatever of the fields the contract relies on it holds.
 #[derive(Debug, Deserialize)]
 #[serde(bound(deserialize = "T: Deserialize<'de>"))]
