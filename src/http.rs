@@ -2,15 +2,19 @@
 //! keep-alive, at most [`HttpSettings::max_in_flight`] requests in flight at once (however many
 //! tasks send), the bearer token (never printed), default query parameters, retries of idempotent requests with
 //! exponential backoff, full jitter and `Retry-After`, request logging without secrets, per-status
-//! counters, and the mapping of answers to [`ProviderError`].
+//! counters, answers read up to [`MAX_BODY_BYTES`], and the mapping of answers to
+//! [`ProviderError`].
 //!
 //! Retry rules, in one place:
 //! - idempotent methods (GET, PUT, DELETE, HEAD, OPTIONS) are retried; a POST only after a 429
 //!   (the platform refused it before handling it, so nothing happened), never after an answer
 //!   that leaves its outcome unknown, since a second one could create a second object: its caller
 //!   re-observes instead;
-//! - retried: 429, 502, 503, 504, and failures to connect, send or read (timeouts included);
-//! - never retried: any other status (400, 401, 403, 404, 409, 422, 500, ...);
+//! - retried: 429, 500, 502, 503, 504, and failures to connect, send or read (timeouts
+//!   included); a 500 is as passing as a 503 on a busy platform, and repeating an idempotent
+//!   request cannot do anything twice;
+//! - never retried: any other status (400, 401, 403, 404, 409, 422, 501, ...), nor an answer
+//!   larger than the limit;
 //! - the wait is a random share of an exponentially growing ceiling (full jitter), and at least
 //!   what `Retry-After` asks (seconds or an HTTP date);
 //! - attempts stop at [`HttpSettings::max_attempts`], and before a wait that would end past
@@ -32,6 +36,12 @@ use crate::provider::ProviderError;
 /// Error messages quoted from a platform are cut to this many characters: enough for a list of
 /// validation issues, short enough for a terminal.
 const MAX_MESSAGE_CHARS: usize = 600;
+
+/// The largest answer read (64 MiB): a page of 100 agents, or an agent's two newest flows, is
+/// far below it, and an answer of this size, decoded, stays well inside the memory the shipped
+/// manifest allows (256 MiB). A larger answer is an error ([`ProviderError::BrokenAnswer`]),
+/// found while reading it in chunks (or at once from its `Content-Length`), never held whole.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// A credential: its `Debug` and `Display` print `(redacted)`, so it cannot leak through a log
 /// line, an error or a `{:?}` of a struct that holds it.
@@ -79,6 +89,8 @@ pub struct HttpSettings {
     /// Requests in flight at once, over all tasks that share the client (the configuration's
     /// `concurrency`). A request waiting for a retry holds no place.
     pub max_in_flight: usize,
+    /// The largest answer read, in bytes: [`MAX_BODY_BYTES`] unless a test asks for less.
+    pub max_body_bytes: usize,
 }
 
 impl HttpSettings {
@@ -102,6 +114,7 @@ impl Default for HttpSettings {
             max_backoff: Duration::from_secs(10),
             // The configuration's default `concurrency`.
             max_in_flight: 8,
+            max_body_bytes: MAX_BODY_BYTES,
         }
     }
 }
@@ -259,6 +272,10 @@ enum Attempt {
         headers: HeaderMap,
         body: Vec<u8>,
     },
+    /// An answer longer than the limit, left unread beyond it.
+    TooLarge {
+        limit: usize,
+    },
     NoAnswer(reqwest::Error),
 }
 
@@ -335,7 +352,8 @@ impl HttpClient {
         let mut attempt = 1;
         loop {
             let outcome = self.attempt(&request, &url, attempt).await;
-            let (error, retry_after) = match judge(&request.what, outcome) {
+            let endpoint = || format!("{} {}", request.method, url.path());
+            let (error, retry_after) = match judge(&request.what, endpoint, outcome) {
                 Verdict::Done(body) => return decode(&request.what, &body),
                 Verdict::Fail(error) => return Err(error),
                 Verdict::Retryable { error, retry_after } => (error, retry_after),
@@ -402,16 +420,34 @@ impl HttpClient {
             Ok(response) => {
                 let status = response.status();
                 let headers = response.headers().clone();
-                response
-                    .bytes()
+                read_limited(response, self.settings.max_body_bytes)
                     .await
-                    .map(|body| (status, headers, body.to_vec()))
+                    .map(|body| (status, headers, body))
             }
             Err(err) => Err(err),
         };
         let elapsed_ms = millis(sent.elapsed());
         match answered {
-            Ok((status, headers, body)) => {
+            Ok((status, _, None)) => {
+                *self
+                    .lock_stats()
+                    .by_status
+                    .entry(status.as_u16())
+                    .or_default() += 1;
+                tracing::debug!(
+                    method = %request.method,
+                    path = url.path(),
+                    status = status.as_u16(),
+                    elapsed_ms,
+                    attempt,
+                    limit = self.settings.max_body_bytes,
+                    "http answer larger than the limit; not read"
+                );
+                Attempt::TooLarge {
+                    limit: self.settings.max_body_bytes,
+                }
+            }
+            Ok((status, headers, Some(body))) => {
                 *self
                     .lock_stats()
                     .by_status
@@ -465,6 +501,26 @@ impl HttpClient {
     }
 }
 
+/// The body of `response`, read chunk by chunk; `None` as soon as it is known to be longer
+/// than `limit` bytes (from its `Content-Length`, or from what was read), the rest unread.
+async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    let announced = response.content_length().unwrap_or(0);
+    if announced > limit as u64 {
+        return Ok(None);
+    }
+    let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
@@ -478,8 +534,9 @@ enum Verdict {
     },
 }
 
-/// The policy: which outcomes succeed, fail for good, or may be retried.
-fn judge(what: &str, outcome: Attempt) -> Verdict {
+/// The policy: which outcomes succeed, fail for good, or may be retried. `endpoint` names the
+/// request's method and path, for the errors that need it.
+fn judge(what: &str, endpoint: impl FnOnce() -> String, outcome: Attempt) -> Verdict {
     let what = what.to_owned();
     let (status, headers, body) = match outcome {
         Attempt::NoAnswer(source) => {
@@ -487,6 +544,16 @@ fn judge(what: &str, outcome: Attempt) -> Verdict {
                 error: ProviderError::Transport { what, source },
                 retry_after: None,
             };
+        }
+        Attempt::TooLarge { limit } => {
+            return Verdict::Fail(ProviderError::BrokenAnswer {
+                endpoint: endpoint(),
+                what,
+                problem: format!(
+                    "it is larger than {}, the most agentsync reads of one answer",
+                    size_text(limit)
+                ),
+            });
         }
         Attempt::Answered {
             status,
@@ -503,7 +570,7 @@ fn judge(what: &str, outcome: Attempt) -> Verdict {
             error: ProviderError::RateLimited { what },
             retry_after: retry_after(&headers, SystemTime::now()),
         },
-        502..=504 => Verdict::Retryable {
+        500 | 502..=504 => Verdict::Retryable {
             error: ProviderError::Server { what, status: code },
             retry_after: retry_after(&headers, SystemTime::now()),
         },
@@ -529,6 +596,16 @@ fn judge(what: &str, outcome: Attempt) -> Verdict {
             what,
             message: format!("the status {code}"),
         }),
+    }
+}
+
+/// A size in bytes as people say it: `64 MiB`, `1 KiB`, `100 bytes`.
+fn size_text(bytes: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    match bytes {
+        b if b >= MIB && b % MIB == 0 => format!("{} MiB", b / MIB),
+        b if b >= 1024 && b % 1024 == 0 => format!("{} KiB", b / 1024),
+        b => format!("{b} bytes"),
     }
 }
 
@@ -740,7 +817,8 @@ mod tests {
             headers: HeaderMap::new(),
             body: body.as_bytes().to_vec(),
         };
-        let fail = |code: u16| match judge("agent 1", answer(code, "{}")) {
+        let endpoint = || "GET /agents/1".to_owned();
+        let fail = |code: u16| match judge("agent 1", endpoint, answer(code, "{}")) {
             Verdict::Fail(error) => error,
             _ => panic!("{code} should fail for good"),
         };
@@ -758,16 +836,29 @@ mod tests {
             ProviderError::Rejected { status: 409, .. }
         ));
         assert!(matches!(
-            fail(500),
-            ProviderError::Server { status: 500, .. }
+            fail(501),
+            ProviderError::Server { status: 501, .. }
         ));
         assert!(matches!(fail(302), ProviderError::Protocol { .. }));
-        for code in [429, 502, 503, 504] {
+        for code in [429, 500, 502, 503, 504] {
             assert!(
-                matches!(judge("x", answer(code, "")), Verdict::Retryable { .. }),
+                matches!(
+                    judge("x", endpoint, answer(code, "")),
+                    Verdict::Retryable { .. }
+                ),
                 "{code} is retryable"
             );
         }
+        let Verdict::Fail(too_large) = judge("x", endpoint, Attempt::TooLarge { limit: 1024 })
+        else {
+            panic!("a body over the limit fails for good");
+        };
+        assert!(
+            too_large
+                .to_string()
+                .contains("GET /agents/1 (x) cannot be relied on: it is larger than 1 KiB"),
+            "{too_large}"
+        );
     }
 
     #[test]

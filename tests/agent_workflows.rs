@@ -479,3 +479,65 @@ async fn the_example_voice_agents_pass_the_platforms_validation_and_converge() {
         .expect_code(0);
     assert_eq!(platform.requests().writes, 0);
 }
+
+// ---- answers that cannot be believed ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_without_its_workflows_is_an_error_not_an_empty_platform() {
+    let repo = two_agents();
+    let platform = VoicePlatform::applied(&repo).await;
+    platform
+        .sim
+        .set_faults(agentsync::sim::Faults {
+            agent_list: agentsync::sim::ListShape::NoPagingFields,
+            ..agentsync::sim::Faults::none()
+        })
+        .expect("valid faults");
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("it has no `workflows`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(platform.requests().writes, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_that_names_an_agent_twice_is_an_error_and_nothing_is_written() {
+    let repo = two_agents();
+    let platform = VoicePlatform::applied(&repo).await;
+    repo.write("agents/third.yaml", &agent("third", "A third one."));
+    platform
+        .sim
+        .set_faults(agentsync::sim::Faults {
+            agent_list: agentsync::sim::ListShape::Repeats,
+            ..agentsync::sim::Faults::none()
+        })
+        .expect("valid faults");
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("GET /workflow/fetch") && run.stderr.contains("twice"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(platform.requests().writes, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_larger_than_agentsync_reads_is_an_error_and_nothing_is_written() {
+    let repo = two_agents();
+    let platform = VoicePlatform::start().await;
+    platform
+        .sim
+        .set_faults(agentsync::sim::Faults {
+            oversize_bytes: agentsync::http::MAX_BODY_BYTES as u64,
+            ..agentsync::sim::Faults::none()
+        })
+        .expect("valid faults");
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(1);
+    assert!(run.stderr.contains("larger than 64 MiB"), "{}", run.stderr);
+    assert_eq!(platform.requests().writes, 0);
+}

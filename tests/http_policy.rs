@@ -2,11 +2,13 @@
 //! faults: what is retried and what is not, `Retry-After`, the caps on attempts and on time,
 //! error mapping, counters, and the token kept out of errors and logs.
 
+mod fixture;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use agentsync::http::{ApiRequest, HttpClient, HttpSettings, Secret};
+use agentsync::http::{ApiRequest, HttpClient, HttpSettings, MAX_BODY_BYTES, Secret};
 use agentsync::provider::ProviderError;
 use agentsync::sim::{self, Faults, RunningSim, SimOptions};
 use reqwest::Url;
@@ -223,6 +225,65 @@ async fn a_slow_answer_times_out_and_is_retried_for_a_get() {
     sim.shutdown().await.expect("the simulator stops");
 }
 
+#[tokio::test]
+async fn a_get_answered_500_is_retried_like_a_503() {
+    // Every answer is a 500 or a 503.
+    let sim = start_with_faults(Faults {
+        seed: 3,
+        error_rate: 1.0,
+        ..Faults::none()
+    })
+    .await;
+    let client = client(
+        &sim,
+        HttpSettings {
+            max_attempts: 4,
+            ..quick()
+        },
+    );
+
+    let err = client
+        .send::<Value>(list())
+        .await
+        .expect_err("never served");
+
+    assert!(matches!(err, ProviderError::Server { .. }), "{err:?}");
+    assert!(sim.requests().status(500) >= 1, "{:?}", sim.requests());
+    assert_eq!(sim.requests().total, 4);
+    assert_eq!(client.stats().retries, 3);
+    sim.shutdown().await.expect("the simulator stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_change_plan_of_200_agents_succeeds_when_one_request_in_twenty_fails() {
+    let repo = fixture::Repo::new();
+    for i in 0..200 {
+        let key = format!("agent-{i:03}");
+        repo.write(
+            &format!("agents/{key}.yaml"),
+            &fixture::with_flow(&key, &format!("prompt {i}")),
+        );
+    }
+    let platform = fixture::platform::Platform::applied(&repo).await;
+    platform
+        .sim
+        .set_faults(Faults {
+            seed: 17,
+            error_rate: 0.05,
+            ..Faults::none()
+        })
+        .expect("valid faults");
+
+    platform
+        .run(&repo, &["plan", "--detailed-exitcode"])
+        .await
+        .expect_code(0);
+
+    let requests = platform.requests();
+    assert!(requests.status(500) > 0, "{requests:?}");
+    assert_eq!(requests.writes, 0);
+}
+
 // ---- caps ----
 
 #[tokio::test]
@@ -312,6 +373,59 @@ async fn a_retry_after_longer_than_the_time_allowed_is_not_waited_for() {
 }
 
 // ---- answers ----
+
+#[tokio::test]
+async fn an_answer_larger_than_the_limit_is_an_error_and_is_not_read_to_its_end() {
+    let sim = start_with_faults(Faults {
+        oversize_bytes: 4 * 1024 * 1024,
+        ..Faults::none()
+    })
+    .await;
+    let client = client(
+        &sim,
+        HttpSettings {
+            max_body_bytes: 64 * 1024,
+            ..quick()
+        },
+    );
+
+    let err = client.send::<Value>(list()).await.expect_err("too large");
+
+    let message = err.to_string();
+    assert!(matches!(err, ProviderError::BrokenAnswer { .. }), "{err:?}");
+    assert!(
+        message.contains("GET /admin/api/v2/agents (the agent list) cannot be relied on: it is larger than 64 KiB"),
+        "{message}"
+    );
+    // Not retried: the next answer would be as large.
+    assert_eq!(sim.requests().total, 1);
+    // The same answer a little smaller than the limit is read as it is, whitespace and all.
+    sim.set_faults(Faults {
+        oversize_bytes: 60 * 1024,
+        ..Faults::none()
+    })
+    .expect("valid faults");
+    let listed: Value = client.send(list()).await.expect("read");
+    assert!(listed["data"].is_array());
+    sim.shutdown().await.expect("the simulator stops");
+}
+
+#[tokio::test]
+async fn an_answer_of_more_than_64_mib_is_refused_by_default() {
+    assert_eq!(HttpSettings::default().max_body_bytes, MAX_BODY_BYTES);
+    let sim = start_with_faults(Faults {
+        oversize_bytes: MAX_BODY_BYTES as u64,
+        ..Faults::none()
+    })
+    .await;
+    let client = client(&sim, quick());
+    let err = client.send::<Value>(list()).await.expect_err("too large");
+    assert!(
+        err.to_string().contains("it is larger than 64 MiB"),
+        "{err}"
+    );
+    sim.shutdown().await.expect("the simulator stops");
+}
 
 #[tokio::test]
 async fn an_unreachable_endpoint_is_a_transport_error() {

@@ -10,7 +10,7 @@ use agentsync::config::Prune;
 use agentsync::model::{Desired, Key, Marker};
 use agentsync::plan::{self, Observed, ObservedAgent, Settings};
 use agentsync::provider::ProviderKind;
-use agentsync::provider::workfx::{api::FlowPage, definition::SCHEMA, mapping};
+use agentsync::provider::workfx::{api, definition::SCHEMA, mapping};
 use agentsync::spec;
 use serde_json::{Value, json};
 
@@ -121,14 +121,21 @@ fn observe_from_wire(desired: &Desired, decode: &mut Duration) -> Observed {
         let wire: serde_json::Map<String, Value> =
             serde_json::from_slice(&agent_bytes).expect("an agent decodes");
         let agent = mapping::agent_from_wire(&wire, "the agent list").expect("an agent maps");
+        // What the provider keeps of the answer for the run: the base of the agent's updates.
+        let base = mapping::update_base(wire);
         let content = content_bytes.map(|bytes| {
-            let page: FlowPage = serde_json::from_slice(&bytes).expect("a flow page decodes");
+            let page: api::FlowPageWire =
+                serde_json::from_slice(&bytes).expect("a flow page decodes");
+            let page = page
+                .checked(false, api::FLOW_LIST, "the flows")
+                .expect("a whole flow page");
             mapping::content_from_flows(page.data).expect("a content")
         });
         let mut observed = ObservedAgent { agent, content };
         // What `ops::observe` does as each read comes in.
         observed.share_content(desired);
         *decode += stopwatch.elapsed();
+        drop(base);
         agents.push(observed);
     }
     Observed { agents }

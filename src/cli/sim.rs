@@ -133,6 +133,7 @@ impl SimArgs {
                 retry_after_secs: self.retry_after_secs,
                 drop_rate: self.drop_rate,
                 drop_before_rate: self.drop_before_rate,
+                ..Faults::none()
             },
             platform,
             max_page_size: self

@@ -195,6 +195,20 @@ pub enum ProviderError {
     },
     #[error("the platform answered {what} with something unexpected: {message}")]
     Protocol { what: String, message: String },
+    /// An answer agentsync cannot rely on: a field it needs is missing, the answer contradicts
+    /// itself (or the pages before it), it announces more pages than agentsync reads, or it is
+    /// larger than agentsync reads. Nothing is decided or written on its strength.
+    #[error(
+        "the platform's answer to {endpoint} ({what}) cannot be relied on: {problem}; agentsync \
+         stopped rather than act on it. Check that the endpoint in the configuration is the \
+         platform's API, and report this answer to the platform"
+    )]
+    BrokenAnswer {
+        /// The method and path asked (`GET /admin/api/v2/agents`).
+        endpoint: String,
+        what: String,
+        problem: String,
+    },
     #[error("the token variable {var} is not set")]
     MissingToken { var: String },
     #[error("the platform found {} in the draft of agent {id} and refused to publish it: {}", problems_count(.problems), problems_text(.problems))]

@@ -41,12 +41,13 @@ impl std::fmt::Debug for Control {
 }
 
 pub(crate) fn build(options: &SimOptions) -> Result<(Router, Arc<Control>), SimError> {
+    // The platforms read the answer faults from the injector.
+    let faults = Arc::new(FaultInjector::new(options.faults.clone()));
     let api = match options.platform {
-        Platform::Workfx => workfx::api(options)?,
-        Platform::AgentWorkflows => agent_workflows::api(options)?,
+        Platform::Workfx => workfx::api(options, faults.clone())?,
+        Platform::AgentWorkflows => agent_workflows::api(options, faults.clone())?,
     };
     let requests = Arc::new(RequestLog::new(api.is_write));
-    let faults = Arc::new(FaultInjector::new(options.faults.clone()));
     let mut platform = api
         .router
         .method_not_allowed_fallback(fastapi::method_not_allowed);

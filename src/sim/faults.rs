@@ -1,5 +1,7 @@
 //! Injected faults (latency, 5xx, 429 with `Retry-After`, dropped connections), drawn from one
-//! seeded generator so that a sequential client meets the same faults on every run.
+//! seeded generator so that a sequential client meets the same faults on every run; and the
+//! answer faults, drawn from nothing (oversized answers here; the platforms' handlers read
+//! the others through [`FaultInjector::faults`]).
 
 use std::{
     sync::{Arc, Mutex, PoisonError},
@@ -7,12 +9,13 @@ use std::{
 };
 
 use axum::{
-    body::Body,
+    body::{Body, Bytes},
     extract::{Request, State},
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderValue, Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use futures_util::{StreamExt, stream};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 use super::{Faults, fastapi::ApiError};
@@ -99,7 +102,12 @@ pub(crate) async fn inject(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    let padding = match *request.method() {
+        Method::GET => injector.lock().0.oversize_bytes,
+        _ => 0,
+    };
     match outcome {
+        Outcome::Serve if padding > 0 => oversized(next.run(request).await, padding),
         Outcome::Serve => next.run(request).await,
         Outcome::ServeThenDrop => {
             let mut response = next.run(request).await;
@@ -119,6 +127,23 @@ pub(crate) async fn inject(
             .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after))
             .into_response(),
     }
+}
+
+/// The pieces an oversized answer is sent in.
+const PADDING_CHUNK: usize = 64 * 1024;
+
+/// `response` after `padding` bytes of spaces, streamed (so the simulator never holds them) and
+/// without a `Content-Length`, so that a client learns the size only by reading.
+fn oversized(response: Response, padding: u64) -> Response {
+    let (mut parts, body) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let chunk = Bytes::from(vec![b' '; PADDING_CHUNK]);
+    let whole = padding / PADDING_CHUNK as u64;
+    let rest = usize::try_from(padding % PADDING_CHUNK as u64).unwrap_or(0);
+    let pad = stream::iter((0..whole).map(move |_| Ok::<_, axum::Error>(chunk.clone()))).chain(
+        stream::once(async move { Ok::<_, axum::Error>(Bytes::from(vec![b' '; rest])) }),
+    );
+    Response::from_parts(parts, Body::from_stream(pad.chain(body.into_data_stream())))
 }
 
 #[cfg(test)]

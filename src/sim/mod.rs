@@ -26,6 +26,11 @@
 //!   tenant options are refused for a platform without tenancy);
 //! - `--drop-rate` drops after the request was applied (outcome unknown to the client);
 //!   `--drop-before-rate` drops before anything happened;
+//! - where the docs read two ways (`shared/api/README.md`, "known ambiguities"), the reading is
+//!   chosen by [`Readings`] (workfx: a `PUT` merging or replacing, the version list draft
+//!   first or by creation); the answer faults of [`Faults`] break answers in ways a client
+//!   must refuse (lists without paging fields, without items, ending early, repeating, with a
+//!   huge `total_pages`; oversized answers; a create that keeps no `extend_properties`);
 //! - writes (`/_sim/requests`) are the requests to routes that change state (workfx: create,
 //!   update, delete, write the draft, publish; not the invocations; Agent Workflows: see its
 //!   module), counted when received, whatever their outcome (a 422, a fault, a drop).
@@ -47,6 +52,8 @@ mod workfx;
 
 pub use clock::Clock;
 pub use error::SimError;
-pub use options::{Faults, Platform, Saving, SimOptions};
+pub use options::{
+    Faults, FlowOrder, ListShape, Platform, Readings, Saving, SimOptions, UpdateReading,
+};
 pub use requests::RequestCounts;
 pub use server::{RunningSim, run_until_signal, start};

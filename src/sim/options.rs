@@ -36,6 +36,10 @@ impl Platform {
 /// At most one of the rate-driven faults hits a request: one draw in `[0, 1)` is compared with
 /// the rates stacked in the order error, rate limit, drop before, drop after. Their sum must
 /// therefore not exceed 1.
+///
+/// The answer faults (`agent_list`, `flow_list`, `oversize_bytes`,
+/// `drop_extend_properties_on_create`) are drawn from nothing: while set, every answer they
+/// concern is broken the same way, so that a test can show what a client makes of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
@@ -54,6 +58,46 @@ pub struct Faults {
     pub drop_rate: f64,
     /// Share of requests whose connection is closed without an answer before they are handled.
     pub drop_before_rate: f64,
+    /// The shape of the agent list's answers (workfx `GET /agents`; Agent Workflows
+    /// `GET /workflow/fetch`, which has no paging fields: there [`ListShape::NoPagingFields`]
+    /// leaves out `workflows`, and only it, [`ListShape::NoItems`] and [`ListShape::Repeats`]
+    /// apply).
+    pub agent_list: ListShape,
+    /// The shape of the version list's answers (workfx `GET /agents/{id}/flows`; no
+    /// `total_pages` there, so [`ListShape::HugeTotalPages`] answers as documented).
+    pub flow_list: ListShape,
+    /// When not 0, every answer to a GET is sent after this many bytes of whitespace (still
+    /// JSON, as a reader without a size limit finds), in chunks, without a `Content-Length`.
+    pub oversize_bytes: u64,
+    /// workfx: a create keeps nothing of the `extend_properties` it was sent (where agentsync
+    /// keeps its marker), and answers `{}` for them.
+    pub drop_extend_properties_on_create: bool,
+}
+
+/// How a list answers, as documented or broken in one way that a client must notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ListShape {
+    #[default]
+    Documented,
+    /// `{"data": [...]}` alone: no `total_count`, `total_pages`, `has_next_page`, `page_num`,
+    /// `page_size`.
+    NoPagingFields,
+    /// The paging fields as documented, but no items: `{"total_count": 5, ..., "data": []}`.
+    NoItems,
+    /// Every page says it is the last (`has_next_page: false`, `total_pages: 1`), with the
+    /// true `total_count` and items.
+    EndsEarly,
+    /// Every page holds the first page's items and says `has_next_page: true`, the totals as
+    /// they are. (Agent Workflows: every agent is listed twice.)
+    Repeats,
+    /// `total_pages: 1000000000` with `has_next_page: false`, the rest as documented.
+    HugeTotalPages,
+}
+
+impl ListShape {
+    /// The `total_pages` of [`ListShape::HugeTotalPages`].
+    pub const HUGE_TOTAL_PAGES: u64 = 1_000_000_000;
 }
 
 impl Faults {
@@ -71,6 +115,10 @@ impl Faults {
             retry_after_secs: Faults::DEFAULT_RETRY_AFTER_SECS,
             drop_rate: 0.0,
             drop_before_rate: 0.0,
+            agent_list: ListShape::Documented,
+            flow_list: ListShape::Documented,
+            oversize_bytes: 0,
+            drop_extend_properties_on_create: false,
         }
     }
 
@@ -113,6 +161,41 @@ impl Default for Faults {
     }
 }
 
+/// Where workfx's docs can be read two ways, the reading the simulator serves (agentsync must be
+/// right under both; the tests run it against each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Readings {
+    pub update: UpdateReading,
+    pub flow_order: FlowOrder,
+}
+
+/// What `PUT /agents/{id}` does with the fields its body leaves out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UpdateReading {
+    /// They keep their value (a partial update).
+    #[default]
+    Merge,
+    /// They take the update model's documented defaults (`status: ACTIVE`,
+    /// `extend_properties: {}`, `is_favorite: false`, `ab_test_enabled: false`, no tags, the
+    /// optional strings unset); `name`, which shows no default, is kept.
+    Replace,
+}
+
+/// The order of `GET /agents/{id}/flows`, "newest first".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FlowOrder {
+    /// The draft first, then the published versions, newest first (`shared/api/README.md`,
+    /// assumption 6).
+    #[default]
+    DraftFirst,
+    /// By creation time, newest first: the published versions, then the draft, which was
+    /// created before every version published from it.
+    ByCreation,
+    /// Not a reading but a breach: oldest first (the versions from "1" up, then the draft),
+    /// for a client's way of reading every page when the first is out of order.
+    OldestFirst,
+}
+
 /// When a simulator with a state file saves it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Saving {
@@ -147,6 +230,8 @@ pub struct SimOptions {
     /// The largest `page_size` a list accepts; more is a 422 (workfx only: Agent Workflows has
     /// no pages, and its version list's `limit` is fixed at 1 to 100 by the contract).
     pub max_page_size: u32,
+    /// workfx only: the reading of the docs served where they can be read two ways.
+    pub readings: Readings,
     pub clock: Clock,
 }
 
@@ -165,6 +250,7 @@ impl SimOptions {
             faults: Faults::none(),
             platform: Platform::Workfx,
             max_page_size: SimOptions::DEFAULT_MAX_PAGE_SIZE,
+            readings: Readings::default(),
             clock: Clock::system(),
         }
     }
@@ -197,6 +283,12 @@ impl SimOptions {
             return Err(SimError::InvalidOption {
                 option: "--tenant-id, --tenant-unit-id",
                 reason: format!("{platform} has no tenancy; these apply to workfx only"),
+            });
+        }
+        if self.readings != Readings::default() {
+            return Err(SimError::InvalidOption {
+                option: "readings",
+                reason: format!("{platform} is not workfx; the readings apply to workfx only"),
             });
         }
         if self.max_page_size != SimOptions::DEFAULT_MAX_PAGE_SIZE {

@@ -7,22 +7,32 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::http::{ApiRequest, HttpClient, path_segment};
-use crate::provider::Result;
+use crate::provider::{ProviderError, Result};
 
 /// An agent (a "workflow") as the platform sends it.
 pub type WireObject = Map<String, Value>;
 
 const WORKFLOW: &str = "/workflow";
 const FETCH: &str = "/workflow/fetch";
+
+/// The agent list, as errors name it.
+pub const LIST_ENDPOINT: &str = "GET /workflow/fetch";
 const CREATE: &str = "/workflow/create/definition";
 
 /// The list filter that includes archived agents (contract 3).
 const EVERY_STATUS: &str = "all";
 
 /// `GET /workflow/fetch`: every agent in one answer, without configuration (contract 3).
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct WorkflowList {
     pub workflows: Vec<WireObject>,
+}
+
+/// The list as it came: without `workflows` it says nothing, which is not "no agents".
+#[derive(Debug, Deserialize)]
+struct WorkflowListWire {
+    #[serde(default)]
+    workflows: Option<Vec<WireObject>>,
 }
 
 /// `POST /workflow/{id}/validate` (documented).
@@ -72,8 +82,17 @@ impl Api {
     }
 
     pub async fn list(&self) -> Result<WorkflowList> {
-        let request = ApiRequest::get(FETCH, "the agent list").query("status", EVERY_STATUS);
-        self.http.send(request).await
+        let what = "the agent list";
+        let request = ApiRequest::get(FETCH, what).query("status", EVERY_STATUS);
+        let list: WorkflowListWire = self.http.send(request).await?;
+        match list.workflows {
+            Some(workflows) => Ok(WorkflowList { workflows }),
+            None => Err(ProviderError::BrokenAnswer {
+                endpoint: LIST_ENDPOINT.to_owned(),
+                what: what.to_owned(),
+                problem: "it has no `workflows`".to_owned(),
+            }),
+        }
     }
 
     pub async fn get(&self, id: &str) -> Result<WireObject> {

@@ -16,7 +16,7 @@ pub mod api;
 pub mod definition;
 pub mod mapping;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::{StreamExt, TryStreamExt, stream};
@@ -140,6 +140,15 @@ impl Provider for AgentWorkflowsProvider {
                 })
             })
             .collect::<Result<_>>()?;
+        // One answer, no pages: an agent in it twice is a contradiction, not a moved boundary.
+        let mut seen = HashSet::with_capacity(ids.len());
+        if let Some(twice) = ids.iter().find(|id| !seen.insert(id.as_str())) {
+            return Err(ProviderError::BrokenAnswer {
+                endpoint: api::LIST_ENDPOINT.to_owned(),
+                what: "the agent list".to_owned(),
+                problem: format!("it lists agent {twice} twice"),
+            });
+        }
         let full: Vec<Option<WireObject>> = stream::iter(ids)
             .map(|id| async move {
                 match self.get(&id).await {

@@ -6,13 +6,20 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::paging::PageInfo;
 use crate::http::{ApiRequest, HttpClient, path_segment};
-use crate::provider::Result;
+use crate::provider::{ProviderError, Result};
 
 /// An agent or a flow as workfx sends it.
 pub type WireObject = Map<String, Value>;
 
 const AGENTS: &str = "/admin/api/v2/agents";
+
+/// The agent list, as errors name it.
+pub const AGENT_LIST: &str = "GET /admin/api/v2/agents";
+
+/// The version list, as errors name it.
+pub const FLOW_LIST: &str = "GET /admin/api/v2/agents/{agent_id}/flows";
 
 /// The largest `page_size` workfx accepts (the docs are silent; the simulator enforces 100).
 pub const MAX_PAGE_SIZE: u32 = 100;
@@ -36,23 +43,97 @@ pub fn tenancy_query(
         .collect()
 }
 
-/// One page of `GET /agents`.
-#[derive(Debug, Deserialize)]
-pub struct AgentPage {
-    /// Documented for agents; absent, the pages are followed one by one.
-    #[serde(default)]
-    pub total_pages: Option<u64>,
-    #[serde(default)]
-    pub has_next_page: bool,
-    pub data: Vec<WireObject>,
+/// One page of a list, its paging fields checked present ([`Page::checked`]).
+#[derive(Debug)]
+pub struct Page<T> {
+    pub info: PageInfo,
+    pub data: Vec<T>,
 }
 
+/// One page of `GET /agents`.
+pub type AgentPage = Page<WireObject>;
+
 /// One page of `GET /agents/{id}/flows` (`FlowVersionListResponse`: no `total_pages`).
+pub type FlowPage = Page<WireFlow>;
+
+/// [`FlowPage`] as it came, before [`PageWire::checked`].
+pub type FlowPageWire = PageWire<WireFlow>;
+
+/// A page as it came: whatever of the fields the contract relies on it holds.
 #[derive(Debug, Deserialize)]
-pub struct FlowPage {
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+pub struct PageWire<T> {
     #[serde(default)]
-    pub has_next_page: bool,
-    pub data: Vec<WireFlow>,
+    total_count: Option<u64>,
+    #[serde(default)]
+    total_pages: Option<u64>,
+    #[serde(default)]
+    has_next_page: Option<bool>,
+    #[serde(default)]
+    data: Option<Vec<T>>,
+}
+
+impl<T> PageWire<T> {
+    /// The page, when it holds every field the contract relies on: `total_count`,
+    /// `has_next_page`, `data`, and `total_pages` where `with_total_pages` (the agent list
+    /// documents it). `endpoint` and `what` name the answer, for errors.
+    pub fn checked(self, with_total_pages: bool, endpoint: &str, what: &str) -> Result<Page<T>> {
+        let mut missing = Vec::new();
+        if self.total_count.is_none() {
+            missing.push("total_count");
+        }
+        if with_total_pages && self.total_pages.is_none() {
+            missing.push("total_pages");
+        }
+        if self.has_next_page.is_none() {
+            missing.push("has_next_page");
+        }
+        if self.data.is_none() {
+            missing.push("data");
+        }
+        match (self.total_count, self.has_next_page, self.data) {
+            (Some(total_count), Some(has_next_page), Some(data)) if missing.is_empty() => {
+                Ok(Page {
+                    info: PageInfo {
+                        total_count,
+                        total_pages: self.total_pages.filter(|_| with_total_pages),
+                        has_next_page,
+                        items: data.len() as u64,
+                    },
+                    data,
+                })
+            }
+            _ => Err(broken(
+                endpoint,
+                what,
+                format!("it has no `{}`", missing.join("`, `")),
+            )),
+        }
+    }
+}
+
+/// The error of an answer that cannot be believed: `problem` says why.
+pub fn broken(endpoint: &str, what: &str, problem: String) -> ProviderError {
+    ProviderError::BrokenAnswer {
+        endpoint: endpoint.to_owned(),
+        what: what.to_owned(),
+        problem,
+    }
+}
+
+/// The agent list's page `page_num`, in words.
+pub fn agent_page_what(page_num: u64) -> String {
+    format!("the agent list (page {page_num})")
+}
+
+/// Names page `page_num` of the agents of one name, for errors.
+pub fn named_page_what(name: &str, page_num: u64) -> String {
+    format!("the agents named {name:?} (page {page_num})")
+}
+
+/// The version list of agent `id`, in words.
+pub fn flows_what(id: &str) -> String {
+    format!("the flows of agent {id}")
 }
 
 /// One flow as listed: its small members as values, its graph as the JSON text it came in. The
@@ -125,25 +206,26 @@ impl Api {
     }
 
     pub async fn list_agents(&self, page_num: u64) -> Result<AgentPage> {
-        let request = ApiRequest::get(AGENTS, format!("the agent list (page {page_num})"))
+        let what = agent_page_what(page_num);
+        let request = ApiRequest::get(AGENTS, what.as_str())
             .query("page_num", page_num)
             .query("page_size", MAX_PAGE_SIZE)
             .query("order_by", LIST_ORDER);
-        self.http.send(request).await
+        let page: PageWire<WireObject> = self.http.send(request).await?;
+        page.checked(true, AGENT_LIST, &what)
     }
 
     /// One page of the agents whose name matches `name` (workfx's filter is fuzzy: a match
     /// holds at least every agent of exactly that name), oldest first like the full list.
     pub async fn list_agents_named(&self, name: &str, page_num: u64) -> Result<AgentPage> {
-        let request = ApiRequest::get(
-            AGENTS,
-            format!("the agents named {name:?} (page {page_num})"),
-        )
-        .query("page_num", page_num)
-        .query("page_size", MAX_PAGE_SIZE)
-        .query("order_by", LIST_ORDER)
-        .query("name", name);
-        self.http.send(request).await
+        let what = named_page_what(name, page_num);
+        let request = ApiRequest::get(AGENTS, what.as_str())
+            .query("page_num", page_num)
+            .query("page_size", MAX_PAGE_SIZE)
+            .query("order_by", LIST_ORDER)
+            .query("name", name);
+        let page: PageWire<WireObject> = self.http.send(request).await?;
+        page.checked(true, AGENT_LIST, &what)
     }
 
     pub async fn get_agent(&self, id: &str) -> Result<WireObject> {
@@ -157,7 +239,9 @@ impl Api {
             .await
     }
 
-    /// A partial update: fields the body leaves out keep their value.
+    /// An update: `body` holds every field of the update model the agent has (see
+    /// `mapping::UPDATE_FIELDS`), so it does the same whether the platform keeps or resets the
+    /// fields a body leaves out.
     pub async fn update_agent(&self, id: &str, body: &Value) -> Result<WireObject> {
         let what = format!("agent {id}");
         self.http
@@ -176,11 +260,23 @@ impl Api {
     }
 
     pub async fn list_flows(&self, id: &str, page_num: u64, page_size: u32) -> Result<FlowPage> {
-        let what = format!("the flows of agent {id}");
-        let request = ApiRequest::get(format!("{}/flows", agent_path(id)), what)
+        let what = flows_what(id);
+        let request = ApiRequest::get(format!("{}/flows", agent_path(id)), what.as_str())
             .query("page_num", page_num)
             .query("page_size", page_size);
-        self.http.send(request).await
+        let page: PageWire<WireFlow> = self.http.send(request).await?;
+        page.checked(false, FLOW_LIST, &what)
+    }
+
+    /// The draft flow, `None` when the agent has none (assumption 5: a 404).
+    pub async fn get_draft(&self, id: &str) -> Result<Option<WireFlow>> {
+        let what = format!("the draft of agent {id}");
+        let request = ApiRequest::get(format!("{}/flows/draft", agent_path(id)), what);
+        match self.http.send(request).await {
+            Ok(flow) => Ok(Some(flow)),
+            Err(ProviderError::NotFound { .. }) => Ok(None),
+            Err(err) => Err(err),
+        }
     }
 
     /// Creates or replaces the draft (assumption 4) with `body`, JSON text. The answer echoes

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::value::RawValue;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::api::{FlowVersion, GRAPH, WireFlow, WireObject};
 use crate::content::{Content, json_text};
@@ -32,6 +32,29 @@ const AGENT_FIELDS: &[(&str, &str)] = &[
 
 /// Fields the documented update model lacks: workfx sets them at creation only.
 const CREATE_ONLY: &[&str] = &["mode", "type"];
+
+/// The fields of workfx's documented update model (`PUT /agents/{id}`), in its names.
+///
+/// The docs show this model's defaults (`status: ACTIVE`, `extend_properties: {}`, ...) where
+/// the create model shows its own, and do not say whether a field a body leaves out keeps its
+/// value. So every update sends every one of these fields the agent has, as last listed (or
+/// read), with the change applied: correct whether the platform merges or replaces (an
+/// update of a description must not un-archive the agent, nor erase agentsync's marker).
+/// `docs/workfx-contract.md`, "Updates".
+pub const UPDATE_FIELDS: &[&str] = &[
+    "icon_type",
+    "icon",
+    "icon_background",
+    "name",
+    "description",
+    "tags",
+    "is_favorite",
+    "status",
+    "ab_test_id",
+    "ab_test_enabled",
+    "extend_properties",
+    "usage_guide",
+];
 
 /// Flow fields: (definition name, workfx name).
 const CONTENT_FIELDS: &[(&str, &str)] = &[
@@ -164,52 +187,84 @@ pub fn create_body(owner: &Marker, fields: &Document) -> Value {
     Value::Object(body)
 }
 
-/// The body of `PUT /agents/{id}` setting exactly `fields`; refused before sending when it names
-/// a field workfx cannot change on an existing agent. `what` names the agent, for errors.
-pub fn update_body(fields: &Document, what: &str) -> Result<Value> {
-    if let Some(field) = fields
+/// What `agent` (as listed or read) holds of the update model ([`UPDATE_FIELDS`]): the base of
+/// its next update. `null`s are left out (they are the defaults), tags become a list.
+pub fn update_base(mut agent: WireObject) -> WireObject {
+    agent.retain(|name, value| !value.is_null() && UPDATE_FIELDS.contains(&name.as_str()));
+    if let Some(tags) = agent.get(TAGS).and_then(tags_from_wire) {
+        agent.insert(TAGS.to_owned(), tags);
+    }
+    agent
+}
+
+/// Refuses, before anything is sent, an update naming a field workfx cannot change on an
+/// existing agent. `what` names the agent, for errors.
+pub fn check_updatable(fields: &Document, what: &str) -> Result<()> {
+    match fields
         .keys()
         .find(|name| CREATE_ONLY.contains(&name.as_str()))
     {
-        return Err(ProviderError::Rejected {
+        Some(field) => Err(ProviderError::Rejected {
             what: what.to_owned(),
             status: 422,
             message: format!(
                 "workfx cannot change the {field} of an existing agent (its update model has no \
                  `{field}`); nothing was sent. Recreate the agent to change it"
             ),
-        });
+        }),
+        None => Ok(()),
     }
-    Ok(Value::Object(agent_fields_to_wire(fields)))
 }
 
-/// The body that puts the marker for `key` on `agent`, keeping its other `extend_properties`.
-pub fn claim_body(agent: &WireObject, owner: &Marker) -> Value {
-    let mut properties = agent
-        .get(EXTEND_PROPERTIES)
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+/// The body of `PUT /agents/{id}` that sets `fields` on an agent whose update base is `base`
+/// ([`update_base`]), with `owner`'s marker in its `extend_properties` (the agent's others
+/// kept). Checked by [`check_updatable`] first.
+pub fn update_body(mut base: WireObject, owner: &Marker, fields: &Document) -> WireObject {
+    base.extend(agent_fields_to_wire(fields));
+    with_marker(base, owner)
+}
+
+fn with_marker(mut base: WireObject, owner: &Marker) -> WireObject {
+    let mut properties = match base.remove(EXTEND_PROPERTIES) {
+        Some(Value::Object(properties)) => properties,
+        _ => Map::new(),
+    };
     marker::write(&mut properties, owner);
-    json!({ EXTEND_PROPERTIES: properties })
+    base.insert(EXTEND_PROPERTIES.to_owned(), Value::Object(properties));
+    base
 }
 
-/// The body that archives or restores an agent (assumption 8).
-pub fn lifecycle_body(lifecycle: Lifecycle) -> Value {
-    json!({ STATUS: lifecycle_to_wire(lifecycle) })
+/// The body that puts `owner`'s marker on `agent` (as read), keeping its other
+/// `extend_properties` and every other field of the update model.
+pub fn claim_body(agent: WireObject, owner: &Marker) -> WireObject {
+    with_marker(update_base(agent), owner)
+}
+
+/// The body that archives or restores an agent whose update base is `base` (assumption 8).
+pub fn lifecycle_body(mut base: WireObject, lifecycle: Lifecycle) -> WireObject {
+    base.insert(
+        STATUS.to_owned(),
+        Value::String(lifecycle_to_wire(lifecycle).to_owned()),
+    );
+    base
+}
+
+/// The problem with a created agent's answer: `None` when it carries `owner`'s key.
+pub fn marker_lost(created: &RemoteAgent, owner: &Marker) -> Option<String> {
+    (created.key.as_ref() != Some(&owner.key)).then(|| {
+        format!(
+            "agent {} was created, but the platform kept none of agentsync's marker in its \
+             `{EXTEND_PROPERTIES}`, so agentsync could not recognise it later and would create it \
+             again; delete it on the platform and report this",
+            created.id
+        )
+    })
 }
 
 /// [`lifecycle_body`] and [`claim_body`] in one body: the status and the marker change in the
 /// same write.
-pub fn lifecycle_claim_body(agent: &WireObject, lifecycle: Lifecycle, owner: &Marker) -> Value {
-    let mut body = claim_body(agent, owner);
-    if let Value::Object(object) = &mut body {
-        object.insert(
-            STATUS.to_owned(),
-            Value::String(lifecycle_to_wire(lifecycle).to_owned()),
-        );
-    }
-    body
+pub fn lifecycle_claim_body(agent: WireObject, lifecycle: Lifecycle, owner: &Marker) -> WireObject {
+    lifecycle_body(claim_body(agent, owner), lifecycle)
 }
 
 /// The body of a draft write: the content, whole.
@@ -370,16 +425,42 @@ fn version_positions(flows: &[WireFlow]) -> (Option<usize>, Option<(u64, usize)>
     (draft, live)
 }
 
-/// Whether a first page of flows is in the documented order (the draft, if any, first; then the
-/// published versions, newest first). Then its first two items are all [`pick_versions`] needs,
-/// whatever follows.
-pub fn in_documented_order(flows: &[WireFlow]) -> bool {
-    let published = match flows.first() {
-        Some(first) if version(first) == Some(DRAFT_VERSION) => &flows[1..],
-        _ => flows,
-    };
-    let numbers: Option<Vec<u64>> = published.iter().map(published_number).collect();
-    numbers.is_some_and(|numbers| numbers.windows(2).all(|pair| pair[0] > pair[1]))
+/// What the first page of an agent's flows tells, when more pages follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstPage {
+    /// It holds the draft and the newest version: all that [`pick_versions`] needs.
+    Enough,
+    /// It holds the newest versions but not the draft, which may be on any later page ("newest
+    /// first" by creation puts the draft after the versions published from it): read it.
+    DraftElsewhere,
+    /// Something else (versions out of order, an unknown version, no version): read every page.
+    Unordered,
+}
+
+/// Reads a first page of flows. The published versions on it must be newest first, whatever
+/// the draft's place; then the newest of them is the live version (assumption 6).
+pub fn first_page(flows: &[WireFlow]) -> FirstPage {
+    let mut drafts = 0;
+    let mut published = Vec::with_capacity(flows.len());
+    for flow in flows {
+        match (version(flow), published_number(flow)) {
+            (Some(DRAFT_VERSION), _) => drafts += 1,
+            (_, Some(number)) => published.push(number),
+            _ => return FirstPage::Unordered,
+        }
+    }
+    let newest_first = published.windows(2).all(|pair| pair[0] > pair[1]);
+    match (drafts, published.is_empty()) {
+        _ if !newest_first || drafts > 1 => FirstPage::Unordered,
+        (_, true) => FirstPage::Unordered,
+        (1, false) => FirstPage::Enough,
+        _ => FirstPage::DraftElsewhere,
+    }
+}
+
+/// What tells one flow from another in a list: its version ("draft", "3"), else its id.
+pub fn flow_identity(flow: &WireFlow) -> Option<&str> {
+    version(flow).or_else(|| flow.fields.get(ID).and_then(Value::as_str))
 }
 
 #[cfg(test)]
@@ -387,6 +468,7 @@ mod tests {
     use super::*;
     use crate::provider::workfx::definition::SCHEMA;
     use crate::spec::schema::Kind;
+    use serde_json::json;
 
     fn object(value: Value) -> WireObject {
         value.as_object().cloned().expect("an object")
@@ -487,7 +569,7 @@ mod tests {
     fn updating_mode_or_type_is_refused_before_sending() {
         for field in ["mode", "type"] {
             let fields = object(json!({ field: "x", "name": "Bot" }));
-            let Err(ProviderError::Rejected { message, .. }) = update_body(&fields, "agent a1")
+            let Err(ProviderError::Rejected { message, .. }) = check_updatable(&fields, "agent a1")
             else {
                 panic!("{field} is refused");
             };
@@ -499,11 +581,49 @@ mod tests {
     }
 
     #[test]
-    fn claiming_keeps_the_other_properties() {
-        let agent = object(json!({"id": "a1", "extend_properties": {"team": "billing"}}));
+    fn claiming_keeps_the_other_properties_and_every_updatable_field() {
+        let agent = object(json!({
+            "id": "a1", "code": "c", "name": "Legacy", "status": "ARCHIVED", "tags": "x,y",
+            "description": null, "extend_properties": {"team": "billing"},
+        }));
         assert_eq!(
-            claim_body(&agent, &owner("bot")),
-            json!({"extend_properties": {"team": "billing", "agentsync": {"key": "bot"}}})
+            Value::Object(claim_body(agent, &owner("bot"))),
+            json!({
+                "name": "Legacy", "status": "ARCHIVED", "tags": ["x", "y"],
+                "extend_properties": {"team": "billing", "agentsync": {"key": "bot"}},
+            })
+        );
+    }
+
+    #[test]
+    fn an_update_sends_the_agent_as_listed_with_the_change_and_the_marker() {
+        let listed = object(json!({
+            "id": "a1", "created_time": "x", "name": "Bot", "description": "old",
+            "status": "ARCHIVED", "is_favorite": true, "tags": "a", "icon_url": null,
+            "mode": "chat", "extend_properties": {"team": "billing", "agentsync": {"key": "bot"}},
+        }));
+        let body = update_body(
+            update_base(listed),
+            &owner("bot"),
+            &object(json!({"description": "new"})),
+        );
+        assert_eq!(
+            Value::Object(body),
+            json!({
+                "name": "Bot", "description": "new", "status": "ARCHIVED", "is_favorite": true,
+                "tags": ["a"], "extend_properties": {"team": "billing", "agentsync": {"key": "bot"}},
+            })
+        );
+    }
+
+    #[test]
+    fn archiving_sends_the_agent_as_listed_with_its_status_changed() {
+        let base = update_base(object(
+            json!({"name": "Bot", "extend_properties": {"x": 1}}),
+        ));
+        assert_eq!(
+            Value::Object(lifecycle_body(base, Lifecycle::Archived)),
+            json!({"name": "Bot", "extend_properties": {"x": 1}, "status": "ARCHIVED"})
         );
     }
 
@@ -602,14 +722,24 @@ mod tests {
     }
 
     #[test]
-    fn only_the_documented_order_lets_the_first_page_suffice() {
-        assert!(in_documented_order(&[flow("draft"), flow("3")]));
-        assert!(in_documented_order(&[flow("3"), flow("2")]));
-        assert!(in_documented_order(&[flow("draft")]));
-        assert!(in_documented_order(&[]));
-        assert!(!in_documented_order(&[flow("2"), flow("draft")]));
-        assert!(!in_documented_order(&[flow("2"), flow("3")]));
-        assert!(!in_documented_order(&[flow("draft"), flow("beta")]));
+    fn a_first_page_suffices_only_with_the_draft_and_versions_newest_first() {
+        assert_eq!(first_page(&[flow("draft"), flow("3")]), FirstPage::Enough);
+        assert_eq!(first_page(&[flow("3"), flow("draft")]), FirstPage::Enough);
+        assert_eq!(
+            first_page(&[flow("3"), flow("2")]),
+            FirstPage::DraftElsewhere
+        );
+        assert_eq!(first_page(&[flow("2"), flow("3")]), FirstPage::Unordered);
+        assert_eq!(first_page(&[flow("draft")]), FirstPage::Unordered);
+        assert_eq!(
+            first_page(&[flow("draft"), flow("beta")]),
+            FirstPage::Unordered
+        );
+        assert_eq!(
+            first_page(&[flow("draft"), flow("draft")]),
+            FirstPage::Unordered
+        );
+        assert_eq!(first_page(&[]), FirstPage::Unordered);
     }
 
     #[test]

@@ -1,30 +1,36 @@
-//! The workfx platform: its definition format, and [`WorkfxProvider`], its API client.
+//! The workfx platform: its definition format, and [`WorkfxProvider`], its API client. Where
+//! the vendor docs are silent it relies on exactly `docs/workfx-contract.md`.
 //!
 //! `api` holds the endpoints, `mapping` the field names (the marker in `extend_properties` is
-//! written by the shared [`crate::provider::marker`]); this module strings them into the
-//! [`Provider`] operations. Requests per operation: list: 1 + (pages - 1), pages after the first
-//! fetched concurrently; find_agents: 1 per page of the agents of one name; read_content: 1
-//! (more only if the platform breaks the documented order); create, update, set_lifecycle,
-//! write_draft, publish, delete: 1; claim, set_lifecycle_and_marker: 2 (read, then write); an
-//! update with no fields: 0.
+//! written by the shared [`crate::provider::marker`]), `paging` what a list must be to be
+//! believed; this module strings them into the [`Provider`] operations. Requests per
+//! operation: list: 1 + (pages - 1), pages after the first fetched concurrently; find_agents:
+//! 1 per page of the agents of one name; read_content: 1 (+1 to read the draft when the first
+//! page holds the newest versions but not it; every page when the versions are out of order);
+//! create, update, set_lifecycle, write_draft, publish, delete: 1 (update and set_lifecycle +1
+//! to read the agent when it was neither listed nor written in this run); claim,
+//! set_lifecycle_and_marker: 2 (read, then write); an update with no fields: 0.
 
 pub mod api;
 pub mod definition;
 pub mod mapping;
+pub mod paging;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use reqwest::Url;
+use serde_json::Value;
 
-use self::api::{Api, MAX_PAGE_SIZE, NEWEST_FLOWS, WireFlow};
+use self::api::{AGENT_LIST, Api, FLOW_LIST, MAX_PAGE_SIZE, NEWEST_FLOWS, WireFlow, WireObject};
+use self::mapping::FirstPage;
+use self::paging::Walk;
 use crate::content::Content;
 use crate::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
 use crate::model::{Document, Key, Lifecycle, Marker};
 use crate::provider::{Provider, ProviderError, ProviderKind, RemoteAgent, RemoteContent, Result};
-
-/// A list longer than this many pages is taken for a platform that never says "last page".
-const MAX_PAGES: u64 = 100_000;
 
 /// Where and as whom to reach workfx.
 #[derive(Debug, Clone)]
@@ -54,6 +60,72 @@ impl WorkfxSettings {
 #[derive(Debug, Clone)]
 pub struct WorkfxProvider {
     api: Api,
+    /// Each agent's update-model fields as last listed or written: the base of its next update
+    /// (`mapping::UPDATE_FIELDS`), so that an update costs no read.
+    known: Arc<Known>,
+    /// Set once a create came back without agentsync's marker: no other create is sent in
+    /// this run, each would leave one more agent agentsync cannot recognise.
+    marker_lost: Arc<AtomicBool>,
+}
+
+/// What the provider knows of each agent's update-model fields, and when it learnt it: a list
+/// that began before a write does not undo what the write set.
+#[derive(Debug, Default)]
+struct Known(Mutex<KnownState>);
+
+#[derive(Debug, Default)]
+struct KnownState {
+    /// Ticks once per list begun and per write done.
+    clock: u64,
+    agents: HashMap<String, (u64, WireObject)>,
+}
+
+impl Known {
+    // Single inserts and replacements: a panic elsewhere cannot leave the map inconsistent.
+    fn lock(&self) -> std::sync::MutexGuard<'_, KnownState> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn tick(state: &mut KnownState) -> u64 {
+        state.clock += 1;
+        state.clock
+    }
+
+    /// When a list begins.
+    fn list_begins(&self) -> u64 {
+        Known::tick(&mut self.lock())
+    }
+
+    /// What a list begun at `began` found: it replaces what was known before it began.
+    fn listed(&self, began: u64, listed: HashMap<String, WireObject>) {
+        let mut state = self.lock();
+        state
+            .agents
+            .retain(|id, (when, _)| *when > began || listed.contains_key(id));
+        for (id, base) in listed {
+            match state.agents.get(&id) {
+                Some((when, _)) if *when > began => {}
+                _ => {
+                    state.agents.insert(id, (began, base));
+                }
+            }
+        }
+    }
+
+    /// What a write (or a create) just set.
+    fn wrote(&self, id: &str, base: WireObject) {
+        let mut state = self.lock();
+        let now = Known::tick(&mut state);
+        state.agents.insert(id.to_owned(), (now, base));
+    }
+
+    fn get(&self, id: &str) -> Option<WireObject> {
+        self.lock().agents.get(id).map(|(_, base)| base.clone())
+    }
+
+    fn forget(&self, id: &str) {
+        self.lock().agents.remove(id);
+    }
 }
 
 impl WorkfxProvider {
@@ -65,6 +137,8 @@ impl WorkfxProvider {
         let http = HttpClient::new(settings.base_url, settings.token, query, settings.http)?;
         Ok(WorkfxProvider {
             api: Api::new(http),
+            known: Arc::default(),
+            marker_lost: Arc::default(),
         })
     }
 
@@ -73,26 +147,94 @@ impl WorkfxProvider {
         self.api.http().stats()
     }
 
-    /// Every flow of an agent, page by page: only when the first page cannot be trusted.
+    /// Every page of the agent list, as its first page announced them, and what they announced
+    /// (for [`Walk::finish`], once the agents are counted).
+    async fn agent_pages(&self) -> Result<(Vec<api::AgentPage>, Walk)> {
+        let first = self.api.list_agents(1).await?;
+        let mut walk = Walk::start(&first.info, MAX_PAGE_SIZE)
+            .map_err(|problem| api::broken(AGENT_LIST, &api::agent_page_what(1), problem))?;
+        // As many at once as the client lets through; the client holds the real limit.
+        let at_once = self.api.http().settings().max_in_flight.max(1);
+        let rest: Vec<_> = stream::iter(2..=walk.pages())
+            .map(|page_num| self.api.list_agents(page_num))
+            .buffered(at_once)
+            .try_collect()
+            .await?;
+        let mut pages = Vec::with_capacity(rest.len() + 1);
+        pages.push(first);
+        for (page_num, page) in (2..).zip(rest) {
+            walk.next(page_num, &page.info).map_err(|problem| {
+                api::broken(AGENT_LIST, &api::agent_page_what(page_num), problem)
+            })?;
+            pages.push(page);
+        }
+        Ok((pages, walk))
+    }
+
+    /// Every flow of an agent, page by page, as many pages as the first announced: only when
+    /// the first page of its newest flows cannot be trusted.
     async fn all_flows(&self, id: &str) -> Result<Vec<WireFlow>> {
+        let what = api::flows_what(id);
+        let broken = |problem| api::broken(FLOW_LIST, &what, problem);
+        let first = self.api.list_flows(id, 1, MAX_PAGE_SIZE).await?;
+        let mut walk = Walk::start(&first.info, MAX_PAGE_SIZE).map_err(broken)?;
+        let mut more = first.info.has_next_page;
+        let mut seen = HashSet::new();
         let mut flows = Vec::new();
-        for page_num in 1..=MAX_PAGES {
+        keep_new_flows(&mut seen, &mut flows, first.data);
+        for page_num in 2..=walk.pages() {
+            if !more {
+                break;
+            }
             let page = self.api.list_flows(id, page_num, MAX_PAGE_SIZE).await?;
-            let last = !page.has_next_page || page.data.is_empty();
-            flows.extend(page.data);
-            if last {
-                return Ok(flows);
+            walk.next(page_num, &page.info).map_err(broken)?;
+            more = page.info.has_next_page;
+            // A page of nothing new ends the list: a publish while reading, newest first,
+            // repeats the items at a page boundary, and nothing else may.
+            if keep_new_flows(&mut seen, &mut flows, page.data) == 0 {
+                break;
             }
         }
-        Err(too_many_pages(format!("the flows of agent {id}")))
+        walk.finish(flows.len() as u64).map_err(broken)?;
+        Ok(flows)
+    }
+
+    /// The update base of agent `id`: as known, else read (one request).
+    async fn base_of(&self, id: &str) -> Result<WireObject> {
+        match self.known.get(id) {
+            Some(base) => Ok(base),
+            None => Ok(mapping::update_base(self.api.get_agent(id).await?)),
+        }
+    }
+
+    /// Sends a whole update body, and remembers it as the agent's new base.
+    async fn put(&self, id: &str, body: WireObject) -> Result<()> {
+        let body = Value::Object(body);
+        self.api.update_agent(id, &body).await?;
+        if let Value::Object(base) = body {
+            self.known.wrote(id, base);
+        }
+        Ok(())
     }
 }
 
-fn too_many_pages(what: String) -> ProviderError {
-    ProviderError::Protocol {
-        what,
-        message: format!("more than {MAX_PAGES} pages"),
+/// Adds the flows of a page not seen before; answers how many were new.
+fn keep_new_flows(
+    seen: &mut HashSet<String>,
+    flows: &mut Vec<WireFlow>,
+    page: Vec<WireFlow>,
+) -> usize {
+    let before = flows.len();
+    for flow in page {
+        let new = match mapping::flow_identity(&flow) {
+            Some(identity) => seen.insert(identity.to_owned()),
+            None => true,
+        };
+        if new {
+            flows.push(flow);
+        }
     }
+    flows.len() - before
 }
 
 impl Provider for WorkfxProvider {
@@ -101,42 +243,35 @@ impl Provider for WorkfxProvider {
     }
 
     async fn list_agents(&self) -> Result<Vec<RemoteAgent>> {
-        let first = self.api.list_agents(1).await?;
-        let mut more = first.has_next_page;
-        let mut next = 2;
-        let mut wire = first.data;
-        if let Some(total) = first.total_pages.filter(|total| *total >= 2) {
-            let total = total.min(MAX_PAGES);
-            // As many at once as the client lets through; the client holds the real limit.
-            let at_once = self.api.http().settings().max_in_flight.max(1);
-            let rest: Vec<_> = stream::iter(2..=total)
-                .map(|page_num| self.api.list_agents(page_num))
-                .buffered(at_once)
-                .try_collect()
-                .await?;
-            more = rest.last().is_some_and(|page| page.has_next_page);
-            next = total + 1;
-            wire.extend(rest.into_iter().flat_map(|page| page.data));
-        }
-        // Pages added while listing, or a platform that gives no total: one by one.
-        while more {
-            if next > MAX_PAGES {
-                return Err(too_many_pages("the agent list".to_owned()));
-            }
-            let page = self.api.list_agents(next).await?;
-            more = page.has_next_page && !page.data.is_empty();
-            wire.extend(page.data);
-            next += 1;
-        }
-        // A page boundary that moved while listing can repeat an agent; each counts once.
-        let mut seen = HashSet::new();
-        let mut agents = Vec::with_capacity(wire.len());
-        for object in &wire {
-            let agent = mapping::agent_from_wire(object, "the agent list")?;
-            if seen.insert(agent.id.clone()) {
+        let began = self.known.list_begins();
+        let (pages, walk) = self.agent_pages().await?;
+        let total = pages.iter().map(|page| page.data.len()).sum();
+        let mut agents = Vec::with_capacity(total);
+        let mut bases = HashMap::with_capacity(total);
+        for (page_num, page) in (1..).zip(pages) {
+            let what = api::agent_page_what(page_num);
+            let before = agents.len();
+            for object in page.data {
+                let agent = mapping::agent_from_wire(&object, &what)?;
+                if bases.contains_key(&agent.id) {
+                    // Twice on one page is a contradiction; on two pages, a page boundary
+                    // that moved while listing, and each agent counts once.
+                    if agents[before..]
+                        .iter()
+                        .any(|a: &RemoteAgent| a.id == agent.id)
+                    {
+                        let problem = format!("it lists agent {} twice", agent.id);
+                        return Err(api::broken(AGENT_LIST, &what, problem));
+                    }
+                    continue;
+                }
+                bases.insert(agent.id.clone(), mapping::update_base(object));
                 agents.push(agent);
             }
         }
+        walk.finish(agents.len() as u64)
+            .map_err(|problem| api::broken(AGENT_LIST, "the agent list", problem))?;
+        self.known.listed(began, bases);
         Ok(agents)
     }
 
@@ -148,71 +283,103 @@ impl Provider for WorkfxProvider {
                 .filter(|a| a.key.as_ref() == Some(key))
                 .collect());
         };
-        // Few agents share a name: the pages are read one by one.
+        // Few agents share a name: the pages are read one by one, as many as the first
+        // announced, and believed as the full list is (`paging`).
+        let broken = |page_num, problem| {
+            api::broken(AGENT_LIST, &api::named_page_what(name, page_num), problem)
+        };
+        let first = self.api.list_agents_named(name, 1).await?;
+        let mut walk =
+            Walk::start(&first.info, MAX_PAGE_SIZE).map_err(|problem| broken(1, problem))?;
         let mut found = Vec::new();
         let mut seen = HashSet::new();
-        for page_num in 1..=MAX_PAGES {
-            let page = self.api.list_agents_named(name, page_num).await?;
-            let last = !page.has_next_page || page.data.is_empty();
+        let mut keep = |page: api::AgentPage, page_num| -> Result<()> {
             for object in &page.data {
-                let agent = mapping::agent_from_wire(object, "the agents of one name")?;
-                if agent.key.as_ref() == Some(key) && seen.insert(agent.id.clone()) {
+                let agent = mapping::agent_from_wire(object, &api::named_page_what(name, page_num))?;
+                if seen.insert(agent.id.clone()) && agent.key.as_ref() == Some(key) {
                     found.push(agent);
                 }
             }
-            if last {
-                return Ok(found);
-            }
+            Ok(())
+        };
+        keep(first, 1)?;
+        for page_num in 2..=walk.pages() {
+            let page = self.api.list_agents_named(name, page_num).await?;
+            walk.next(page_num, &page.info)
+                .map_err(|problem| broken(page_num, problem))?;
+            keep(page, page_num)?;
         }
-        Err(too_many_pages(format!("the agents named {name:?}")))
+        walk.finish(seen.len() as u64)
+            .map_err(|problem| broken(walk.pages(), problem))?;
+        Ok(found)
     }
 
     async fn read_content(&self, id: &str) -> Result<RemoteContent> {
         let page = self.api.list_flows(id, 1, NEWEST_FLOWS).await?;
-        let flows = if !page.has_next_page || mapping::in_documented_order(&page.data) {
-            page.data
-        } else {
-            tracing::warn!(
-                agent = id,
-                "the flows of this agent are not listed draft first, newest first; reading them all"
-            );
-            self.all_flows(id).await?
-        };
+        paging::check_first_page(&page.info, NEWEST_FLOWS)
+            .map_err(|problem| api::broken(FLOW_LIST, &api::flows_what(id), problem))?;
+        let complete = !page.info.has_next_page || page.info.total_count <= page.info.items;
+        let mut flows = page.data;
+        if !complete {
+            match mapping::first_page(&flows) {
+                FirstPage::Enough => {}
+                FirstPage::DraftElsewhere => flows.extend(self.api.get_draft(id).await?),
+                FirstPage::Unordered => {
+                    tracing::warn!(
+                        agent = id,
+                        "the newest flows of this agent are not listed newest first; reading them all"
+                    );
+                    flows = self.all_flows(id).await?;
+                }
+            }
+        }
         mapping::content_from_flows(flows)
     }
 
     async fn create_agent(&self, marker: &Marker, fields: &Document) -> Result<RemoteAgent> {
         let what = format!("the new agent '{}'", marker.key);
+        if self.marker_lost.load(Ordering::SeqCst) {
+            return Err(ProviderError::Protocol {
+                what,
+                message: "not sent: the platform kept none of agentsync's marker on an agent \
+                          created before in this run (see that error)"
+                    .to_owned(),
+            });
+        }
         let created = self
             .api
             .create_agent(&mapping::create_body(marker, fields), &what)
             .await?;
-        mapping::agent_from_wire(&created, &what)
+        let agent = mapping::agent_from_wire(&created, &what)?;
+        if let Some(message) = mapping::marker_lost(&agent, marker) {
+            // Without the marker the next run would not recognise this agent and would create
+            // it again: stop here instead (docs/workfx-contract.md, "Identity").
+            self.marker_lost.store(true, Ordering::SeqCst);
+            return Err(ProviderError::Protocol { what, message });
+        }
+        self.known.wrote(&agent.id, mapping::update_base(created));
+        Ok(agent)
     }
 
-    async fn update_agent(&self, id: &str, _marker: &Marker, fields: &Document) -> Result<()> {
+    async fn update_agent(&self, id: &str, marker: &Marker, fields: &Document) -> Result<()> {
         if fields.is_empty() {
             return Ok(());
         }
-        let body = mapping::update_body(fields, &format!("the update of agent {id}"))?;
-        self.api.update_agent(id, &body).await?;
-        Ok(())
+        mapping::check_updatable(fields, &format!("the update of agent {id}"))?;
+        let base = self.base_of(id).await?;
+        self.put(id, mapping::update_body(base, marker, fields))
+            .await
     }
 
     async fn claim_agent(&self, id: &str, marker: &Marker) -> Result<()> {
-        // workfx replaces extend_properties whole, so the others are read first and sent back.
+        // Read first: its other extend_properties (and every other field) are sent back.
         let agent = self.api.get_agent(id).await?;
-        self.api
-            .update_agent(id, &mapping::claim_body(&agent, marker))
-            .await?;
-        Ok(())
+        self.put(id, mapping::claim_body(agent, marker)).await
     }
 
     async fn set_lifecycle(&self, id: &str, lifecycle: Lifecycle) -> Result<()> {
-        self.api
-            .update_agent(id, &mapping::lifecycle_body(lifecycle))
-            .await?;
-        Ok(())
+        let base = self.base_of(id).await?;
+        self.put(id, mapping::lifecycle_body(base, lifecycle)).await
     }
 
     async fn set_lifecycle_and_marker(
@@ -223,13 +390,8 @@ impl Provider for WorkfxProvider {
     ) -> Result<()> {
         // One write: the status beside extend_properties, read first as for a claim.
         let agent = self.api.get_agent(id).await?;
-        self.api
-            .update_agent(
-                id,
-                &mapping::lifecycle_claim_body(&agent, lifecycle, marker),
-            )
-            .await?;
-        Ok(())
+        self.put(id, mapping::lifecycle_claim_body(agent, lifecycle, marker))
+            .await
     }
 
     async fn write_draft(&self, id: &str, content: &Content) -> Result<()> {
@@ -244,13 +406,17 @@ impl Provider for WorkfxProvider {
     }
 
     async fn delete_agent(&self, id: &str) -> Result<()> {
-        match self.api.delete_agent(id).await {
+        let deleted = match self.api.delete_agent(id).await {
             // Already gone (perhaps by an earlier attempt whose answer was lost): done.
             Err(ProviderError::NotFound { .. }) => {
                 tracing::debug!(agent = id, "agent already deleted");
                 Ok(())
             }
             other => other,
+        };
+        if deleted.is_ok() {
+            self.known.forget(id);
         }
+        deleted
     }
 }

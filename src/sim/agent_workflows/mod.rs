@@ -74,6 +74,7 @@ use super::{
     Clock, SimError, SimOptions,
     app::PlatformApi,
     fastapi::{ApiError, Query, Validator},
+    faults::FaultInjector,
     persist::StateFile,
     store::Store,
 };
@@ -118,6 +119,8 @@ type Answer = Result<Json<Value>, ApiError>;
 pub(crate) struct AgentWorkflows {
     store: Arc<Store<AgentWorkflowsState>>,
     clock: Clock,
+    /// For the answer faults of the list.
+    faults: Arc<FaultInjector>,
 }
 
 impl AgentWorkflows {
@@ -150,7 +153,10 @@ fn conflict(message: &str) -> ApiError {
 }
 
 /// Loads the state and builds the routes.
-pub(crate) fn api(options: &SimOptions) -> Result<PlatformApi, SimError> {
+pub(crate) fn api(
+    options: &SimOptions,
+    faults: Arc<FaultInjector>,
+) -> Result<PlatformApi, SimError> {
     let file = options
         .state_file
         .clone()
@@ -159,6 +165,7 @@ pub(crate) fn api(options: &SimOptions) -> Result<PlatformApi, SimError> {
     let app = Arc::new(AgentWorkflows {
         store: store.clone(),
         clock: options.clock.clone(),
+        faults,
     });
     let router = Router::new()
         .route(LIST, get(workflows::list))

@@ -15,6 +15,7 @@ use super::{
     entities::{NewWorkflow, Status, StatusFilter, Workflow},
     schema, workflow_not_found,
 };
+use crate::sim::ListShape;
 use crate::sim::fastapi::{ApiError, PathParam, Query, Validator, json_body};
 
 /// The `?status=` filter of the list and the summary.
@@ -32,7 +33,28 @@ pub(crate) async fn list(
     State(app): State<Arc<AgentWorkflows>>,
     RawQuery(raw_query): RawQuery,
 ) -> Answer {
-    listed(&app, raw_query, Workflow::list_json).await
+    let Json(mut answer) = listed(&app, raw_query, Workflow::list_json).await?;
+    let shape = app.faults.faults().agent_list;
+    if shape == ListShape::NoPagingFields
+        && let Some(object) = answer.as_object_mut()
+    {
+        object.remove("workflows");
+    }
+    if let Some(Value::Array(workflows)) = answer.get_mut("workflows") {
+        match shape {
+            ListShape::NoItems => workflows.clear(),
+            ListShape::Repeats => {
+                let twice: Vec<Value> = workflows
+                    .iter()
+                    .flat_map(|item| [item.clone(), item.clone()])
+                    .collect();
+                *workflows = twice;
+            }
+            // No paging here: the other shapes answer as documented.
+            _ => {}
+        }
+    }
+    Ok(Json(answer))
 }
 
 pub(crate) async fn summary(

@@ -16,6 +16,7 @@ use super::{
     schema,
     tenancy::TENANT_PARAMS,
 };
+use crate::sim::UpdateReading;
 use crate::sim::fastapi::{ApiError, PathParam, Query, json_body};
 
 type Answer = Result<Json<Value>, ApiError>;
@@ -30,7 +31,10 @@ pub(crate) async fn create(
     validator.query_known(&query, &TENANT_PARAMS);
     let fields = validator.body(body.as_ref(), schema::AGENT_CREATE);
     validator.finish()?;
-    let agent = Agent::create(&fields, &scope, &app.now());
+    let mut agent = Agent::create(&fields, &scope, &app.now());
+    if app.faults.faults().drop_extend_properties_on_create {
+        agent.extend_properties = json!({});
+    }
     let created = app
         .store
         .write(|state| Ok::<_, ApiError>(state.insert(agent).agent.to_json()))
@@ -60,21 +64,15 @@ pub(crate) async fn list(State(app): State<Arc<Workfx>>, RawQuery(raw_query): Ra
     } else {
         Order::Recent
     };
+    let shape = app.faults.faults().agent_list;
     let answer = app
         .store
         .read(|state| {
-            let window = page.window(state.list(&scope, &filter, order));
-            json!({
-                "page_num": page.num,
-                "page_size": page.size,
-                "total_count": window.total_count,
-                "total_pages": window.total_pages,
-                "has_next_page": window.has_next_page,
-                "data": window.items.iter().map(|record| record.agent.to_json()).collect::<Vec<_>>(),
-            })
+            page.answer(state.list(&scope, &filter, order), shape, true)
+                .map(|record| record.agent.to_json())
         })
         .await;
-    Ok(Json(answer))
+    Ok(Json(json!(answer)))
 }
 
 /// An empty filter value filters nothing.
@@ -148,7 +146,10 @@ pub(crate) async fn update(
         .store
         .write(|state| {
             let record = state.agent_mut(&scope, id).ok_or_else(agent_not_found)?;
-            record.agent.update(&fields, &now);
+            match app.readings.update {
+                UpdateReading::Merge => record.agent.update(&fields, &now),
+                UpdateReading::Replace => record.agent.replace(&fields, &now),
+            }
             Ok::<_, ApiError>(record.agent.to_json())
         })
         .await?;

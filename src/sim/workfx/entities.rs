@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::sim::FlowOrder;
+
 /// Who the simulator says made a change: it has no users, only a token.
 const SIM_USER: &str = "agentsync-sim";
 const SIM_ROLE: &str = "admin";
@@ -227,6 +229,41 @@ impl Agent {
         self.stamps.touch(now);
     }
 
+    /// An update under [`crate::sim::UpdateReading::Replace`]: every field of the update model
+    /// that the body leaves out takes its documented default first (`name`, which shows none,
+    /// is kept), then the body applies as in [`Agent::update`].
+    pub(crate) fn replace(&mut self, fields: &Map<String, Value>, now: &str) {
+        let left_out = |name: &str| !fields.contains_key(name);
+        for (name, field) in [
+            ("description", &mut self.description),
+            ("icon_type", &mut self.icon_type),
+            ("icon", &mut self.icon),
+            ("icon_background", &mut self.icon_background),
+            ("ab_test_id", &mut self.ab_test_id),
+            ("usage_guide", &mut self.usage_guide),
+        ] {
+            if left_out(name) {
+                *field = None;
+            }
+        }
+        if left_out("tags") {
+            self.tags.clear();
+        }
+        if left_out("is_favorite") {
+            self.is_favorite = false;
+        }
+        if left_out("status") {
+            ACTIVE.clone_into(&mut self.status);
+        }
+        if left_out("ab_test_enabled") {
+            self.ab_test_enabled = false;
+        }
+        if left_out("extend_properties") {
+            self.extend_properties = json!({});
+        }
+        self.update(fields, now);
+    }
+
     fn in_scope(&self, scope: &Scope) -> bool {
         self.tenant_id == scope.tenant_id && self.tenant_unit_id == scope.tenant_unit_id
     }
@@ -345,9 +382,16 @@ impl AgentRecord {
         self.versions.last()
     }
 
-    /// The draft first, then the published versions, newest first.
-    pub(crate) fn flows_newest_first(&self) -> impl Iterator<Item = &Flow> {
-        self.draft.iter().chain(self.versions.iter().rev())
+    /// Newest first, in `order`: the draft first, then the published versions, newest first;
+    /// or by creation, where the draft (created before every version published from it) comes
+    /// after them; or, breaking the docs, oldest first.
+    pub(crate) fn flows_newest_first(&self, order: FlowOrder) -> Vec<&Flow> {
+        let versions = self.versions.iter().rev();
+        match order {
+            FlowOrder::DraftFirst => self.draft.iter().chain(versions).collect(),
+            FlowOrder::ByCreation => versions.chain(self.draft.iter()).collect(),
+            FlowOrder::OldestFirst => self.versions.iter().chain(self.draft.iter()).collect(),
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{
     Workfx, agent_not_found,
-    entities::{AgentRecord, FlowContent, FlowWire},
+    entities::{AgentRecord, FlowContent},
     paging::Page,
     schema,
     tenancy::TENANT_PARAMS,
@@ -95,19 +95,16 @@ pub(crate) async fn list(
     validator.query_known(&query, schema::LIST_FLOWS_QUERY);
     let page = Page::from_query(&mut validator, &query, app.max_page_size);
     validator.finish()?;
+    let shape = app.faults.faults().flow_list;
+    let order = app.readings.flow_order;
     app.store
         .read(|state| {
             let record: &AgentRecord = state.agent(&scope, id).ok_or_else(agent_not_found)?;
-            let window = page.window(record.flows_newest_first().collect());
             // FlowVersionListResponse, as documented: no total_pages here. Written while the
             // state is borrowed, so that no graph is copied on the way out.
-            let list = FlowList {
-                page_num: page.num,
-                page_size: page.size,
-                total_count: window.total_count,
-                has_next_page: window.has_next_page,
-                data: window.items.iter().map(|flow| flow.wire()).collect(),
-            };
+            let list = page
+                .answer(record.flows_newest_first(order), shape, false)
+                .map(|flow| flow.wire());
             json_response(StatusCode::OK, &list)
         })
         .await
@@ -121,14 +118,4 @@ fn json_response(status: StatusCode, answer: &impl Serialize) -> Result<Response
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, &message)
     })?;
     Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
-}
-
-/// `FlowVersionListResponse`, borrowing the flows it lists.
-#[derive(Serialize)]
-struct FlowList<'a> {
-    page_num: u32,
-    page_size: u32,
-    total_count: usize,
-    has_next_page: bool,
-    data: Vec<FlowWire<'a>>,
 }

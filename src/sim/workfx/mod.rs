@@ -2,11 +2,13 @@
 //! of them change state. Implements the docs in `shared/api/workfx-*.md` and, where they are
 //! silent, exactly the assumptions of `shared/api/README.md`:
 //!
-//! - agents: create (200), list (paginated, filtered), get by id or code, partial update (PUT;
-//!   `status` archives and restores), delete (answers `{}`, removes the flows too);
+//! - agents: create (200), list (paginated, filtered), get by id or code, update (PUT;
+//!   `status` archives and restores; partial, or replacing under [`UpdateReading::Replace`]),
+//!   delete (answers `{}`, removes the flows too);
 //! - flows: write the draft (201, creates or replaces), read it (404 until written), publish
 //!   (copies the draft into version "1", "2", ...; 404 without a draft), list (draft first,
-//!   then newest first), run the draft (404 without one);
+//!   then newest first; or by creation, under [`FlowOrder::ByCreation`]), run the draft (404
+//!   without one);
 //! - invoke: chat, chat/resume, job, answering a deterministic JSON string that echoes the input.
 //!
 //! Errors: see [`crate::sim::fastapi`]; a non-UUID `agent_id` is a 422 `uuid_parsing`, as
@@ -33,12 +35,15 @@ use self::{
     tenancy::Tenancy,
 };
 use super::{
-    Clock, SimError, SimOptions,
+    Clock, Readings, SimError, SimOptions,
     app::PlatformApi,
     fastapi::{ApiError, Query, Validator},
+    faults::FaultInjector,
     persist::StateFile,
     store::Store,
 };
+#[cfg(doc)]
+use super::{FlowOrder, UpdateReading};
 
 pub(crate) const NAME: &str = "workfx";
 
@@ -70,6 +75,9 @@ pub(crate) struct Workfx {
     tenancy: Tenancy,
     clock: Clock,
     max_page_size: u32,
+    readings: Readings,
+    /// For the answer faults of the lists and of create.
+    faults: Arc<FaultInjector>,
 }
 
 impl Workfx {
@@ -91,7 +99,10 @@ fn agent_not_found() -> ApiError {
 }
 
 /// Loads the state and builds the routes.
-pub(crate) fn api(options: &SimOptions) -> Result<PlatformApi, SimError> {
+pub(crate) fn api(
+    options: &SimOptions,
+    faults: Arc<FaultInjector>,
+) -> Result<PlatformApi, SimError> {
     let file = options
         .state_file
         .clone()
@@ -105,6 +116,8 @@ pub(crate) fn api(options: &SimOptions) -> Result<PlatformApi, SimError> {
         },
         clock: options.clock.clone(),
         max_page_size: options.max_page_size,
+        readings: options.readings,
+        faults,
     });
     let router = Router::new()
         .route(AGENTS, get(agents::list).post(agents::create))
