@@ -336,6 +336,15 @@ impl HttpClient {
         self.stats.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Counts an answer by its status.
+    fn count_status(&self, status: StatusCode) {
+        *self
+            .lock_stats()
+            .by_status
+            .entry(status.as_u16())
+            .or_default() += 1;
+    }
+
     /// Sends a request under the retry policy and decodes its JSON answer (an empty body reads
     /// as `null`).
     pub async fn send<T: DeserializeOwned>(
@@ -429,11 +438,7 @@ impl HttpClient {
         let elapsed_ms = millis(sent.elapsed());
         match answered {
             Ok((status, _, None)) => {
-                *self
-                    .lock_stats()
-                    .by_status
-                    .entry(status.as_u16())
-                    .or_default() += 1;
+                self.count_status(status);
                 tracing::debug!(
                     method = %request.method,
                     path = url.path(),
@@ -448,11 +453,7 @@ impl HttpClient {
                 }
             }
             Ok((status, headers, Some(body))) => {
-                *self
-                    .lock_stats()
-                    .by_status
-                    .entry(status.as_u16())
-                    .or_default() += 1;
+                self.count_status(status);
                 tracing::debug!(
                     method = %request.method,
                     path = url.path(),

@@ -101,6 +101,22 @@ impl AgentWorkflowsProvider {
         Ok(wire)
     }
 
+    /// The full answer of each agent of `ids`, in their order, up to `concurrency` at once;
+    /// `None` for one gone between the list and its read (it is not there any more).
+    async fn read_each(&self, ids: Vec<String>) -> Result<Vec<Option<WireObject>>> {
+        stream::iter(ids)
+            .map(|id| async move {
+                match self.get(&id).await {
+                    Ok(wire) => Ok(Some(wire)),
+                    Err(ProviderError::NotFound { .. }) => Ok(None),
+                    Err(err) => Err(err),
+                }
+            })
+            .buffered(self.concurrency)
+            .try_collect()
+            .await
+    }
+
     /// Opens a draft; one that is already open (a 409) is as good.
     async fn open_draft(&self, id: &str) -> Result<()> {
         match self.api.create_draft(id).await {
@@ -149,18 +165,7 @@ impl Provider for AgentWorkflowsProvider {
                 problem: format!("it lists agent {twice} twice"),
             });
         }
-        let full: Vec<Option<WireObject>> = stream::iter(ids)
-            .map(|id| async move {
-                match self.get(&id).await {
-                    Ok(wire) => Ok(Some(wire)),
-                    // Gone between the list and the read: it is not there any more.
-                    Err(ProviderError::NotFound { .. }) => Ok(None),
-                    Err(err) => Err(err),
-                }
-            })
-            .buffered(self.concurrency)
-            .try_collect()
-            .await?;
+        let full = self.read_each(ids).await?;
         let mut agents = Vec::with_capacity(full.len());
         let mut listed = HashMap::with_capacity(full.len());
         for wire in full.into_iter().flatten() {
@@ -182,17 +187,7 @@ impl Provider for AgentWorkflowsProvider {
             .filter(|summary| name.is_none_or(|name| mapping::agent_name(summary) == Some(name)))
             .filter_map(mapping::agent_id)
             .collect();
-        let full: Vec<Option<WireObject>> = stream::iter(ids)
-            .map(|id| async move {
-                match self.get(&id).await {
-                    Ok(wire) => Ok(Some(wire)),
-                    Err(ProviderError::NotFound { .. }) => Ok(None),
-                    Err(err) => Err(err),
-                }
-            })
-            .buffered(self.concurrency)
-            .try_collect()
-            .await?;
+        let full = self.read_each(ids).await?;
         let mut found = Vec::new();
         for wire in full.into_iter().flatten() {
             let agent = mapping::agent_from_wire(&wire, "the agents of one name")?;
