@@ -1,6 +1,6 @@
 //! The request budget of each operation, pinned: the real binary against the simulator, with
 //! the requests counted at the simulator, so that an extra read or write fails a test. The
-//! numbers are the minimum the workfx API allows (ARCHITECTURE.md, "Requests per operation").
+//! numbers are the minimum the workfx API allows (docs/performance.md, "Requests per operation").
 //! Also: no more than `concurrency` requests are ever in flight, and progress is counted.
 
 mod fixture;

@@ -2,7 +2,7 @@
 //! latency, and the CPU time and peak memory of loading and planning many definitions.
 //!
 //! ```sh
-//! cargo run --release --example bench                 # the README table (all of the below)
+//! cargo run --release --example bench                 # the tables of docs/performance.md (all of the below)
 //! cargo run --release --example bench -- network --agents 1000 --latency-ms 20 --concurrency 16
 //! cargo run --release --example bench -- cpu --agents 1000 --nodes 200
 //! ```
@@ -159,7 +159,7 @@ fn cpu_in_tempdir(shape: Shape, runs: usize) -> cpu::CpuReport {
     cpu::run(dir.path(), shape, runs)
 }
 
-/// The machine the figures come from, for the README.
+/// The machine the figures come from, for docs/performance.md.
 fn print_machine() {
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
