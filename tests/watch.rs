@@ -558,6 +558,24 @@ async fn a_bad_duration_is_refused_with_the_accepted_forms() {
     assert!(run.stderr.contains("200ms, 5s, 5m"), "{}", run.stderr);
 }
 
+#[test]
+fn every_duration_flag_reads_the_same_grammar() {
+    let repo = Repo::new();
+    // The same text means the same everywhere: a unit is always written...
+    let bare = repo.run(&["apply", "--yes", "--lock-timeout", "5"]);
+    bare.expect_code(1);
+    assert!(bare.stderr.contains("200ms, 5s, 5m"), "{}", bare.stderr);
+    // ...and a sum is read by the lock timeout as by the watch flags.
+    repo.run(&["apply", "--yes", "--lock-timeout", "1m30s"])
+        .expect_code(0);
+    // Zero is a wait that does not wait, but never an interval.
+    repo.run(&["apply", "--yes", "--lock-timeout", "0s"])
+        .expect_code(0);
+    let zero = repo.run(&["watch", "--interval", "0s"]);
+    zero.expect_code(1);
+    assert!(zero.stderr.contains("is zero"), "{}", zero.stderr);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removed_file_is_pruned_when_pruning_is_on() {
     let (repo, platform, _daemon) = converged("prune: archive\n", &[]).await;

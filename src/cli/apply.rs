@@ -30,7 +30,7 @@ pub struct ApplyArgs {
     pub adopt: bool,
 
     /// How long to wait for another agentsync process applying to the same target (30s, 500ms, 2m)
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::ops::lock::parse_timeout)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = super::duration::duration)]
     pub lock_timeout: std::time::Duration,
 
     /// Prune more agents than max_prune allows (default: half of the managed agents)

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod completions;
+mod duration;
 pub mod export;
 mod global;
 pub mod plan;

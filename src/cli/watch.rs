@@ -6,20 +6,21 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::duration::positive_duration;
 use super::{GlobalArgs, Reporter};
 use crate::exit::ExitStatus;
-use crate::watch::{self, WatchOptions, parse_duration};
+use crate::watch::{self, WatchOptions};
 
 /// Keep the platform in step continuously: sync at start, on every change under the
 /// definitions directory, and every --interval; serve /healthz, /readyz and /metrics.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     /// Full sync this often (repairs drift made on the platform, retries failures)
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = positive_duration)]
     pub interval: Duration,
 
     /// Quiet time after a file event before syncing
-    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = positive_duration)]
     pub debounce: Duration,
 
     /// Address of /healthz, /readyz and /metrics; port 0 picks a free port (the address used
@@ -28,15 +29,15 @@ pub struct WatchArgs {
     pub listen: SocketAddr,
 
     /// /readyz answers 503 once the platform has been unreachable this long
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = positive_duration)]
     pub unready_after: Duration,
 
     /// /readyz answers 503 while a sync has been running this long (a stalled sync)
-    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = positive_duration)]
     pub stall_after: Duration,
 
     /// After SIGINT/SIGTERM, how long the sync in flight may take to finish
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = positive_duration)]
     pub grace: Duration,
 
     /// Take over unmanaged agents whose name matches a new definition

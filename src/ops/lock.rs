@@ -199,22 +199,6 @@ fn read_pid(path: &Path) -> Option<u32> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
-/// Reads a duration such as `30s`, `500ms`, `2m` or a bare number of seconds.
-pub fn parse_timeout(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = text
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or((text, ""), |at| text.split_at(at));
-    let invalid = || format!("'{text}' is not a duration like 30s, 500ms or 2m");
-    let n: u64 = number.parse().map_err(|_| invalid())?;
-    match unit {
-        "" | "s" => Ok(Duration::from_secs(n)),
-        "ms" => Ok(Duration::from_millis(n)),
-        "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
-        _ => Err(invalid()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,14 +370,5 @@ mod tests {
         })
         .expect("the configuration loads");
         assert!(path_for(&config).starts_with("/var/lib/agentsync"));
-    }
-
-    #[test]
-    fn timeouts_read_seconds_milliseconds_and_minutes() {
-        assert_eq!(parse_timeout("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_timeout("30"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_timeout("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_timeout("2m"), Ok(Duration::from_secs(120)));
-        assert!(parse_timeout("soon").is_err());
     }
 }

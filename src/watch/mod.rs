@@ -9,7 +9,6 @@
 //! and the daemon is unready until a read succeeds. `/healthz`, `/readyz` and `/metrics` are
 //! served on `listen`.
 
-pub mod duration;
 pub mod files;
 pub mod gate;
 pub mod metrics;
@@ -25,8 +24,6 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tokio::time::sleep_until;
-
-pub use duration::{DurationError, parse_duration};
 
 use crate::apply::Outcome;
 use crate::ops::OpsError;
