@@ -5,13 +5,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::plan::target_plans;
+use super::plan::{PlanningArgs, target_plans};
 use super::{GlobalArgs, Reporter};
 use crate::apply::{Outcome, Report};
 use crate::exit::ExitStatus;
 use crate::ops::OpsError;
 use crate::ops::apply::{ApplyOptions, apply};
-use crate::ops::plan::PlanOptions;
 use crate::ops::workspace::process_env;
 use crate::render::{TargetPlan, Targets, printable};
 
@@ -25,21 +24,16 @@ pub struct ApplyArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
 
-    /// Take over unmanaged agents whose name matches a new definition
-    #[arg(long)]
-    pub adopt: bool,
+    #[command(flatten)]
+    pub planning: PlanningArgs,
 
-    /// How long to wait for another agentsync process applying to the same target (30s, 500ms, 2m)
+    /// How long to wait for another agentsync process applying to the same target (10s, 500ms, 2m; 0s: not at all)
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = super::duration::duration)]
     pub lock_timeout: std::time::Duration,
-
-    /// Prune more agents than max_prune allows (default: half of the managed agents)
-    #[arg(long)]
-    pub allow_mass_prune: bool,
 }
 
 pub async fn run(args: ApplyArgs, global: &GlobalArgs, reporter: &Reporter) -> ExitStatus {
-    let workspace = match global.workspace_options() {
+    let plan = match args.planning.options(global) {
         Ok(options) => options,
         Err(err) => {
             reporter.error(&err);
@@ -47,12 +41,7 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, reporter: &Reporter) -> E
         }
     };
     let options = ApplyOptions {
-        plan: PlanOptions {
-            workspace,
-            adopt: args.adopt,
-            allow_mass_prune: args.allow_mass_prune,
-            progress: super::progress::for_terminal(global.quiet),
-        },
+        plan,
         saved: args.saved.clone(),
         lock_timeout: args.lock_timeout,
     };

@@ -25,6 +25,13 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
 
+    #[command(flatten)]
+    pub planning: PlanningArgs,
+}
+
+/// The flags that decide a plan, shared by `plan` and `apply`.
+#[derive(Debug, Args)]
+pub struct PlanningArgs {
     /// Take over unmanaged agents whose name matches a new definition
     #[arg(long)]
     pub adopt: bool,
@@ -32,6 +39,18 @@ pub struct PlanArgs {
     /// Prune more agents than max_prune allows (default: half of the managed agents)
     #[arg(long)]
     pub allow_mass_prune: bool,
+}
+
+impl PlanningArgs {
+    /// The options of a plan: the one place `cli` builds them, for `plan` and `apply` alike.
+    pub fn options(&self, global: &GlobalArgs) -> std::io::Result<PlanOptions> {
+        Ok(PlanOptions {
+            workspace: global.workspace_options()?,
+            adopt: self.adopt,
+            allow_mass_prune: self.allow_mass_prune,
+            progress: super::progress::for_terminal(global.quiet),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -63,18 +82,12 @@ pub fn target_plans(planned: &[Planned]) -> Vec<TargetPlan<'_>> {
 }
 
 pub async fn run(args: PlanArgs, global: &GlobalArgs, reporter: &Reporter) -> ExitStatus {
-    let workspace = match global.workspace_options() {
+    let options = match args.planning.options(global) {
         Ok(options) => options,
         Err(err) => {
             reporter.error(&err);
             return ExitStatus::Failure;
         }
-    };
-    let options = PlanOptions {
-        workspace,
-        adopt: args.adopt,
-        allow_mass_prune: args.allow_mass_prune,
-        progress: super::progress::for_terminal(global.quiet),
     };
     let planned = match plan(&options, &process_env).await {
         Ok(planned) => planned,
@@ -98,7 +111,7 @@ pub async fn run(args: PlanArgs, global: &GlobalArgs, reporter: &Reporter) -> Ex
     let saved = args
         .out
         .as_ref()
-        .map(|path| (path, SavedPlan::new(&planned, args.adopt)));
+        .map(|path| (path, SavedPlan::new(&planned, args.planning.adopt)));
     for one in planned {
         one.connection.close().await;
     }
