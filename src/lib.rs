@@ -3,24 +3,20 @@
 //! The library face: load definitions ([`spec`]), read configuration ([`config`]), and the command
 //! workflows in [`ops`]. `ARCHITECTURE.md` maps the modules and the rules between them.
 
-pub mod apply;
 #[cfg(test)]
 mod arbitrary;
 pub mod cli;
 pub mod config;
 pub mod content;
 pub mod diagnostic;
-pub mod diff;
+pub mod engine;
 pub mod exit;
 pub mod export;
 pub mod http;
 pub mod json_schema;
 pub mod model;
 pub mod ops;
-pub mod plan;
-pub mod progress;
 pub mod provider;
-pub mod render;
 pub mod sim;
 pub mod spec;
 pub mod watch;

@@ -439,10 +439,7 @@ async fn claiming_keeps_every_field_under_either_reading_of_put() {
         let id = raw_full_agent(&sim, "old-key").await;
         sim.reset_requests();
         provider
-            .claim_agent(
-                &id,
-                &agentsync::model::Marker::new(key("tidy"), true),
-            )
+            .claim_agent(&id, &agentsync::model::Marker::new(key("tidy"), true))
             .await
             .expect("claimed");
         assert_eq!(sim.requests().total, 2);

@@ -11,11 +11,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use agentsync::config::Overrides;
+use agentsync::engine::progress::{Phase, Progress, ProgressSink};
 use agentsync::http::{ApiRequest, HttpClient, HttpSettings};
 use agentsync::ops::apply::{ApplyOptions, apply};
 use agentsync::ops::plan::{PlanOptions, plan};
 use agentsync::ops::workspace::WorkspaceOptions;
-use agentsync::progress::{Phase, Progress, ProgressSink};
 use fixture::platform::{Platform, count};
 use fixture::voice::{self, VoicePlatform};
 use fixture::{Repo, minimal, with_flow};

@@ -7,13 +7,13 @@ use clap::Args;
 
 use super::plan::target_plans;
 use super::{GlobalArgs, Reporter};
-use crate::apply::{Outcome, Report};
+use crate::engine::apply::{Outcome, Report};
+use crate::engine::render::{TargetPlan, Targets, printable};
 use crate::exit::ExitStatus;
 use crate::ops::OpsError;
 use crate::ops::apply::{ApplyOptions, apply};
 use crate::ops::plan::PlanOptions;
 use crate::ops::workspace::process_env;
-use crate::render::{TargetPlan, Targets, printable};
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use crate::config::ConfigError;
 use crate::diagnostic::{self, Explain, Located};
+use crate::engine::render::printable;
 use crate::ops::OpsError;
-use crate::render::printable;
 use crate::spec::Loaded;
 
 /// Prints results and problems with one colour policy for the whole invocation.

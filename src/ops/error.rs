@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::config::ConfigError;
-use crate::plan::PlanError;
+use crate::engine::plan::PlanError;
 use crate::provider::ProviderError;
 use crate::sim::SimError;
 use crate::spec::Loaded;

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::content::Content;
-use crate::plan::ObservedAgent;
+use crate::engine::plan::ObservedAgent;
 
 /// SHA-256 over the canonical JSON of the agent's fields, lifecycle and content (the same
 /// canonical form as a content's digest). A digest, not the values: a saved plan must not

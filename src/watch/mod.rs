@@ -28,7 +28,7 @@ use tokio::time::sleep_until;
 
 pub use duration::{DurationError, parse_duration};
 
-use crate::apply::Outcome;
+use crate::engine::apply::Outcome;
 use crate::ops::OpsError;
 use crate::ops::workspace::{self, WorkspaceOptions, process_env};
 use files::FileWatch;
@@ -100,7 +100,7 @@ pub enum WatchError {
     #[error("cannot read the platform's state")]
     Observe(#[source] crate::provider::ProviderError),
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    Conflicts(Vec<crate::plan::PlanError>),
+    Conflicts(Vec<crate::engine::plan::PlanError>),
     #[error("no platform connection")]
     NotConnected,
     #[error("cannot save the embedded simulator's state")]

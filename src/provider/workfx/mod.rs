@@ -295,7 +295,8 @@ impl Provider for WorkfxProvider {
         let mut seen = HashSet::new();
         let mut keep = |page: api::AgentPage, page_num| -> Result<()> {
             for object in &page.data {
-                let agent = mapping::agent_from_wire(object, &api::named_page_what(name, page_num))?;
+                let agent =
+                    mapping::agent_from_wire(object, &api::named_page_what(name, page_num))?;
                 if seen.insert(agent.id.clone()) && agent.key.as_ref() == Some(key) {
                     found.push(agent);
                 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::config::Prune;
 use crate::content::Content;
-use crate::diff::{self, FieldChange};
+use crate::engine::diff::{self, FieldChange};
 use crate::model::{Definition, Desired, Document, FieldPath, Key, Lifecycle};
 use crate::provider::{Capabilities, RemoteAgent, RemoteContent};
 use crate::spec::schema::DefinitionSchema;
