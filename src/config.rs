@@ -10,10 +10,10 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{Explain, Located, SourceFile, suggest};
 use crate::provider::ProviderKind;
 use crate::spec::interpolate::is_env_name;
-use crate::yaml::{self, Node, Span, Value};
+use crate::text::diagnostic::{Explain, Located, SourceFile, suggest};
+use crate::text::yaml::{self, Node, Span, Value};
 
 /// The file name searched for from the current directory upward.
 pub const FILE_NAME: &str = "agentsync.yaml";

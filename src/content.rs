@@ -15,10 +15,7 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use crate::model::Document;
-
-pub mod json_text;
-
-use json_text::{JsonText, TextWriter};
+use crate::text::json_text::{self, JsonText, TextWriter};
 
 /// A content: immutable, cheap to clone (one reference count), equal to another when their
 /// canonical forms are equal.

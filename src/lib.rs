@@ -8,7 +8,6 @@ mod arbitrary;
 pub mod cli;
 pub mod config;
 pub mod content;
-pub mod diagnostic;
 pub mod engine;
 pub mod exit;
 pub mod export;
@@ -19,8 +18,7 @@ pub mod ops;
 pub mod provider;
 pub mod sim;
 pub mod spec;
+pub mod text;
 pub mod watch;
-pub mod yaml;
-pub mod yaml_emit;
 
 pub use exit::ExitStatus;

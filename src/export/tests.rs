@@ -536,9 +536,9 @@ prop_compose! {
         favorite in proptest::option::of(any::<bool>()),
         mode in proptest::option::of(prop::sample::select(vec!["flow-chat", "flow-job"])),
         archived in any::<bool>(),
-        graph in object(crate::yaml_emit::tests::any_json()),
+        graph in object(crate::text::yaml_emit::tests::any_json()),
         variables in object(text().prop_map(Value::String)),
-        conversation in object(object(crate::yaml_emit::tests::any_json())),
+        conversation in object(object(crate::text::yaml_emit::tests::any_json())),
         state in 0u8..4,
     ) -> Remote {
         let mut fields = json!({"name": name});
@@ -562,8 +562,8 @@ prop_compose! {
     fn workflows_agent()(
         name in text().prop_filter("platforms refuse an empty name", |n| !n.trim().is_empty()),
         folder in proptest::option::of(0i64..100),
-        configuration in object(crate::yaml_emit::tests::any_json()),
-        definition in object(crate::yaml_emit::tests::any_json()),
+        configuration in object(crate::text::yaml_emit::tests::any_json()),
+        definition in object(crate::text::yaml_emit::tests::any_json()),
         published in any::<bool>(),
     ) -> Remote {
         let mut fields = json!({"name": name, "configuration": configuration});

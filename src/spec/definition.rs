@@ -12,10 +12,10 @@ use super::interpolate::{InterpolationError, interpolate};
 use super::json_include::{self, JsonInclude};
 use super::schema::{COMMON_FIELDS, DefinitionSchema, Field, Kind};
 use crate::content::Content;
-use crate::content::json_text::{JsonText, TextWriter};
-use crate::diagnostic::{Located, SourceFile, suggest};
 use crate::model::{Definition, Document, FieldPath, Key, Lifecycle, Segment};
-use crate::yaml::{self, Entry, Node, Span, Value};
+use crate::text::diagnostic::{Located, SourceFile, suggest};
+use crate::text::json_text::{JsonText, TextWriter};
+use crate::text::yaml::{self, Entry, Node, Span, Value};
 
 /// Where a `${agent:KEY}` was written, for the cross-file checks.
 #[derive(Debug, Clone)]

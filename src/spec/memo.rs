@@ -18,7 +18,7 @@ use super::LoadOptions;
 use super::definition::{Checked, Include, ReferenceSite, read_include};
 use super::files::Boundary;
 use crate::model::{Definition, Key};
-use crate::yaml::Span;
+use crate::text::yaml::Span;
 
 /// SHA-256 of a file's text, or of an environment variable's value.
 pub(super) type TextDigest = [u8; 32];

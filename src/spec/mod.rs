@@ -15,8 +15,8 @@ pub mod schema;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{Located, SourceFile};
 use crate::model::{Definition, Desired, Key};
+use crate::text::diagnostic::{Located, SourceFile};
 
 pub use definition::{Checked, ReferenceSite};
 pub use error::{Problem, SpecError};
@@ -898,10 +898,11 @@ mod tests {
     fn a_definition_s_included_files_are_read_ahead_as_its_schema_places_them() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         std::fs::write(dir.path().join("g.json"), r#"{"nodes": []}"#).expect("write");
-        let tree =
-            crate::yaml::parse("kind: agent\nflow:\n  graph_file: g.json\ngraph_file: no.json\n")
-                .expect("YAML")
-                .expect("a document");
+        let tree = crate::text::yaml::parse(
+            "kind: agent\nflow:\n  graph_file: g.json\ngraph_file: no.json\n",
+        )
+        .expect("YAML")
+        .expect("a document");
         let schema = crate::provider::ProviderKind::Workfx.definition_schema();
         let boundary = Boundary::new(dir.path(), dir.path());
         let ahead = definition::read_ahead(&tree, schema, dir.path(), &boundary);

@@ -1,4 +1,4 @@
-//! JSON text read in one pass into the text a [`Content`](super::Content) is made of (compact),
+//! JSON text read in one pass into the text a [`Content`](crate::content::Content) is made of (compact),
 //! or into the canonical text its digest is taken of, without building a tree.
 //!
 //! `TextWriter` is the one place that says what canonical means: members sorted by name, `null`
