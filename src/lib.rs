@@ -7,7 +7,6 @@
 mod arbitrary;
 pub mod cli;
 pub mod config;
-pub mod content;
 pub mod engine;
 pub mod exit;
 pub mod export;

@@ -4,8 +4,8 @@
 
 mod fixture;
 
-use agentsync::content::Content;
 use agentsync::http::Secret;
+use agentsync::model::content::Content;
 use agentsync::model::{Document, Key, Lifecycle};
 use agentsync::provider::workfx::{WorkfxProvider, WorkfxSettings};
 use agentsync::provider::{Provider, ProviderError, RemoteAgent};

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::content::Content;
+use crate::model::content::Content;
 use crate::provider::ProviderKind;
 use crate::spec::interpolate::interpolate;
 

@@ -14,7 +14,7 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
-use crate::content::Content;
+use crate::model::content::Content;
 use crate::model::{Document, Key, Lifecycle, Marker};
 use crate::spec::schema::DefinitionSchema;
 

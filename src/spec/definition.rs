@@ -11,7 +11,7 @@ use super::files::{self, Boundary, ReadError, Refused};
 use super::interpolate::{InterpolationError, interpolate};
 use super::json_include::{self, JsonInclude};
 use super::schema::{COMMON_FIELDS, DefinitionSchema, Field, Kind};
-use crate::content::Content;
+use crate::model::content::Content;
 use crate::model::{Definition, Document, FieldPath, Key, Lifecycle, Segment};
 use crate::text::diagnostic::{Located, SourceFile, suggest};
 use crate::text::json_text::{JsonText, TextWriter};

@@ -23,8 +23,8 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use reqwest::Url;
 
 use self::api::{Api, WireObject};
-use crate::content::Content;
 use crate::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
+use crate::model::content::Content;
 use crate::model::{Document, Key, Lifecycle, Marker};
 use crate::provider::{
     DraftProblem, Provider, ProviderError, ProviderKind, RemoteAgent, RemoteContent, Result,

@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::api::{FlowVersion, GRAPH, WireFlow, WireObject};
-use crate::content::Content;
+use crate::model::content::Content;
 use crate::model::{Document, Lifecycle, Marker};
 use crate::provider::{ProviderError, RemoteAgent, RemoteContent, Result, marker};
 use crate::text::json_text;
