@@ -10,7 +10,6 @@ pub mod config;
 pub mod engine;
 pub mod exit;
 pub mod export;
-pub mod http;
 pub mod json_schema;
 pub mod model;
 pub mod ops;

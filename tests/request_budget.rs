@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex};
 
 use agentsync::config::Overrides;
 use agentsync::engine::progress::{Phase, Progress, ProgressSink};
-use agentsync::http::{ApiRequest, HttpClient, HttpSettings};
 use agentsync::ops::apply::{ApplyOptions, apply};
 use agentsync::ops::plan::{PlanOptions, plan};
 use agentsync::ops::workspace::WorkspaceOptions;
+use agentsync::provider::http::{ApiRequest, HttpClient, HttpSettings};
 use fixture::platform::{Platform, count};
 use fixture::voice::{self, VoicePlatform};
 use fixture::{Repo, minimal, with_flow};

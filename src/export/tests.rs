@@ -376,7 +376,7 @@ fn a_file_replaced_keeps_its_environment_references_at_their_place_or_by_value()
     setup.force = true;
     let file = setup.dir.join("s.yaml");
     setup.occupied.insert(file.clone());
-    let secret = |s: &str| crate::http::Secret::new(s);
+    let secret = |s: &str| crate::provider::http::Secret::new(s);
     let at = |p: &str| FieldPath::try_from(p.to_string()).unwrap();
     setup.existing.push(Existing {
         key: Key::parse("s").unwrap(),
@@ -454,7 +454,7 @@ fn a_short_value_from_the_environment_is_a_reference_only_in_the_file_that_named
         from_env: Vec::new(),
         env: vec![secrets::Known {
             name: "DEBUG".into(),
-            value: crate::http::Secret::new("1"),
+            value: crate::provider::http::Secret::new("1"),
         }],
     });
     let mut own = agent("1", json!({"name": "S", "description": "1"}));

@@ -24,7 +24,7 @@ pub enum OpsError {
     )]
     EmptyToken { var: String },
     #[error("cannot set up the platform client")]
-    Setup(#[source] crate::http::SetupError),
+    Setup(#[source] crate::provider::http::SetupError),
     #[error("cannot start the embedded simulator")]
     Embedded(#[source] SimError),
     #[error("cannot read the platform's state")]

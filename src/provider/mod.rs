@@ -1,5 +1,6 @@
-//! The platforms agentsync serves: the [`Provider`] contract the engine talks through, and one
-//! module per platform that implements it.
+//! The platforms agentsync serves: the [`Provider`] contract the engine talks through, the HTTP
+//! client every platform's API goes through ([`http`]), and one module per platform that
+//! implements it.
 //!
 //! The engine (observe, plan, apply, render) sees agents only as provider-neutral documents in
 //! the definition format's own field names. Only `provider/<platform>` knows its platform's
@@ -7,6 +8,7 @@
 
 pub mod agent_workflows;
 pub mod any;
+pub mod http;
 pub mod marker;
 pub mod workfx;
 

@@ -23,9 +23,9 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use reqwest::Url;
 
 use self::api::{Api, WireObject};
-use crate::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
 use crate::model::content::Content;
 use crate::model::{Document, Key, Lifecycle, Marker};
+use crate::provider::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
 use crate::provider::{
     DraftProblem, Provider, ProviderError, ProviderKind, RemoteAgent, RemoteContent, Result,
 };
