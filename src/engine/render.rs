@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::engine::diff::{ChangeKind, FieldChange, ShownValue};
 use crate::engine::plan::{ActionKind, AgentPlan, Note, Plan, Summary};
+use crate::model::diff::{ChangeKind, FieldChange, ShownValue};
 
 /// Strings longer than this, or with a line break, are shown as a line diff.
 const LONG_STRING: usize = 60;
@@ -528,8 +528,8 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::engine::diff::ChangeKind;
     use crate::engine::plan::Action;
+    use crate::model::diff::ChangeKind;
     use crate::model::{FieldPath, Key};
 
     #[test]

@@ -623,13 +623,13 @@ fn round_trip(
     );
     let definition = loaded.desired.values().next().expect("one definition");
     let expected = &export.agents[0].expected;
-    prop_assert!(crate::engine::diff::documents_equivalent(
+    prop_assert!(crate::model::diff::documents_equivalent(
         &definition.fields,
         &expected.fields
     ));
     prop_assert_eq!(definition.content.is_some(), expected.content.is_some());
     if let (Some(a), Some(b)) = (&definition.content, &expected.content) {
-        prop_assert!(crate::engine::diff::documents_equivalent(&a.document(), b));
+        prop_assert!(crate::model::diff::documents_equivalent(&a.document(), b));
     }
     prop_assert_eq!(definition.lifecycle, Some(expected.lifecycle));
     // Nothing but the definition (and its graph file) was left in the directory.

@@ -289,7 +289,7 @@ mod tests {
             prop_assert!(Content::new(&a).same_as(&Content::new(&reversed)));
             prop_assert_eq!(
                 Content::new(&a).same_as(&Content::new(&b)),
-                crate::engine::diff::documents_equivalent(&a, &b)
+                crate::model::diff::documents_equivalent(&a, &b)
             );
             let (a, b) = (Content::new(&a), Content::new(&b));
             prop_assert_eq!(a.same_as(&b), a.digest() == b.digest());

@@ -2,9 +2,11 @@
 //!
 //! Documents are canonical JSON (`serde_json::Value`); their field names are the definition
 //! format's own, and only a provider maps them to its platform's payloads. An agent's flow is
-//! a [`content::Content`]: its JSON text, compared by canonical form.
+//! a [`content::Content`]: its JSON text, compared by canonical form. [`diff`] says when two
+//! documents count as equal and which fields differ.
 
 pub mod content;
+pub mod diff;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

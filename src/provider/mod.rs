@@ -156,7 +156,7 @@ impl RemoteContent {
         // Comparing the trees allocates nothing; making a second content would serialize and
         // digest the whole graph again.
         let same = match (&draft, &live) {
-            (Some(draft), Some(live)) => crate::engine::diff::documents_equivalent(draft, live),
+            (Some(draft), Some(live)) => crate::model::diff::documents_equivalent(draft, live),
             _ => false,
         };
         let live = live.as_ref().map(Content::new);
