@@ -10,16 +10,13 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::provider::ProviderKind;
+use crate::provider::{DEFAULT_CONCURRENCY, ProviderKind};
 use crate::spec::interpolate::is_env_name;
 use crate::text::diagnostic::{Explain, Located, SourceFile, suggest};
 use crate::text::yaml::{self, Node, Span, Value};
 
 /// The file name searched for from the current directory upward.
 pub const FILE_NAME: &str = "agentsync.yaml";
-
-/// Requests in flight at once, unless configured.
-pub const DEFAULT_CONCURRENCY: u32 = 8;
 
 /// The state directory, beside `agentsync.yaml`, unless `state_dir` says otherwise.
 pub const DEFAULT_STATE_DIR: &str = ".agentsync";

@@ -20,6 +20,10 @@ use crate::model::content::Content;
 use crate::model::{Document, Key, Lifecycle, Marker};
 use crate::spec::schema::DefinitionSchema;
 
+/// Requests in flight at once, unless configured (`concurrency:`; a platform's settings start
+/// from it too).
+pub const DEFAULT_CONCURRENCY: u32 = 8;
+
 /// The platforms a configuration can name in `provider:`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -47,7 +47,7 @@ impl AgentWorkflowsSettings {
         AgentWorkflowsSettings {
             base_url,
             token: None,
-            concurrency: crate::config::DEFAULT_CONCURRENCY as usize,
+            concurrency: crate::provider::DEFAULT_CONCURRENCY as usize,
             http: HttpSettings::default(),
         }
     }
