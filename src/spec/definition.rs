@@ -63,8 +63,8 @@ pub struct Context<'a> {
     /// Where included files must lie.
     pub boundary: &'a Boundary,
     pub env: &'a dyn Fn(&str) -> Option<String>,
-    /// Where to note the files included, when the load remembers ([`super::memo`]).
-    pub reads: Option<&'a super::memo::Reads>,
+    /// Where to note the files included, when the load remembers ([`super::reads`]).
+    pub reads: Option<&'a super::reads::Reads>,
     /// The files this definition includes, read (and parsed, for JSON) ahead on a parsing
     /// thread; one not found here is read when the checker comes to it.
     pub read_ahead: Option<&'a ReadAhead>,
