@@ -5,6 +5,8 @@
 
 #[cfg(test)]
 mod arbitrary;
+#[cfg(test)]
+mod architecture;
 pub mod cli;
 pub mod config;
 pub mod engine;
