@@ -10,7 +10,6 @@ mod architecture;
 pub mod cli;
 pub mod config;
 pub mod engine;
-pub mod exit;
 pub mod export;
 pub mod json_schema;
 pub mod model;
@@ -21,4 +20,4 @@ pub mod spec;
 pub mod text;
 pub mod watch;
 
-pub use exit::ExitStatus;
+pub use cli::exit::ExitStatus;

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::exit::ExitStatus;
 use super::plan::target_plans;
 use super::{GlobalArgs, Reporter};
 use crate::engine::apply::{Outcome, Report};
 use crate::engine::render::{TargetPlan, Targets, printable};
-use crate::exit::ExitStatus;
 use crate::ops::OpsError;
 use crate::ops::apply::{ApplyOptions, apply};
 use crate::ops::plan::PlanOptions;

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
+use super::exit::ExitStatus;
 use super::{GlobalArgs, Reporter};
 use crate::engine::render::printable;
-use crate::exit::ExitStatus;
 use crate::export::KeyFrom;
 use crate::ops::export::{ExportOptions, TargetExport, export};
 use crate::ops::workspace::process_env;

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod completions;
+pub mod exit;
 pub mod export;
 mod global;
 pub mod plan;
@@ -23,7 +24,7 @@ use clap::{Parser, Subcommand};
 pub use global::{GlobalArgs, LogFormat, LoggingOptions};
 pub use report::Reporter;
 
-use crate::exit::ExitStatus;
+use exit::ExitStatus;
 
 /// `agentsync`: keep AI agents on hosted platforms in step with a git repository.
 #[derive(Debug, Parser)]

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use super::exit::ExitStatus;
 use super::{GlobalArgs, Reporter};
 use crate::engine::render::{TargetPlan, Targets};
-use crate::exit::ExitStatus;
 use crate::ops::plan::{PlanOptions, Planned, plan};
 use crate::ops::saved::SavedPlan;
 use crate::ops::workspace::process_env;

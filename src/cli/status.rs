@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
+use super::exit::ExitStatus;
 use super::{GlobalArgs, Reporter};
 use crate::engine::render::printable;
-use crate::exit::ExitStatus;
 use crate::ops::status::{Draft, FORMAT_VERSION, StatusOptions, Sync, TargetStatus, status};
 use crate::ops::workspace::process_env;
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::exit::ExitStatus;
 use super::{GlobalArgs, Reporter};
-use crate::exit::ExitStatus;
 use crate::watch::{self, WatchOptions, parse_duration};
 
 /// Keep the platform in step continuously: sync at start, on every change under the
