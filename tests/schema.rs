@@ -184,7 +184,7 @@ fn the_configuration_passes_its_schema_and_an_unknown_setting_fails_it() {
 #[test]
 fn values_the_configuration_schema_allows_are_accepted_by_the_loader() {
     let schema = committed("agentsync.schema.json");
-    for setting in agentsync::config::SETTINGS {
+    for setting in agentsync::config::settings::SETTINGS {
         for example in json_schema::setting_examples(setting.value) {
             let mut config = json!({"provider": "workfx", "endpoint": "embedded"});
             config[setting.key] = example.clone();
