@@ -16,7 +16,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::config::{SETTINGS, SettingValue, TARGETS};
+use crate::config::settings::{SETTINGS, SettingValue, TARGETS};
 use crate::model::MAX_KEY_LEN;
 use crate::provider::ProviderKind;
 use crate::spec::schema::{COMMON_FIELDS, DefinitionSchema, Field, Kind};

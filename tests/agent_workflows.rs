@@ -532,7 +532,7 @@ async fn a_list_larger_than_agentsync_reads_is_an_error_and_nothing_is_written()
     platform
         .sim
         .set_faults(agentsync::sim::Faults {
-            oversize_bytes: agentsync::http::MAX_BODY_BYTES as u64,
+            oversize_bytes: agentsync::provider::http::MAX_BODY_BYTES as u64,
             ..agentsync::sim::Faults::none()
         })
         .expect("valid faults");

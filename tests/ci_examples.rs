@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use agentsync::yaml::{self, Node, Value};
+use agentsync::text::yaml::{self, Node, Value};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 

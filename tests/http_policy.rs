@@ -8,8 +8,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use agentsync::http::{ApiRequest, HttpClient, HttpSettings, MAX_BODY_BYTES, Secret};
 use agentsync::provider::ProviderError;
+use agentsync::provider::http::{ApiRequest, HttpClient, HttpSettings, MAX_BODY_BYTES, Secret};
 use agentsync::sim::{self, Faults, RunningSim, SimOptions};
 use reqwest::Url;
 use serde_json::{Value, json};

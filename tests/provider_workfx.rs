@@ -4,9 +4,9 @@
 
 mod fixture;
 
-use agentsync::content::Content;
-use agentsync::http::Secret;
+use agentsync::model::content::Content;
 use agentsync::model::{Document, Key, Lifecycle};
+use agentsync::provider::http::Secret;
 use agentsync::provider::workfx::{WorkfxProvider, WorkfxSettings};
 use agentsync::provider::{Provider, ProviderError, RemoteAgent};
 use agentsync::sim::{

@@ -11,11 +11,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use agentsync::config::Overrides;
-use agentsync::http::{ApiRequest, HttpClient, HttpSettings};
+use agentsync::engine::progress::{Phase, Progress, ProgressSink};
 use agentsync::ops::apply::{ApplyOptions, apply};
 use agentsync::ops::plan::{PlanOptions, plan};
 use agentsync::ops::workspace::WorkspaceOptions;
-use agentsync::progress::{Phase, Progress, ProgressSink};
+use agentsync::provider::http::{ApiRequest, HttpClient, HttpSettings};
 use fixture::platform::{Platform, count};
 use fixture::voice::{self, VoicePlatform};
 use fixture::{Repo, minimal, with_flow};

@@ -6,7 +6,7 @@ mod fixture;
 use std::path::Path;
 
 use agentsync::json_schema;
-use agentsync::yaml::{self, Node, Value as Yaml};
+use agentsync::text::yaml::{self, Node, Value as Yaml};
 use fixture::Repo;
 use serde_json::{Value, json};
 
@@ -184,7 +184,7 @@ fn the_configuration_passes_its_schema_and_an_unknown_setting_fails_it() {
 #[test]
 fn values_the_configuration_schema_allows_are_accepted_by_the_loader() {
     let schema = committed("agentsync.schema.json");
-    for setting in agentsync::config::SETTINGS {
+    for setting in agentsync::config::settings::SETTINGS {
         for example in json_schema::setting_examples(setting.value) {
             let mut config = json!({"provider": "workfx", "endpoint": "embedded"});
             config[setting.key] = example.clone();
@@ -194,7 +194,7 @@ fn values_the_configuration_schema_allows_are_accepted_by_the_loader() {
                 setting.key
             );
             let repo = Repo::bare();
-            let text = agentsync::yaml_emit::to_string(&config);
+            let text = agentsync::text::yaml_emit::to_string(&config);
             repo.write("agentsync.yaml", &text);
             std::fs::create_dir_all(repo.path().join("agents")).unwrap();
             std::fs::create_dir_all(repo.path().join("x")).unwrap();

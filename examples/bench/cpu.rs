@@ -7,8 +7,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use agentsync::config::Prune;
+use agentsync::engine::plan::{self, Observed, ObservedAgent, Settings};
 use agentsync::model::{Desired, Key, Marker};
-use agentsync::plan::{self, Observed, ObservedAgent, Settings};
 use agentsync::provider::ProviderKind;
 use agentsync::provider::workfx::{api, definition::SCHEMA, mapping};
 use agentsync::spec;
@@ -274,7 +274,7 @@ impl Phases {
             &settings,
         )
         .expect("no conflicts");
-        let shown = agentsync::render::text(&first);
+        let shown = agentsync::engine::render::text(&first);
         let first_plan = stopwatch.elapsed();
         measure::debug_rss("first plan");
         assert_eq!(

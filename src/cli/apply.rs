@@ -5,14 +5,14 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::exit::ExitStatus;
 use super::plan::{PlanningArgs, target_plans};
 use super::{GlobalArgs, Reporter};
-use crate::apply::{Outcome, Report};
-use crate::exit::ExitStatus;
+use crate::engine::apply::{Outcome, Report};
+use crate::engine::render::{TargetPlan, Targets, printable};
 use crate::ops::OpsError;
 use crate::ops::apply::{ApplyOptions, apply};
 use crate::ops::workspace::process_env;
-use crate::render::{TargetPlan, Targets, printable};
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {

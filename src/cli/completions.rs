@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
+use super::exit::ExitStatus;
 use super::{Cli, Reporter};
-use crate::exit::ExitStatus;
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
+use super::exit::ExitStatus;
 use super::{GlobalArgs, Reporter};
-use crate::exit::ExitStatus;
+use crate::engine::render::printable;
 use crate::export::KeyFrom;
 use crate::ops::export::{ExportOptions, TargetExport, export};
 use crate::ops::workspace::process_env;
-use crate::render::printable;
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {

@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod completions;
 mod duration;
+pub mod exit;
 pub mod export;
 mod global;
 pub mod plan;
@@ -24,7 +25,7 @@ use clap::{Parser, Subcommand};
 pub use global::{GlobalArgs, LogFormat, LoggingOptions};
 pub use report::Reporter;
 
-use crate::exit::ExitStatus;
+use exit::ExitStatus;
 
 /// `agentsync`: keep AI agents on hosted platforms in step with a git repository.
 #[derive(Debug, Parser)]

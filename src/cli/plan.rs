@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use super::exit::ExitStatus;
 use super::{GlobalArgs, Reporter};
-use crate::exit::ExitStatus;
+use crate::engine::render::{TargetPlan, Targets};
 use crate::ops::plan::{PlanOptions, Planned, plan};
 use crate::ops::saved::SavedPlan;
 use crate::ops::workspace::process_env;
-use crate::render::{TargetPlan, Targets};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::progress::{Phase, Progress, ProgressSink};
+use crate::engine::progress::{Phase, Progress, ProgressSink};
 
 /// Every bar of the process is drawn through this one target, the one that log lines suspend.
 static BARS: LazyLock<MultiProgress> =

@@ -4,10 +4,10 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use crate::config::ConfigError;
-use crate::diagnostic::{self, Explain, Located};
+use crate::engine::render::printable;
 use crate::ops::OpsError;
-use crate::render::printable;
 use crate::spec::Loaded;
+use crate::text::diagnostic::{self, Explain, Located};
 
 /// Prints results and problems with one colour policy for the whole invocation.
 #[derive(Debug, Clone)]

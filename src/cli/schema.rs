@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::Reporter;
-use crate::exit::ExitStatus;
+use super::exit::ExitStatus;
 use crate::json_schema;
 use crate::provider::ProviderKind;
 

@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::PathBuf};
 use clap::{Args, ValueEnum};
 
 use super::Reporter;
-use crate::exit::ExitStatus;
+use super::exit::ExitStatus;
 use crate::sim::{self, Faults, Platform, SimOptions};
 
 /// Serve a platform's API on loopback: no account needed, state in memory or in a file,

@@ -6,11 +6,11 @@ use std::fmt::Write as _;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
+use super::exit::ExitStatus;
 use super::{GlobalArgs, Reporter};
-use crate::exit::ExitStatus;
+use crate::engine::render::printable;
 use crate::ops::status::{Draft, FORMAT_VERSION, StatusOptions, Sync, TargetStatus, status};
 use crate::ops::workspace::process_env;
-use crate::render::printable;
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -54,7 +54,7 @@ pub fn json(targets: &[TargetStatus]) -> String {
     serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
 }
 
-fn sync_text(sync: Sync, actions: &[crate::plan::ActionKind]) -> String {
+fn sync_text(sync: Sync, actions: &[crate::engine::plan::ActionKind]) -> String {
     match sync {
         Sync::InSync => "in sync".into(),
         Sync::Differs => format!(

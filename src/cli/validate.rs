@@ -2,8 +2,8 @@
 
 use clap::Args;
 
+use super::exit::ExitStatus;
 use super::{GlobalArgs, Reporter};
-use crate::exit::ExitStatus;
 use crate::ops::validate::validate;
 use crate::ops::workspace::process_env;
 

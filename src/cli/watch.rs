@@ -7,8 +7,8 @@ use std::time::Duration;
 use clap::Args;
 
 use super::duration::positive_duration;
+use super::exit::ExitStatus;
 use super::{GlobalArgs, Reporter};
-use crate::exit::ExitStatus;
 use crate::watch::{self, WatchOptions};
 
 /// Keep the platform in step continuously: sync at start, on every change under the

@@ -12,7 +12,7 @@
 //!   draft is not what is live, `publish: false` keeps the next apply from publishing it;
 //! - strings the loader would interpolate have `${` written as `$${`;
 //! - secrets become `${env:NAME}` placeholders, listed for the user to set;
-//! - the YAML writer ([`crate::yaml_emit`]) quotes whatever would read back differently.
+//! - the YAML writer ([`crate::text::yaml_emit`]) quotes whatever would read back differently.
 //!
 //! [`mod@write`] then loads every file it wrote back through the loader and compares.
 
@@ -590,7 +590,7 @@ fn finish(request: &Request<'_>, draft: Draft, root: Map<String, Value>) -> Expo
         .as_deref()
         .map(|note| vec![("publish", note)])
         .unwrap_or_default();
-    let text = crate::yaml_emit::document(&header, &root, &comments);
+    let text = crate::text::yaml_emit::document(&header, &root, &comments);
 
     let mut files = vec![OutFile {
         exists: request.occupied.contains(&chosen.file),
@@ -768,7 +768,7 @@ fn externalize(
 }
 
 fn yaml_lines(value: &Value) -> usize {
-    crate::yaml_emit::to_string(value).lines().count()
+    crate::text::yaml_emit::to_string(value).lines().count()
 }
 
 /// `to` as seen from the directory `from` (both absolute): `../../schemas/agent.schema.json`.

@@ -12,8 +12,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::http::Secret;
 use crate::model::{FieldPath, Key};
+use crate::provider::http::Secret;
 use crate::spec::interpolate::is_env_name;
 
 /// Last words of a key that name a secret.

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::content::Content;
+use crate::model::content::Content;
 use crate::provider::ProviderKind;
 use crate::spec::interpolate::interpolate;
 
@@ -376,7 +376,7 @@ fn a_file_replaced_keeps_its_environment_references_at_their_place_or_by_value()
     setup.force = true;
     let file = setup.dir.join("s.yaml");
     setup.occupied.insert(file.clone());
-    let secret = |s: &str| crate::http::Secret::new(s);
+    let secret = |s: &str| crate::provider::http::Secret::new(s);
     let at = |p: &str| FieldPath::try_from(p.to_string()).unwrap();
     setup.existing.push(Existing {
         key: Key::parse("s").unwrap(),
@@ -454,7 +454,7 @@ fn a_short_value_from_the_environment_is_a_reference_only_in_the_file_that_named
         from_env: Vec::new(),
         env: vec![secrets::Known {
             name: "DEBUG".into(),
-            value: crate::http::Secret::new("1"),
+            value: crate::provider::http::Secret::new("1"),
         }],
     });
     let mut own = agent("1", json!({"name": "S", "description": "1"}));
@@ -536,9 +536,9 @@ prop_compose! {
         favorite in proptest::option::of(any::<bool>()),
         mode in proptest::option::of(prop::sample::select(vec!["flow-chat", "flow-job"])),
         archived in any::<bool>(),
-        graph in object(crate::yaml_emit::tests::any_json()),
+        graph in object(crate::text::yaml_emit::tests::any_json()),
         variables in object(text().prop_map(Value::String)),
-        conversation in object(object(crate::yaml_emit::tests::any_json())),
+        conversation in object(object(crate::text::yaml_emit::tests::any_json())),
         state in 0u8..4,
     ) -> Remote {
         let mut fields = json!({"name": name});
@@ -562,8 +562,8 @@ prop_compose! {
     fn workflows_agent()(
         name in text().prop_filter("platforms refuse an empty name", |n| !n.trim().is_empty()),
         folder in proptest::option::of(0i64..100),
-        configuration in object(crate::yaml_emit::tests::any_json()),
-        definition in object(crate::yaml_emit::tests::any_json()),
+        configuration in object(crate::text::yaml_emit::tests::any_json()),
+        definition in object(crate::text::yaml_emit::tests::any_json()),
         published in any::<bool>(),
     ) -> Remote {
         let mut fields = json!({"name": name, "configuration": configuration});
@@ -623,13 +623,13 @@ fn round_trip(
     );
     let definition = loaded.desired.values().next().expect("one definition");
     let expected = &export.agents[0].expected;
-    prop_assert!(crate::diff::documents_equivalent(
+    prop_assert!(crate::model::diff::documents_equivalent(
         &definition.fields,
         &expected.fields
     ));
     prop_assert_eq!(definition.content.is_some(), expected.content.is_some());
     if let (Some(a), Some(b)) = (&definition.content, &expected.content) {
-        prop_assert!(crate::diff::documents_equivalent(&a.document(), b));
+        prop_assert!(crate::model::diff::documents_equivalent(&a.document(), b));
     }
     prop_assert_eq!(definition.lifecycle, Some(expected.lifecycle));
     // Nothing but the definition (and its graph file) was left in the directory.

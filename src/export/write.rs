@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Export, ExportError, ExportedAgent};
-use crate::diff;
+use crate::model::diff;
 use crate::model::{FieldPath, Key};
 use crate::spec::{self, schema::DefinitionSchema};
 

@@ -11,9 +11,9 @@ use super::lock::{self, RunLock};
 use super::plan::{PlanOptions, Planned, plan_in, plan_targets};
 use super::saved::SavedPlan;
 use super::workspace;
-use crate::apply::{self, Report};
-use crate::plan::Plan;
-use crate::progress::Progress;
+use crate::engine::apply::{self, Report};
+use crate::engine::plan::Plan;
+use crate::engine::progress::Progress;
 use crate::provider::ProviderKind;
 
 #[derive(Debug, Clone)]

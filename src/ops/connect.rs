@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use super::error::OpsError;
 use crate::config::{Config, Endpoint};
-use crate::http::{HttpSettings, Secret};
 use crate::provider::ProviderKind;
 use crate::provider::agent_workflows::{AgentWorkflowsProvider, AgentWorkflowsSettings};
 use crate::provider::any::AnyProvider;
+use crate::provider::http::{HttpSettings, Secret};
 use crate::provider::workfx::{WorkfxProvider, WorkfxSettings};
 use crate::sim::{Platform, RunningSim, Saving, SimOptions};
 
@@ -64,8 +64,9 @@ pub async fn connect(
         Endpoint::Embedded => {
             let sim = start_embedded(config).await?;
             let url = sim.base_url();
-            let base = reqwest::Url::parse(&url)
-                .map_err(|_| OpsError::Setup(crate::http::SetupError::Endpoint { url }))?;
+            let base = reqwest::Url::parse(&url).map_err(|_| {
+                OpsError::Setup(crate::provider::http::SetupError::Endpoint { url })
+            })?;
             (base, Some(sim))
         }
     };

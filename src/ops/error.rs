@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::config::ConfigError;
-use crate::plan::PlanError;
+use crate::engine::plan::PlanError;
 use crate::provider::ProviderError;
 use crate::sim::SimError;
 use crate::spec::Loaded;
@@ -24,7 +24,7 @@ pub enum OpsError {
     )]
     EmptyToken { var: String },
     #[error("cannot set up the platform client")]
-    Setup(#[source] crate::http::SetupError),
+    Setup(#[source] crate::provider::http::SetupError),
     #[error("cannot start the embedded simulator")]
     Embedded(#[source] SimError),
     #[error("cannot read the platform's state")]

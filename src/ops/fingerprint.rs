@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use crate::content::Content;
-use crate::plan::ObservedAgent;
+use crate::engine::plan::ObservedAgent;
+use crate::model::content::Content;
 
 /// SHA-256 over the canonical JSON of the agent's fields, lifecycle and content (the same
 /// canonical form as a content's digest). A digest, not the values: a saved plan must not

@@ -13,9 +13,9 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinSet;
 use tracing::Instrument as _;
 
+use crate::engine::plan::{Observed, ObservedAgent};
+use crate::engine::progress::{Phase, Progress};
 use crate::model::{Desired, Key};
-use crate::plan::{Observed, ObservedAgent};
-use crate::progress::{Phase, Progress};
 use crate::provider::{Provider, ProviderError, RemoteAgent, RemoteContent};
 
 /// Lists every agent, then reads content for managed agents whose definition has a flow, and

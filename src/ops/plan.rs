@@ -12,8 +12,8 @@ use super::error::OpsError;
 use super::observe::{self, Wanted, observe};
 use super::workspace::{self, Workspace, WorkspaceOptions};
 use crate::config::{Config, Endpoint, MaxPrune};
-use crate::plan::{self, ActionKind, Observed, Plan, Settings};
-use crate::progress::Progress;
+use crate::engine::plan::{self, ActionKind, Observed, Plan, Settings};
+use crate::engine::progress::Progress;
 use crate::provider::ProviderError;
 
 #[derive(Debug, Clone, Default)]

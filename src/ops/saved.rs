@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use super::error::OpsError;
 use super::fingerprint;
 use super::plan::Planned;
+use crate::engine::plan::{Observed, Plan};
 use crate::model::Key;
-use crate::plan::{Observed, Plan};
 
 /// The version of the saved-plan file format (2: one entry per target).
 pub const FORMAT_VERSION: u32 = 2;

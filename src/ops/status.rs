@@ -14,8 +14,8 @@ use super::connect::connect;
 use super::error::OpsError;
 use super::observe::with_content;
 use super::workspace::{self, Workspace, WorkspaceOptions};
+use crate::engine::plan::{self, ActionKind, Observed, ObservedAgent, Settings};
 use crate::model::Key;
-use crate::plan::{self, ActionKind, Observed, ObservedAgent, Settings};
 use crate::provider::{Provider, ProviderError, ProviderKind, RemoteContent};
 use serde::Serialize;
 

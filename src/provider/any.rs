@@ -2,10 +2,10 @@
 //! [`Provider`] trait returns `impl Future` (no boxing per request), so it cannot be a trait
 //! object; this enum dispatches instead, and the engine stays generic over `P: Provider`.
 
-use crate::content::Content;
-use crate::http::HttpStats;
+use crate::model::content::Content;
 use crate::model::{Document, Key, Lifecycle, Marker};
 use crate::provider::agent_workflows::AgentWorkflowsProvider;
+use crate::provider::http::HttpStats;
 use crate::provider::workfx::WorkfxProvider;
 use crate::provider::{Provider, ProviderKind, RemoteAgent, RemoteContent, Result};
 

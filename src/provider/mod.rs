@@ -1,5 +1,6 @@
-//! The platforms agentsync serves: the [`Provider`] contract the engine talks through, and one
-//! module per platform that implements it.
+//! The platforms agentsync serves: the [`Provider`] contract the engine talks through, the HTTP
+//! client every platform's API goes through ([`http`]), and one module per platform that
+//! implements it.
 //!
 //! The engine (observe, plan, apply, render) sees agents only as provider-neutral documents in
 //! the definition format's own field names. Only `provider/<platform>` knows its platform's
@@ -7,6 +8,7 @@
 
 pub mod agent_workflows;
 pub mod any;
+pub mod http;
 pub mod marker;
 pub mod workfx;
 
@@ -14,9 +16,13 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
-use crate::content::Content;
+use crate::model::content::Content;
 use crate::model::{Document, Key, Lifecycle, Marker};
 use crate::spec::schema::DefinitionSchema;
+
+/// Requests in flight at once, unless configured (`concurrency:`; a platform's settings start
+/// from it too).
+pub const DEFAULT_CONCURRENCY: u32 = 8;
 
 /// The platforms a configuration can name in `provider:`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,7 +160,7 @@ impl RemoteContent {
         // Comparing the trees allocates nothing; making a second content would serialize and
         // digest the whole graph again.
         let same = match (&draft, &live) {
-            (Some(draft), Some(live)) => crate::diff::documents_equivalent(draft, live),
+            (Some(draft), Some(live)) => crate::model::diff::documents_equivalent(draft, live),
             _ => false,
         };
         let live = live.as_ref().map(Content::new);

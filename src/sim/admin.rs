@@ -20,8 +20,8 @@ use serde_json::{Value, json};
 
 use super::{
     Faults,
-    app::Control,
     fastapi::{self, ApiError, json_body},
+    platform::Control,
 };
 
 pub(crate) fn router(control: Arc<Control>) -> Router {

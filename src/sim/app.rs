@@ -8,37 +8,13 @@ use axum::{Router, extract::DefaultBodyLimit, middleware::from_fn_with_state};
 use super::{
     Platform, SimError, SimOptions, admin, agent_workflows, auth, fastapi,
     faults::{self, FaultInjector},
-    requests::{self, RequestLog, WriteClassifier},
-    store::StateHandle,
+    platform::Control,
+    requests::{self, RequestLog},
     workfx,
 };
 
 /// Flow graphs can be large; axum's default of 2 MiB is too tight for a platform stand-in.
 const BODY_LIMIT: usize = 64 * 1024 * 1024;
-
-/// What a platform module hands over: its routes (with their state), its state for
-/// `GET /_sim/state`, and which of its routes change state.
-pub(crate) struct PlatformApi {
-    pub router: Router,
-    pub snapshot: Arc<dyn StateHandle>,
-    pub is_write: WriteClassifier,
-}
-
-/// The handles through which tests and `/_sim` observe and steer a running simulator.
-pub(crate) struct Control {
-    pub platform: Platform,
-    pub requests: Arc<RequestLog>,
-    pub faults: Arc<FaultInjector>,
-    pub state: Arc<dyn StateHandle>,
-}
-
-impl std::fmt::Debug for Control {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Control")
-            .field("platform", &self.platform)
-            .finish_non_exhaustive()
-    }
-}
 
 pub(crate) fn build(options: &SimOptions) -> Result<(Router, Arc<Control>), SimError> {
     // The platforms read the answer faults from the injector.

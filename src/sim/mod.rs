@@ -13,8 +13,8 @@
 //! ```
 //!
 //! Layout: platform-neutral parts here (`server`, `app`, `store`, `persist`, `faults`,
-//! `requests`, `auth`, `fastapi`, `admin`, `clock`); one module per platform beside them
-//! (`workfx`, `agent_workflows`). Each platform module's doc lists its own assumptions; Agent
+//! `requests`, `auth`, `fastapi`, `admin`, `clock`, and `platform`: what each platform hands
+//! over); one module per platform beside them (`workfx`, `agent_workflows`). Each platform module's doc lists its own assumptions; Agent
 //! Workflows follows `docs/agent-workflows-contract.md`.
 //!
 //! Decisions where the vendor docs are silent (beyond `shared/api/README.md`):
@@ -45,6 +45,7 @@ mod fastapi;
 mod faults;
 mod options;
 mod persist;
+mod platform;
 mod requests;
 mod server;
 mod store;

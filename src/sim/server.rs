@@ -13,9 +13,7 @@ use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 use tower::ServiceExt;
 
 use super::{
-    Faults, RequestCounts, SimError, SimOptions,
-    app::{self, Control},
-    faults::DropConnection,
+    Faults, RequestCounts, SimError, SimOptions, app, faults::DropConnection, platform::Control,
 };
 
 /// How long a stop waits for requests in flight before it returns anyway.

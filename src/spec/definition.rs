@@ -11,11 +11,11 @@ use super::files::{self, Boundary, ReadError, Refused};
 use super::interpolate::{InterpolationError, interpolate};
 use super::json_include::{self, JsonInclude};
 use super::schema::{COMMON_FIELDS, DefinitionSchema, Field, Kind};
-use crate::content::Content;
-use crate::content::json_text::{JsonText, TextWriter};
-use crate::diagnostic::{Located, SourceFile, suggest};
+use crate::model::content::Content;
 use crate::model::{Definition, Document, FieldPath, Key, Lifecycle, Segment};
-use crate::yaml::{self, Entry, Node, Span, Value};
+use crate::text::diagnostic::{Located, SourceFile, suggest};
+use crate::text::json_text::{JsonText, TextWriter};
+use crate::text::yaml::{self, Entry, Node, Span, Value};
 
 /// Where a `${agent:KEY}` was written, for the cross-file checks.
 #[derive(Debug, Clone)]
@@ -63,8 +63,8 @@ pub struct Context<'a> {
     /// Where included files must lie.
     pub boundary: &'a Boundary,
     pub env: &'a dyn Fn(&str) -> Option<String>,
-    /// Where to note the files included, when the load remembers ([`super::memo`]).
-    pub reads: Option<&'a super::memo::Reads>,
+    /// Where to note the files included, when the load remembers ([`super::reads`]).
+    pub reads: Option<&'a super::reads::Reads>,
     /// The files this definition includes, read (and parsed, for JSON) ahead on a parsing
     /// thread; one not found here is read when the checker comes to it.
     pub read_ahead: Option<&'a ReadAhead>,

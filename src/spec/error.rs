@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use super::files::ReadError;
-use crate::diagnostic::{Explain, Located};
-use crate::yaml::YamlError;
+use crate::text::diagnostic::{Explain, Located};
+use crate::text::yaml::YamlError;
 
 /// A problem found in the definitions, with its place.
 pub type Problem = Located<SpecError>;

@@ -9,7 +9,7 @@
 //! goes through it (read to that tree by `yaml::parse_json`, not by the
 //! YAML parser).
 
-use crate::content::json_text::{self, JsonText};
+use crate::text::json_text::{self, JsonText};
 
 /// What reading a JSON include gave.
 #[derive(Debug)]

@@ -8,24 +8,15 @@
 //! may not move when a file is replaced. Files with problems are not remembered: they are
 //! checked, and their problems reported, at every load.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-use sha2::{Digest as _, Sha256};
 
 use super::LoadOptions;
 use super::definition::{Checked, Include, ReferenceSite, read_include};
 use super::files::Boundary;
+use super::reads::{Reads, ReadsMade, TextDigest, digest};
 use crate::model::{Definition, Key};
-use crate::yaml::Span;
-
-/// SHA-256 of a file's text, or of an environment variable's value.
-pub(super) type TextDigest = [u8; 32];
-
-pub(super) fn digest(text: &str) -> TextDigest {
-    Sha256::digest(text.as_bytes()).into()
-}
+use crate::text::yaml::Span;
 
 /// The definitions a load left behind, by file on disk. Empty at first; each load through
 /// [`load_remembering`](super::load_remembering) replaces what it holds.
@@ -65,43 +56,6 @@ struct Remembered {
     key: Option<(Key, Span)>,
     references: Vec<ReferenceSite>,
     includes: Vec<Include>,
-}
-
-/// What a check read besides its file: noted as it reads, so that what is remembered is what
-/// the check saw, not what the files hold a moment later.
-#[derive(Default)]
-pub struct Reads(RefCell<ReadsMade>);
-
-#[derive(Default)]
-struct ReadsMade {
-    /// Each included file as named (joined to its definition's directory), where it lay, and
-    /// its bytes' digest.
-    includes: Vec<(PathBuf, PathBuf, TextDigest)>,
-    /// Each environment variable looked up, and its value's digest (values may be secrets).
-    env: Vec<(String, Option<TextDigest>)>,
-    /// An include could not be read: the check is not repeatable from digests.
-    unreadable: bool,
-}
-
-impl Reads {
-    /// An included file named `path` was read where it lies, `resolved` (or failed to be).
-    pub fn include(&self, path: &Path, read: Option<(&Path, &str)>) {
-        let mut reads = self.0.borrow_mut();
-        match read {
-            Some((resolved, text)) => {
-                let include = (path.to_path_buf(), resolved.to_path_buf(), digest(text));
-                reads.includes.push(include);
-            }
-            None => reads.unreadable = true,
-        }
-    }
-
-    fn env(&self, name: &str, value: Option<&str>) {
-        self.0
-            .borrow_mut()
-            .env
-            .push((name.to_owned(), value.map(digest)));
-    }
 }
 
 impl LoadMemo {

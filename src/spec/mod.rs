@@ -10,13 +10,14 @@ pub mod files;
 pub mod interpolate;
 mod json_include;
 pub mod memo;
+pub mod reads;
 pub mod schema;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{Located, SourceFile};
 use crate::model::{Definition, Desired, Key};
+use crate::text::diagnostic::{Located, SourceFile};
 
 pub use definition::{Checked, ReferenceSite};
 pub use error::{Problem, SpecError};
@@ -357,7 +358,7 @@ fn load_files(
 struct Read {
     source: SourceFile,
     /// The text's digest, when the load remembers.
-    digest: Option<memo::TextDigest>,
+    digest: Option<reads::TextDigest>,
     /// `None` when the memo knows this text and its includes: parsing waits until the memo is
     /// found stale.
     parsed: Option<definition::Parsed>,
@@ -367,7 +368,7 @@ struct Read {
 
 fn read_and_parse(path: &Path, options: ParseOptions<'_>) -> Result<Read, Box<Problem>> {
     let source = read_source(path, options.display_root)?;
-    let digest = options.digest.then(|| memo::digest(&source.text));
+    let digest = options.digest.then(|| reads::digest(&source.text));
     let known = match (options.last, &digest) {
         (Some(last), Some(digest)) => last.knows(path, digest, options.boundary),
         _ => false,
@@ -448,7 +449,7 @@ fn check_read(
         }
     }
     let parsed = parsed.unwrap_or_else(|| definition::parse(&source.text, options.schema));
-    let reads = memo::Reads::default();
+    let reads = reads::Reads::default();
     let env = memo::noting_env(options.env, &reads);
     let checked = check_source(
         path,
@@ -493,7 +494,7 @@ fn check_source(
     parsed: definition::Parsed,
     options: &LoadOptions<'_>,
     (env, boundary): (Env<'_>, &Boundary),
-    reads: Option<&memo::Reads>,
+    reads: Option<&reads::Reads>,
     read_ahead: Option<&definition::ReadAhead>,
 ) -> Checked {
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -898,10 +899,11 @@ mod tests {
     fn a_definition_s_included_files_are_read_ahead_as_its_schema_places_them() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         std::fs::write(dir.path().join("g.json"), r#"{"nodes": []}"#).expect("write");
-        let tree =
-            crate::yaml::parse("kind: agent\nflow:\n  graph_file: g.json\ngraph_file: no.json\n")
-                .expect("YAML")
-                .expect("a document");
+        let tree = crate::text::yaml::parse(
+            "kind: agent\nflow:\n  graph_file: g.json\ngraph_file: no.json\n",
+        )
+        .expect("YAML")
+        .expect("a document");
         let schema = crate::provider::ProviderKind::Workfx.definition_schema();
         let boundary = Boundary::new(dir.path(), dir.path());
         let ahead = definition::read_ahead(&tree, schema, dir.path(), &boundary);

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::watch;
 
-use crate::content::Content;
+use crate::model::content::Content;
 use crate::model::{Document, Key, Lifecycle, Marker};
 use crate::provider::{Capabilities, Provider, ProviderKind, RemoteAgent, RemoteContent, Result};
 

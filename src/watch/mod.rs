@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::time::sleep_until;
 
-use crate::apply::Outcome;
+use crate::engine::apply::Outcome;
 use crate::ops::OpsError;
 use crate::ops::workspace::{self, WorkspaceOptions, process_env};
 use files::FileWatch;
@@ -97,7 +97,7 @@ pub enum WatchError {
     #[error("cannot read the platform's state")]
     Observe(#[source] crate::provider::ProviderError),
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    Conflicts(Vec<crate::plan::PlanError>),
+    Conflicts(Vec<crate::engine::plan::PlanError>),
     #[error("no platform connection")]
     NotConnected,
     #[error("cannot save the embedded simulator's state")]

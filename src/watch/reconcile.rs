@@ -25,14 +25,14 @@ use tracing::Instrument as _;
 
 use super::WatchError;
 use super::gate::{Gate, Gated};
-use crate::apply::{self, Report};
 use crate::config::{Config, Prune};
+use crate::engine::apply::{self, Report};
+use crate::engine::plan::{self, Settings};
+use crate::engine::progress::Progress;
 use crate::model::{Desired, Key};
 use crate::ops::connect::{Connection, connect};
 use crate::ops::observe::observe;
 use crate::ops::workspace::{self, Workspace, WorkspaceOptions};
-use crate::plan::{self, Settings};
-use crate::progress::Progress;
 
 /// A platform connection kept across syncs (one HTTP pool; one embedded simulator), made
 /// again when the settings it was made from change.

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::http::{ApiRequest, HttpClient, path_segment};
+use crate::provider::http::{ApiRequest, HttpClient, path_segment};
 use crate::provider::{ProviderError, Result};
 
 /// An agent (a "workflow") as the platform sends it.

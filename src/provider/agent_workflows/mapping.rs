@@ -8,7 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::api::WireObject;
-use crate::content::Content;
+use crate::model::content::Content;
 use crate::model::{Document, Lifecycle, Marker};
 use crate::provider::{ProviderError, RemoteAgent, RemoteContent, Result, marker};
 

@@ -23,9 +23,9 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use reqwest::Url;
 
 use self::api::{Api, WireObject};
-use crate::content::Content;
-use crate::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
+use crate::model::content::Content;
 use crate::model::{Document, Key, Lifecycle, Marker};
+use crate::provider::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
 use crate::provider::{
     DraftProblem, Provider, ProviderError, ProviderKind, RemoteAgent, RemoteContent, Result,
 };
@@ -47,7 +47,7 @@ impl AgentWorkflowsSettings {
         AgentWorkflowsSettings {
             base_url,
             token: None,
-            concurrency: crate::config::DEFAULT_CONCURRENCY as usize,
+            concurrency: crate::provider::DEFAULT_CONCURRENCY as usize,
             http: HttpSettings::default(),
         }
     }

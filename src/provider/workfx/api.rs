@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::paging::PageInfo;
-use crate::http::{ApiRequest, HttpClient, path_segment};
+use crate::provider::http::{ApiRequest, HttpClient, path_segment};
 use crate::provider::{ProviderError, Result};
 
 /// An agent or a flow as workfx sends it.

@@ -12,9 +12,10 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::api::{FlowVersion, GRAPH, WireFlow, WireObject};
-use crate::content::{Content, json_text};
+use crate::model::content::Content;
 use crate::model::{Document, Lifecycle, Marker};
 use crate::provider::{ProviderError, RemoteAgent, RemoteContent, Result, marker};
+use crate::text::json_text;
 
 /// Agent fields: (definition name, workfx name). Today they are the same; the table is where
 /// they would part.

@@ -27,9 +27,9 @@ use serde_json::Value;
 use self::api::{AGENT_LIST, Api, FLOW_LIST, MAX_PAGE_SIZE, NEWEST_FLOWS, WireFlow, WireObject};
 use self::mapping::FirstPage;
 use self::paging::Walk;
-use crate::content::Content;
-use crate::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
+use crate::model::content::Content;
 use crate::model::{Document, Key, Lifecycle, Marker};
+use crate::provider::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
 use crate::provider::{Provider, ProviderError, ProviderKind, RemoteAgent, RemoteContent, Result};
 
 /// Where and as whom to reach workfx.

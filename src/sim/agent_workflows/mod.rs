@@ -72,10 +72,10 @@ use serde_json::Value;
 use self::entities::AgentWorkflowsState;
 use super::{
     Clock, SimError, SimOptions,
-    app::PlatformApi,
     fastapi::{ApiError, Query, Validator},
     faults::FaultInjector,
     persist::StateFile,
+    platform::PlatformApi,
     store::Store,
 };
 

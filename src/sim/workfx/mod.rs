@@ -36,10 +36,10 @@ use self::{
 };
 use super::{
     Clock, Readings, SimError, SimOptions,
-    app::PlatformApi,
     fastapi::{ApiError, Query, Validator},
     faults::FaultInjector,
     persist::StateFile,
+    platform::PlatformApi,
     store::Store,
 };
 #[cfg(doc)]

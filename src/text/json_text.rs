@@ -1,5 +1,5 @@
-//! JSON text read in one pass into the text a [`Content`](super::Content) is made of (compact),
-//! or into the canonical text its digest is taken of, without building a tree.
+//! JSON text read in one pass into the text a [`Content`](crate::model::content::Content) is
+//! made of (compact), or into the canonical text its digest is taken of, without building a tree.
 //!
 //! `TextWriter` is the one place that says what canonical means: members sorted by name, `null`
 //! members dropped, integral floats below 1e15 written as integers, an object of a kilobyte or

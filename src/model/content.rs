@@ -15,10 +15,7 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use crate::model::Document;
-
-pub mod json_text;
-
-use json_text::{JsonText, TextWriter};
+use crate::text::json_text::{self, JsonText, TextWriter};
 
 /// A content: immutable, cheap to clone (one reference count), equal to another when their
 /// canonical forms are equal.
@@ -292,7 +289,7 @@ mod tests {
             prop_assert!(Content::new(&a).same_as(&Content::new(&reversed)));
             prop_assert_eq!(
                 Content::new(&a).same_as(&Content::new(&b)),
-                crate::diff::documents_equivalent(&a, &b)
+                crate::model::diff::documents_equivalent(&a, &b)
             );
             let (a, b) = (Content::new(&a), Content::new(&b));
             prop_assert_eq!(a.same_as(&b), a.digest() == b.digest());

@@ -14,11 +14,11 @@
 //! Asked to keep JSON below some mappings ([`super::parse_keeping_json`]), it writes each
 //! one-line flow there that is JSON, and each block list of nothing but such flows, as the
 //! compact text the definition loader would write of its tree ([`Value::Json`]), with
-//! [`json_text::Scan`](crate::content::json_text::Scan) and the loader's writer; a flow the tree
+//! [`json_text::Scan`](crate::text::json_text::Scan) and the loader's writer; a flow the tree
 //! is needed for (a `$`, a value JSON does not have) is read as a tree, as before.
 
 use super::{Entry, LineAt, MAX_NODES, Node, Span, Value, resolve_plain, scalar_key, span_on_line};
-use crate::content::json_text::{Scan, TextWriter, unescape};
+use crate::text::json_text::{Scan, TextWriter, unescape};
 
 /// Deep enough for any definition; deeper documents are left to the YAML parser, which has
 /// the limit that is reported.
@@ -1040,7 +1040,7 @@ mod tests {
             match self.pick(4) {
                 // Whatever it holds: the YAML parser may read it otherwise, or refuse it.
                 3 if !text.contains('\n') => text,
-                0 if crate::yaml_emit::plain_safe(&text)
+                0 if crate::text::yaml_emit::plain_safe(&text)
                     && !(flow && text.contains([',', '[', ']', '{', '}'])) =>
                 {
                     text
@@ -1204,7 +1204,7 @@ mod tests {
             names in prop::collection::vec("[a-z_]{1,5}", 1..4),
         ) {
             let root = document(&names, &value);
-            let exported = crate::yaml_emit::to_string(&serde_json::Value::Object(root.clone()));
+            let exported = crate::text::yaml_emit::to_string(&serde_json::Value::Object(root.clone()));
             agree(&exported);
             for indent in ["  ", ""] {
                 let mut flows = String::from("graph:\n  nodes:\n");

@@ -1,7 +1,12 @@
 //! Provider-neutral types: agent keys, field paths, and the desired state read from definitions.
 //!
 //! Documents are canonical JSON (`serde_json::Value`); their field names are the definition
-//! format's own, and only a provider maps them to its platform's payloads.
+//! format's own, and only a provider maps them to its platform's payloads. An agent's flow is
+//! a [`content::Content`]: its JSON text, compared by canonical form. [`diff`] says when two
+//! documents count as equal and which fields differ.
+
+pub mod content;
+pub mod diff;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -10,7 +15,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::content::Content;
+use content::Content;
 
 /// A JSON object: the fields of an agent, or of its flow.
 pub type Document = serde_json::Map<String, Value>;

@@ -85,7 +85,7 @@ impl Value {
 impl Value {
     /// Writes a null, a boolean or a number as JSON, as the definition loader writes it; `false`
     /// (nothing written) for infinity and NaN, which JSON cannot hold, and for other values.
-    pub fn write_json_word(&self, writer: &mut crate::content::json_text::TextWriter) -> bool {
+    pub fn write_json_word(&self, writer: &mut crate::text::json_text::TextWriter) -> bool {
         match self {
             Value::Null => writer.null(),
             Value::Bool(b) => writer.bool(*b),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
 
-use crate::yaml::Span;
+use crate::text::yaml::Span;
 
 /// What a layer's error says beyond its message: a short label for the pointed-at text, and
 /// what the user can do about it.

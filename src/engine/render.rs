@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::diff::{ChangeKind, FieldChange, ShownValue};
-use crate::plan::{ActionKind, AgentPlan, Note, Plan, Summary};
+use crate::engine::plan::{ActionKind, AgentPlan, Note, Plan, Summary};
+use crate::model::diff::{ChangeKind, FieldChange, ShownValue};
 
 /// Strings longer than this, or with a line break, are shown as a line diff.
 const LONG_STRING: usize = 60;
@@ -488,7 +488,7 @@ impl Targets<'_> {
         write_pretty(
             out,
             &JsonTargets {
-                format_version: crate::plan::FORMAT_VERSION,
+                format_version: crate::engine::plan::FORMAT_VERSION,
                 summary: self.summary(),
                 targets,
             },
@@ -528,9 +528,9 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::diff::ChangeKind;
+    use crate::engine::plan::Action;
+    use crate::model::diff::ChangeKind;
     use crate::model::{FieldPath, Key};
-    use crate::plan::Action;
 
     #[test]
     fn control_and_invisible_characters_are_written_as_json_escapes() {
@@ -559,7 +559,7 @@ mod tests {
             sensitive: false,
         };
         Plan {
-            format_version: crate::plan::FORMAT_VERSION,
+            format_version: crate::engine::plan::FORMAT_VERSION,
             changes: vec![AgentPlan {
                 key: Key::parse("a").unwrap(),
                 id: Some("id-1".into()),

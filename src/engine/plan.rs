@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::Prune;
-use crate::content::Content;
-use crate::diff::{self, FieldChange};
+use crate::model::content::Content;
+use crate::model::diff::{self, FieldChange};
 use crate::model::{Definition, Desired, Document, FieldPath, Key, Lifecycle};
 use crate::provider::{Capabilities, RemoteAgent, RemoteContent};
 use crate::spec::schema::DefinitionSchema;

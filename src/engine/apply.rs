@@ -11,10 +11,12 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 use tracing::Instrument as _;
 
-use crate::content::Content;
+use crate::engine::plan::{
+    Action, ActionKind, AgentPlan, PROTECT, PRUNED, Plan, resolve_references,
+};
+use crate::engine::progress::{Phase, Progress};
+use crate::model::content::Content;
 use crate::model::{Definition, Desired, Document, Key, Lifecycle, Marker};
-use crate::plan::{Action, ActionKind, AgentPlan, PROTECT, PRUNED, Plan, resolve_references};
-use crate::progress::{Phase, Progress};
 use crate::provider::{Provider, ProviderError};
 
 /// How one action ended.

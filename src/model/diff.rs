@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::content::Content;
+use crate::model::content::Content;
 use crate::model::{Document, FieldPath};
 
 /// How a field differs.

@@ -1,4 +1,4 @@
-//! JSON values -> YAML text that [`crate::yaml::parse`] reads back as the same values.
+//! JSON values -> YAML text that [`crate::text::yaml::parse`] reads back as the same values.
 //!
 //! `export` writes definitions with this emitter, so what it writes must load as exactly what
 //! the platform holds. The rules, each one a way a scalar could otherwise read back differently:
@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use crate::yaml;
+use crate::text::yaml;
 
 /// Indentation step of nested collections.
 const INDENT: usize = 2;
