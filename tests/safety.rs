@@ -448,10 +448,12 @@ async fn a_lock_file_left_empty_or_garbled_does_not_hold_up_an_apply() {
 }
 
 /// Makes a checkout read-only, as a read-only volume or `ProtectSystem=strict` does, until
-/// dropped. Root writes through permissions: [`ReadOnly::command`] then runs the binary as
-/// `nobody`.
+/// dropped. Root writes through permissions: [`ReadOnly::run`] then runs the binary as
+/// `nobody`, from a copy that `nobody` can reach (the build's own directory may sit in a
+/// directory only root may enter, as a fresh clone under `mktemp -d` does).
 struct ReadOnly<'a> {
     repo: &'a Repo,
+    binary: Option<(tempfile::TempDir, std::path::PathBuf)>,
 }
 
 impl<'a> ReadOnly<'a> {
@@ -459,7 +461,24 @@ impl<'a> ReadOnly<'a> {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(repo.path(), std::fs::Permissions::from_mode(0o555))
             .expect("make the checkout read-only");
-        ReadOnly { repo }
+        let binary = ReadOnly::root().then(|| {
+            let dir = ReadOnly::reachable_dir();
+            let copy = dir.path().join("agentsync");
+            std::fs::copy(env!("CARGO_BIN_EXE_agentsync"), &copy).expect("copy the binary");
+            std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755))
+                .expect("executable by anyone");
+            (dir, copy)
+        });
+        ReadOnly { repo, binary }
+    }
+
+    /// A directory anyone may enter, under one anyone may enter.
+    fn reachable_dir() -> tempfile::TempDir {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir_in("/tmp").expect("a temporary directory");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("reachable by anyone");
+        dir
     }
 
     fn root() -> bool {
@@ -470,7 +489,7 @@ impl<'a> ReadOnly<'a> {
     /// A writable directory for the binary, outside the checkout.
     fn volume() -> tempfile::TempDir {
         use std::os::unix::fs::PermissionsExt as _;
-        let dir = tempfile::tempdir().expect("a temporary directory");
+        let dir = tempfile::tempdir_in("/tmp").expect("a temporary directory");
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
             .expect("writable by anyone");
         dir
@@ -483,8 +502,20 @@ impl<'a> ReadOnly<'a> {
         full.extend(["--endpoint", &endpoint]);
         let mut command = self.repo.command(&full);
         command.env("WORKFX_TOKEN", TOKEN).envs(env.iter().copied());
-        if ReadOnly::root() {
-            command.uid(65534).gid(65534);
+        if let Some((_, binary)) = &self.binary {
+            let mut as_nobody = std::process::Command::new(binary);
+            as_nobody.args(command.get_args());
+            if let Some(dir) = command.get_current_dir() {
+                as_nobody.current_dir(dir);
+            }
+            for (name, value) in command.get_envs() {
+                match value {
+                    Some(value) => as_nobody.env(name, value),
+                    None => as_nobody.env_remove(name),
+                };
+            }
+            as_nobody.uid(65534).gid(65534);
+            command = as_nobody;
         }
         tokio::task::spawn_blocking(move || Run::from(command.output().expect("run agentsync")))
             .await
