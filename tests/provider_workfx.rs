@@ -641,9 +641,8 @@ async fn an_unknown_agent_is_not_found() {
 async fn the_capabilities_are_those_of_workfx() {
     let (sim, provider) = start().await;
     let capabilities = provider.capabilities();
-    assert!(capabilities.drafts && capabilities.publish && capabilities.versions);
+    assert!(capabilities.publish && capabilities.tenancy);
     assert!(capabilities.archive && capabilities.delete);
-    assert!(!capabilities.validation);
     sim.shutdown().await.expect("the simulator stops");
 }
 

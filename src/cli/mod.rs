@@ -10,6 +10,7 @@ pub mod exit;
 pub mod export;
 mod global;
 pub mod plan;
+mod platform;
 pub mod progress;
 mod report;
 pub mod schema;

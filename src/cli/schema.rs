@@ -18,7 +18,7 @@ pub struct SchemaArgs {
     pub kind: SchemaKind,
 
     /// Only this platform's definition format [default: any platform's]
-    #[arg(long, value_name = "NAME", value_parser = provider_name)]
+    #[arg(long, value_name = "NAME", value_enum)]
     pub provider: Option<ProviderKind>,
 
     /// Write to FILE (to a directory with `all`) instead of printing
@@ -31,13 +31,6 @@ pub enum SchemaKind {
     Definition,
     Config,
     All,
-}
-
-fn provider_name(name: &str) -> Result<ProviderKind, String> {
-    ProviderKind::from_name(name).ok_or_else(|| {
-        let names: Vec<_> = ProviderKind::ALL.iter().map(|k| k.name()).collect();
-        format!("'{name}' is no known platform; known: {}", names.join(", "))
-    })
 }
 
 pub fn run(args: SchemaArgs, reporter: &Reporter) -> ExitStatus {

@@ -2,10 +2,11 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::Reporter;
 use super::exit::ExitStatus;
+use crate::provider::ProviderKind;
 use crate::sim::{self, Faults, Platform, SimOptions};
 
 /// Serve a platform's API on loopback: no account needed, state in memory or in a file,
@@ -23,8 +24,8 @@ pub struct SimArgs {
     pub state_file: Option<PathBuf>,
 
     /// Which platform's API to serve.
-    #[arg(long, value_enum, default_value_t = PlatformArg::Workfx)]
-    pub platform: PlatformArg,
+    #[arg(long, value_enum, default_value_t = ProviderKind::Workfx)]
+    pub platform: ProviderKind,
 
     /// Require `Authorization: Bearer TOKEN` on every platform request (401 otherwise).
     #[arg(
@@ -85,14 +86,6 @@ pub struct SimArgs {
     pub drop_before_rate: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PlatformArg {
-    /// workfx (`/admin/api/v2`).
-    Workfx,
-    /// Agent Workflows (`/workflow`).
-    AgentWorkflows,
-}
-
 fn share(text: &str) -> Result<f64, String> {
     let value: f64 = text
         .parse()
@@ -106,10 +99,7 @@ fn share(text: &str) -> Result<f64, String> {
 
 impl SimArgs {
     fn options(self) -> Result<SimOptions, sim::SimError> {
-        let platform = match self.platform {
-            PlatformArg::Workfx => Platform::Workfx,
-            PlatformArg::AgentWorkflows => Platform::AgentWorkflows,
-        };
+        let platform = self.platform.simulator();
         // Checked here as well as in `SimOptions::validate`, which can only see a value equal
         // to the default: an explicit `--max-page-size 100` must be refused too.
         if platform == Platform::AgentWorkflows && self.max_page_size.is_some() {

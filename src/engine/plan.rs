@@ -855,12 +855,9 @@ mod tests {
     use serde_json::json;
 
     const CAPS: Capabilities = Capabilities {
-        drafts: true,
         publish: true,
-        versions: true,
         archive: true,
         delete: true,
-        validation: false,
         tenancy: true,
     };
 

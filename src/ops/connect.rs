@@ -6,12 +6,9 @@ use std::sync::Arc;
 
 use super::error::OpsError;
 use crate::config::{Config, Endpoint};
-use crate::provider::ProviderKind;
-use crate::provider::agent_workflows::{AgentWorkflowsProvider, AgentWorkflowsSettings};
-use crate::provider::any::AnyProvider;
-use crate::provider::http::{HttpSettings, Secret};
-use crate::provider::workfx::{WorkfxProvider, WorkfxSettings};
-use crate::sim::{Platform, RunningSim, Saving, SimOptions};
+use crate::provider::http::Secret;
+use crate::provider::{Account, AnyProvider};
+use crate::sim::{RunningSim, Saving, SimOptions};
 
 /// The embedded simulator's state file, in the state directory, when the configuration names
 /// no targets.
@@ -71,27 +68,14 @@ pub async fn connect(
         }
     };
     let token = token(config, env)?;
-    let provider = match config.provider {
-        ProviderKind::Workfx => AnyProvider::Workfx(
-            WorkfxProvider::new(WorkfxSettings {
-                base_url: base,
-                token,
-                tenant_id: config.tenant_id.clone(),
-                tenant_unit_id: config.tenant_unit_id.clone(),
-                http: HttpSettings::with_max_in_flight(config.concurrency as usize),
-            })
-            .map_err(OpsError::Setup)?,
-        ),
-        ProviderKind::AgentWorkflows => AnyProvider::AgentWorkflows(
-            AgentWorkflowsProvider::new(AgentWorkflowsSettings {
-                base_url: base,
-                token,
-                concurrency: config.concurrency as usize,
-                http: HttpSettings::with_max_in_flight(config.concurrency as usize),
-            })
-            .map_err(OpsError::Setup)?,
-        ),
+    let account = Account {
+        base_url: base,
+        token,
+        tenant_id: config.tenant_id.clone(),
+        tenant_unit_id: config.tenant_unit_id.clone(),
+        concurrency: config.concurrency as usize,
     };
+    let provider = AnyProvider::connect(config.provider, account).map_err(OpsError::Setup)?;
     Ok(Connection {
         provider: Arc::new(provider),
         embedded,
@@ -119,14 +103,6 @@ fn token(
     }
 }
 
-/// The simulator that plays a provider's platform.
-fn sim_platform(kind: ProviderKind) -> Platform {
-    match kind {
-        ProviderKind::Workfx => Platform::Workfx,
-        ProviderKind::AgentWorkflows => Platform::AgentWorkflows,
-    }
-}
-
 async fn start_embedded(config: &Config) -> Result<RunningSim, OpsError> {
     let state = embedded_state(config);
     std::fs::create_dir_all(&config.state_dir).map_err(|source| match source.kind() {
@@ -145,7 +121,7 @@ async fn start_embedded(config: &Config) -> Result<RunningSim, OpsError> {
         state_file: Some(state),
         // One run talks to it: saved at the end of each apply or sync, not per change.
         saving: Saving::OnFlush,
-        platform: sim_platform(config.provider),
+        platform: config.provider.simulator(),
         ..SimOptions::loopback()
     };
     crate::sim::start(options).await.map_err(OpsError::Embedded)

@@ -6,15 +6,16 @@
 //! the definition format's own field names. Only `provider/<platform>` knows its platform's
 //! endpoints and field names.
 
+mod declare;
+
 pub mod agent_workflows;
-pub mod any;
 pub mod http;
 pub mod marker;
 pub mod workfx;
 
 use std::future::Future;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::model::content::Content;
 use crate::model::{Document, Key, Lifecycle, Marker};
@@ -24,58 +25,55 @@ use crate::spec::schema::DefinitionSchema;
 /// from it too).
 pub const DEFAULT_CONCURRENCY: u32 = 8;
 
-/// The platforms a configuration can name in `provider:`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProviderKind {
-    Workfx,
-    AgentWorkflows,
+// The one list of platforms. Each line names a platform's `ProviderKind` variant and its
+// provider, whose `Platform` implementation declares the rest. `ProviderKind` and `AnyProvider`
+// are made from this list: adding a platform is a line here and the platform's own folders
+// (ARCHITECTURE.md, "Where things go").
+declare::platforms! {
+    Workfx => workfx::WorkfxProvider,
+    AgentWorkflows => agent_workflows::AgentWorkflowsProvider,
 }
 
-impl ProviderKind {
-    pub const ALL: &[ProviderKind] = &[ProviderKind::Workfx, ProviderKind::AgentWorkflows];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ProviderKind::Workfx => "workfx",
-            ProviderKind::AgentWorkflows => "agent-workflows",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<ProviderKind> {
-        Self::ALL.iter().copied().find(|p| p.name() == name)
-    }
-
+/// What a platform declares about itself, once, beside its provider.
+pub trait Platform: Provider + Sized {
+    /// The name a configuration gives in `provider:` (and `sim --platform` takes).
+    const NAME: &'static str;
+    /// One line saying what the platform is, for help texts.
+    const ABOUT: &'static str;
     /// The fields a definition for this platform may have.
-    pub fn definition_schema(self) -> &'static DefinitionSchema {
-        match self {
-            ProviderKind::Workfx => &workfx::definition::SCHEMA,
-            ProviderKind::AgentWorkflows => &agent_workflows::definition::SCHEMA,
-        }
-    }
+    const SCHEMA: &'static DefinitionSchema;
+    /// What the platform can do.
+    const CAPABILITIES: Capabilities;
+    /// The simulator that plays the platform, for `endpoint: embedded` and `agentsync sim`.
+    const SIMULATOR: crate::sim::Platform;
 
-    /// What the platform can do. Known without a connection, so that the configuration can
-    /// refuse what a platform cannot do (`prune: delete` where nothing can be deleted).
-    pub fn capabilities(self) -> Capabilities {
-        match self {
-            ProviderKind::Workfx => Capabilities {
-                drafts: true,
-                publish: true,
-                versions: true,
-                archive: true,
-                delete: true,
-                validation: false,
-                tenancy: true,
-            },
-            ProviderKind::AgentWorkflows => Capabilities {
-                drafts: true,
-                publish: true,
-                versions: true,
-                archive: true,
-                delete: false,
-                validation: true,
-                tenancy: false,
-            },
+    /// A client for one account of the platform.
+    fn connect(account: Account) -> std::result::Result<Self, http::SetupError>;
+}
+
+/// Where and as whom a provider connects: a target's account settings. A platform reads the
+/// ones it has; the configuration refuses the others for it (`tenant_id` where there are no
+/// tenants).
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The platform's root, e.g. `https://api.workfx.ai` or a simulator's base URL.
+    pub base_url: reqwest::Url,
+    pub token: Option<http::Secret>,
+    pub tenant_id: Option<String>,
+    pub tenant_unit_id: Option<String>,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+}
+
+impl Account {
+    /// No token, no tenancy, the default concurrency.
+    pub fn new(base_url: reqwest::Url) -> Account {
+        Account {
+            base_url,
+            token: None,
+            tenant_id: None,
+            tenant_unit_id: None,
+            concurrency: DEFAULT_CONCURRENCY as usize,
         }
     }
 }
@@ -86,18 +84,22 @@ impl std::fmt::Display for ProviderKind {
     }
 }
 
+impl Serialize for ProviderKind {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
 /// What a platform can do; the planner only proposes what the platform supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Capabilities {
-    /// Content has an editable draft beside the published version.
-    pub drafts: bool,
+    /// Content goes live by publishing a draft; without it, a write is live at once.
     pub publish: bool,
-    /// Published versions are listed (the live version can be read).
-    pub versions: bool,
     pub archive: bool,
     pub delete: bool,
-    /// The platform can check a draft before publishing it.
-    pub validation: bool,
     /// Requests carry a tenant (`tenant_id`, `tenant_unit_id`).
     pub tenancy: bool,
 }
@@ -369,4 +371,55 @@ pub trait Provider: Send + Sync {
 
     /// Removes the agent and its content permanently.
     fn delete_agent(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    fn every_provider() -> Vec<AnyProvider> {
+        let url = reqwest::Url::parse("http://127.0.0.1:9").expect("a URL");
+        ProviderKind::ALL
+            .iter()
+            .map(|&kind| AnyProvider::connect(kind, Account::new(url.clone())).expect("set up"))
+            .collect()
+    }
+
+    #[test]
+    fn every_operation_of_every_provider_can_run_on_a_multi_threaded_runtime() {
+        let key = Marker::new(Key::parse("k").expect("a key"), false);
+        let fields = Document::new();
+        for provider in &every_provider() {
+            // Futures are only built here, never polled: no request is made.
+            assert_send(&provider.list_agents());
+            assert_send(&provider.find_agents(&key.key, Some("name")));
+            assert_send(&provider.set_lifecycle_and_marker("1", Lifecycle::Archived, &key));
+            assert_send(&provider.read_content("1"));
+            assert_send(&provider.create_agent(&key, &fields));
+            assert_send(&provider.update_agent("1", &key, &fields));
+            assert_send(&provider.claim_agent("1", &key));
+            assert_send(&provider.set_lifecycle("1", Lifecycle::Active));
+            assert_send(&provider.write_draft("1", &Content::new(&fields)));
+            assert_send(&provider.publish("1"));
+            assert_send(&provider.delete_agent("1"));
+        }
+    }
+
+    #[test]
+    fn every_platform_connects_as_itself_and_is_played_by_its_own_simulator() {
+        for (provider, &kind) in every_provider().iter().zip(ProviderKind::ALL) {
+            assert_eq!(provider.kind(), kind);
+            assert_eq!(ProviderKind::from_name(kind.name()), Some(kind));
+            assert_eq!(kind.simulator().name(), kind.name(), "{kind}'s simulator");
+        }
+        let names: std::collections::BTreeSet<_> =
+            ProviderKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(
+            names.len(),
+            ProviderKind::ALL.len(),
+            "platform names are unique"
+        );
+    }
 }

@@ -248,6 +248,8 @@ pub fn lifecycle_body(lifecycle: Lifecycle) -> Value {
 mod tests {
     use super::*;
     use crate::model::Key;
+    use crate::provider::agent_workflows::definition::SCHEMA;
+    use crate::spec::schema::Kind;
 
     fn owner(key: &str, protect: bool) -> Marker {
         Marker::new(Key::parse(key).expect("a key"), protect)
@@ -255,6 +257,64 @@ mod tests {
 
     fn wire(value: Value) -> WireObject {
         value.as_object().cloned().expect("an object")
+    }
+
+    /// A value of `kind`, as a definition would hold it.
+    fn sample(kind: Kind) -> Value {
+        match kind {
+            Kind::String => json!("a value"),
+            Kind::Integer => json!(42),
+            Kind::Mapping | Kind::MappingReserving(_) => json!({"voice": "alloy"}),
+            other => panic!("no sample for {other:?}: add one, and map the field"),
+        }
+    }
+
+    #[test]
+    fn every_definition_field_is_mapped_to_and_from_the_wire() {
+        let owner = owner("lead", false);
+        let mut fields = Document::new();
+        for field in SCHEMA.fields {
+            match field.kind {
+                // An include becomes the field it names, checked with that field.
+                Kind::Include { into } => assert!(
+                    SCHEMA.fields.iter().any(|f| f.name == into),
+                    "{} includes into a field that does not exist",
+                    field.name
+                ),
+                _ if Some(field.name) == SCHEMA.content_field => {
+                    let graph = json!({"nodes": [{"id": "start"}], "edges": []});
+                    let content = Content::new(graph.as_object().expect("an object"));
+                    let sent: WireObject =
+                        serde_json::from_str(&draft_body(&content)).expect("JSON");
+                    let read = content_from_wire(&wire(json!({
+                        DRAFT_DEFINITION: sent[field.name].clone(),
+                    })));
+                    assert_eq!(read.draft, Some(content), "{} is not read back", field.name);
+                }
+                kind => {
+                    fields.insert(field.name.to_owned(), sample(kind));
+                }
+            }
+        }
+        // What a create, an update and a folder move send, as the platform then answers it.
+        let mut answer = wire(create_body(&owner, &fields));
+        for body in [update_body(&owner, &fields), folder_body(&fields)]
+            .into_iter()
+            .flatten()
+        {
+            answer.extend(wire(body));
+        }
+        answer.insert(ID.to_owned(), json!(7));
+        answer.insert(STATUS.to_owned(), json!(ACTIVE));
+        let agent = agent_from_wire(&answer, "test").expect("an agent");
+        for (name, value) in &fields {
+            assert_eq!(
+                agent.fields.get(name),
+                Some(value),
+                "{name} is not mapped both ways"
+            );
+        }
+        assert_eq!(agent.key, Some(owner.key));
     }
 
     #[test]

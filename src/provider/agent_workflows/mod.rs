@@ -27,7 +27,8 @@ use crate::model::content::Content;
 use crate::model::{Document, Key, Lifecycle, Marker};
 use crate::provider::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
 use crate::provider::{
-    DraftProblem, Provider, ProviderError, ProviderKind, RemoteAgent, RemoteContent, Result,
+    Account, Capabilities, DraftProblem, Platform, Provider, ProviderError, ProviderKind,
+    RemoteAgent, RemoteContent, Result,
 };
 
 /// Where and as whom to reach the platform.
@@ -136,6 +137,28 @@ impl AgentWorkflowsProvider {
         self.api
             .update_text(id, body, &format!("the draft of agent {id}"))
             .await
+    }
+}
+
+impl Platform for AgentWorkflowsProvider {
+    const NAME: &'static str = "agent-workflows";
+    const ABOUT: &'static str = "Agent Workflows: voice agents with workflow graphs (`/workflow`)";
+    const SCHEMA: &'static crate::spec::schema::DefinitionSchema = &definition::SCHEMA;
+    const CAPABILITIES: Capabilities = Capabilities {
+        publish: true,
+        archive: true,
+        delete: false,
+        tenancy: false,
+    };
+    const SIMULATOR: crate::sim::Platform = crate::sim::Platform::AgentWorkflows;
+
+    fn connect(account: Account) -> std::result::Result<Self, SetupError> {
+        AgentWorkflowsProvider::new(AgentWorkflowsSettings {
+            base_url: account.base_url,
+            token: account.token,
+            concurrency: account.concurrency,
+            http: HttpSettings::with_max_in_flight(account.concurrency),
+        })
     }
 }
 

@@ -30,7 +30,10 @@ use self::paging::Walk;
 use crate::model::content::Content;
 use crate::model::{Document, Key, Lifecycle, Marker};
 use crate::provider::http::{HttpClient, HttpSettings, HttpStats, Secret, SetupError};
-use crate::provider::{Provider, ProviderError, ProviderKind, RemoteAgent, RemoteContent, Result};
+use crate::provider::{
+    Account, Capabilities, Platform, Provider, ProviderError, ProviderKind, RemoteAgent,
+    RemoteContent, Result,
+};
 
 /// Where and as whom to reach workfx.
 #[derive(Debug, Clone)]
@@ -235,6 +238,29 @@ fn keep_new_flows(
         }
     }
     flows.len() - before
+}
+
+impl Platform for WorkfxProvider {
+    const NAME: &'static str = "workfx";
+    const ABOUT: &'static str = "workfx: agents with chat and voice flows (`/admin/api/v2`)";
+    const SCHEMA: &'static crate::spec::schema::DefinitionSchema = &definition::SCHEMA;
+    const CAPABILITIES: Capabilities = Capabilities {
+        publish: true,
+        archive: true,
+        delete: true,
+        tenancy: true,
+    };
+    const SIMULATOR: crate::sim::Platform = crate::sim::Platform::Workfx;
+
+    fn connect(account: Account) -> std::result::Result<Self, SetupError> {
+        WorkfxProvider::new(WorkfxSettings {
+            base_url: account.base_url,
+            token: account.token,
+            tenant_id: account.tenant_id,
+            tenant_unit_id: account.tenant_unit_id,
+            http: HttpSettings::with_max_in_flight(account.concurrency),
+        })
+    }
 }
 
 impl Provider for WorkfxProvider {
