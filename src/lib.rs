@@ -15,6 +15,7 @@
 mod arbitrary;
 #[cfg(test)]
 mod architecture;
+pub mod backoff;
 pub mod cli;
 pub mod config;
 pub mod engine;

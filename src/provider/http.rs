@@ -15,8 +15,9 @@
 //!   request cannot do anything twice;
 //! - never retried: any other status (400, 401, 403, 404, 409, 422, 501, ...), nor an answer
 //!   larger than the limit;
-//! - the wait is a random share of an exponentially growing ceiling (full jitter), and at least
-//!   what `Retry-After` asks (seconds or an HTTP date);
+//! - the wait is the crate's one [`Backoff`]: a random wait between the first delay and a
+//!   ceiling that doubles per retry (full jitter), and at least what `Retry-After` asks
+//!   (seconds or an HTTP date);
 //! - attempts stop at [`HttpSettings::max_attempts`], and before a wait that would end past
 //!   [`HttpSettings::max_elapsed`] since the first attempt.
 
@@ -31,11 +32,16 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
+use crate::backoff::Backoff;
 use crate::provider::ProviderError;
 
 /// Error messages quoted from a platform are cut to this many characters: enough for a list of
 /// validation issues, short enough for a terminal.
 const MAX_MESSAGE_CHARS: usize = 600;
+
+/// Retries wait anywhere between the first delay and the ceiling: clients that failed together
+/// spread out the most.
+const FULL_JITTER: f64 = 1.0;
 
 /// The largest answer read (64 MiB): a page of 100 agents, or an agent's two newest flows, is
 /// far below it, and an answer of this size, decoded, stays well inside the memory the shipped
@@ -486,18 +492,15 @@ impl HttpClient {
         }
     }
 
-    /// Full jitter: a random wait up to a ceiling that doubles per retry; at least `Retry-After`.
+    /// Full jitter: a random wait up to a ceiling that doubles per retry ([`Backoff`]); at
+    /// least `Retry-After`.
     fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let factor = 2u32
-            .checked_pow(attempt.saturating_sub(1))
-            .unwrap_or(u32::MAX);
-        let ceiling = self
-            .settings
-            .initial_backoff
-            .saturating_mul(factor)
-            .min(self.settings.max_backoff);
-        let ceiling_ms = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-        let jittered = Duration::from_millis(rand::random_range(0..=ceiling_ms));
+        let jittered = Backoff::new(
+            self.settings.initial_backoff,
+            self.settings.max_backoff,
+            FULL_JITTER,
+        )
+        .delay(attempt);
         retry_after.map_or(jittered, |asked| asked.max(jittered))
     }
 }

@@ -1,6 +1,6 @@
 //! `agentsync watch`: the sync daemon. A reconcile loop in kube-runtime's shape: one idempotent
 //! [`reconcile`](reconcile::reconcile) (load -> observe -> plan -> apply), an error policy that
-//! decides when to retry ([`policy::Backoff`]), and a periodic full sync as the safety net.
+//! decides when to retry ([`policy::ErrorPolicy`]), and a periodic full sync as the safety net.
 //!
 //! Syncs run one at a time: at start, after file events under the definitions directory or on
 //! the way to it (debounced), every `interval`, on SIGHUP (which also makes new connections),
@@ -30,7 +30,7 @@ use crate::ops::OpsError;
 use crate::ops::workspace::{self, WorkspaceOptions, process_env};
 use files::FileWatch;
 use metrics::{Limits, Status};
-use policy::Backoff;
+use policy::ErrorPolicy;
 use reconcile::{Links, Round, Synced, reconcile};
 use serve::Shared;
 
@@ -194,7 +194,7 @@ async fn run_loop(
     let mut link = Links::default();
     let gate = Arc::new(gate::Gate::default());
     // Retry no sooner than a second, no later than the next periodic sync.
-    let mut backoff = Backoff::new(
+    let mut backoff = ErrorPolicy::new(
         Duration::from_secs(1).min(options.interval),
         options.interval.min(Duration::from_secs(300)),
     );
