@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::exit::ExitStatus;
 use super::plan::{PlanningArgs, target_plans};
-use super::{GlobalArgs, Reporter};
+use super::{CliResult, GlobalArgs, Reporter};
 use crate::engine::apply::{Outcome, Report};
 use crate::engine::render::{TargetPlan, Targets, printable};
 use crate::ops::OpsError;
@@ -32,14 +32,8 @@ pub struct ApplyArgs {
     pub lock_timeout: std::time::Duration,
 }
 
-pub async fn run(args: ApplyArgs, global: &GlobalArgs, reporter: &Reporter) -> ExitStatus {
-    let plan = match args.planning.options(global) {
-        Ok(options) => options,
-        Err(err) => {
-            reporter.error(&err);
-            return ExitStatus::Failure;
-        }
-    };
+pub async fn run(args: ApplyArgs, global: &GlobalArgs, reporter: &Reporter) -> CliResult {
+    let plan = args.planning.options(global)?;
     let options = ApplyOptions {
         plan,
         saved: args.saved.clone(),
@@ -56,13 +50,7 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, reporter: &Reporter) -> E
         }
         Ok(ask("Apply these changes? Only 'yes' is accepted: "))
     };
-    let applied = match apply(&options, &process_env, confirm).await {
-        Ok(applied) => applied,
-        Err(err) => {
-            reporter.ops_error(&err);
-            return ExitStatus::Failure;
-        }
-    };
+    let applied = apply(&options, &process_env, confirm).await?;
     let shown: Vec<TargetPlan<'_>> = applied
         .targets
         .iter()
@@ -74,7 +62,7 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, reporter: &Reporter) -> E
         .collect();
     if applied.targets.iter().all(|t| t.report.is_none()) {
         reporter.print(&Targets(&shown).text());
-        return ExitStatus::Success;
+        return Ok(ExitStatus::Success);
     }
     let named = applied.targets.iter().any(|t| t.target.is_some());
     for target in &applied.targets {
@@ -90,11 +78,11 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, reporter: &Reporter) -> E
         }
         reporter.print(&report_text(report));
     }
-    if applied.succeeded() {
+    Ok(if applied.succeeded() {
         ExitStatus::Success
     } else {
         ExitStatus::Failure
-    }
+    })
 }
 
 fn ask(question: &str) -> bool {

@@ -8,7 +8,7 @@ use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
 use super::exit::ExitStatus;
-use super::{Cli, Reporter};
+use super::{Cli, CliError, CliResult, Reporter};
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -40,25 +40,20 @@ pub fn page() -> Result<String, std::io::Error> {
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
-pub fn completions(args: CompletionsArgs, reporter: &Reporter) -> ExitStatus {
+pub fn completions(args: CompletionsArgs, reporter: &Reporter) -> CliResult {
     reporter.print(&script(args.shell));
-    ExitStatus::Success
+    Ok(ExitStatus::Success)
 }
 
-pub fn man(args: ManArgs, reporter: &Reporter) -> ExitStatus {
-    let result = match &args.out {
+pub fn man(args: ManArgs, reporter: &Reporter) -> CliResult {
+    match &args.out {
         Some(dir) => std::fs::create_dir_all(dir)
             .and_then(|()| clap_mangen::generate_to(Cli::command(), dir))
-            .map_err(|e| (dir.display().to_string(), e)),
-        None => page()
-            .map(|text| reporter.print(&text))
-            .map_err(|e| ("the manual page".to_string(), e)),
-    };
-    match result {
-        Ok(()) => ExitStatus::Success,
-        Err((what, err)) => {
-            eprintln!("error: cannot write {what}: {err}");
-            ExitStatus::Failure
-        }
+            .map_err(|source| CliError::Write {
+                path: dir.clone(),
+                source,
+            })?,
+        None => reporter.print(&page().map_err(CliError::Manual)?),
     }
+    Ok(ExitStatus::Success)
 }

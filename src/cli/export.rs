@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use super::exit::ExitStatus;
-use super::{GlobalArgs, Reporter};
+use super::{CliResult, GlobalArgs, Reporter};
 use crate::engine::render::printable;
 use crate::export::KeyFrom;
 use crate::ops::export::{ExportOptions, TargetExport, export};
@@ -39,14 +39,8 @@ pub enum KeySource {
     Code,
 }
 
-pub async fn run(args: ExportArgs, global: &GlobalArgs, reporter: &Reporter) -> ExitStatus {
-    let workspace = match global.workspace_options() {
-        Ok(options) => options,
-        Err(err) => {
-            reporter.error(&err);
-            return ExitStatus::Failure;
-        }
-    };
+pub async fn run(args: ExportArgs, global: &GlobalArgs, reporter: &Reporter) -> CliResult {
+    let workspace = global.workspace_options()?;
     let cwd = workspace.cwd.clone();
     let options = ExportOptions {
         workspace,
@@ -58,38 +52,31 @@ pub async fn run(args: ExportArgs, global: &GlobalArgs, reporter: &Reporter) -> 
         dir: args.dir,
         force: args.force,
     };
-    match export(&options, &process_env).await {
-        Ok(done) => {
-            reporter.print(&summary(&done, &cwd));
-            for target in &done {
-                for warning in &target.export.warnings {
-                    // It names the platform's fields: escaped for the terminal.
-                    eprintln!("warning: {}", printable(warning));
-                }
-                for (key, problems) in &target.outcome.refused {
-                    eprintln!(
-                        "error: agent '{key}' was not written: its definition would not load ({}); export it again once the definition format can hold it, or write its file by hand",
-                        printable(&problems.join("; "))
-                    );
-                }
-                for (key, paths) in &target.outcome.differences {
-                    eprintln!(
-                        "error: agent '{key}' was written, but its file loads with different values at {}; check them before apply",
-                        printable(&paths.join(", "))
-                    );
-                }
-            }
-            if done.iter().all(|t| t.outcome.complete()) {
-                ExitStatus::Success
-            } else {
-                ExitStatus::Failure
-            }
+    let done = export(&options, &process_env).await?;
+    reporter.print(&summary(&done, &cwd));
+    for target in &done {
+        for warning in &target.export.warnings {
+            // It names the platform's fields: escaped for the terminal.
+            eprintln!("warning: {}", printable(warning));
         }
-        Err(err) => {
-            reporter.ops_error(&err);
-            ExitStatus::Failure
+        for (key, problems) in &target.outcome.refused {
+            eprintln!(
+                "error: agent '{key}' was not written: its definition would not load ({}); export it again once the definition format can hold it, or write its file by hand",
+                printable(&problems.join("; "))
+            );
+        }
+        for (key, paths) in &target.outcome.differences {
+            eprintln!(
+                "error: agent '{key}' was written, but its file loads with different values at {}; check them before apply",
+                printable(&paths.join(", "))
+            );
         }
     }
+    Ok(if done.iter().all(|t| t.outcome.complete()) {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
 }
 
 fn shown(cwd: &Path, path: &Path) -> String {

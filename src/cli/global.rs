@@ -85,10 +85,10 @@ impl GlobalArgs {
     }
 
     /// Where the configuration is and what overrides it, from the current directory.
-    pub fn workspace_options(&self) -> std::io::Result<WorkspaceOptions> {
+    pub fn workspace_options(&self) -> Result<WorkspaceOptions, super::CliError> {
         Ok(WorkspaceOptions {
             config: self.config.clone(),
-            cwd: std::env::current_dir()?,
+            cwd: std::env::current_dir().map_err(super::CliError::WorkingDirectory)?,
             overrides: self.overrides(),
             target: self.target.clone(),
         })

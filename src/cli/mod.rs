@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod completions;
 mod duration;
+mod error;
 pub mod exit;
 pub mod export;
 mod global;
@@ -23,6 +24,7 @@ use std::ffi::OsString;
 
 use clap::{Parser, Subcommand};
 
+pub use error::{CliError, CliResult};
 pub use global::{GlobalArgs, LogFormat, LoggingOptions};
 pub use report::Reporter;
 
@@ -113,20 +115,25 @@ impl Cli {
         self.global.logging(default_level)
     }
 
-    /// Runs the command; everything it has to say is printed by the time it returns.
+    /// Runs the command; everything it has to say is printed by the time it returns, its
+    /// error (if any) here, in one place.
     pub async fn run(self) -> ExitStatus {
         let reporter = Reporter::new(self.global.color());
-        match self.command {
+        let result = match self.command {
             Command::Validate(args) => validate::run(args, &self.global, &reporter),
             Command::Plan(args) => plan::run(args, &self.global, &reporter).await,
             Command::Apply(args) => apply::run(args, &self.global, &reporter).await,
             Command::Sim(args) => sim::run(args, &reporter).await,
-            Command::Watch(args) => watch::run(args, &self.global, &reporter).await,
+            Command::Watch(args) => watch::run(args, &self.global).await,
             Command::Status(args) => status::run(args, &self.global, &reporter).await,
             Command::Export(args) => export::run(args, &self.global, &reporter).await,
             Command::Schema(args) => schema::run(args, &reporter),
             Command::Completions(args) => completions::completions(args, &reporter),
             Command::Man(args) => completions::man(args, &reporter),
-        }
+        };
+        result.unwrap_or_else(|err| {
+            reporter.cli_error(&err);
+            ExitStatus::Failure
+        })
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::exit::ExitStatus;
-use super::{GlobalArgs, Reporter};
+use super::{CliError, CliResult, GlobalArgs, Reporter};
 use crate::engine::render::{TargetPlan, Targets};
 use crate::ops::plan::{PlanOptions, Planned, plan};
 use crate::ops::saved::SavedPlan;
@@ -43,7 +43,7 @@ pub struct PlanningArgs {
 
 impl PlanningArgs {
     /// The options of a plan: the one place `cli` builds them, for `plan` and `apply` alike.
-    pub fn options(&self, global: &GlobalArgs) -> std::io::Result<PlanOptions> {
+    pub fn options(&self, global: &GlobalArgs) -> Result<PlanOptions, CliError> {
         Ok(PlanOptions {
             workspace: global.workspace_options()?,
             adopt: self.adopt,
@@ -81,29 +81,16 @@ pub fn target_plans(planned: &[Planned]) -> Vec<TargetPlan<'_>> {
         .collect()
 }
 
-pub async fn run(args: PlanArgs, global: &GlobalArgs, reporter: &Reporter) -> ExitStatus {
-    let options = match args.planning.options(global) {
-        Ok(options) => options,
-        Err(err) => {
-            reporter.error(&err);
-            return ExitStatus::Failure;
-        }
-    };
-    let planned = match plan(&options, &process_env).await {
-        Ok(planned) => planned,
-        Err(err) => {
-            reporter.ops_error(&err);
-            return ExitStatus::Failure;
-        }
-    };
+pub async fn run(args: PlanArgs, global: &GlobalArgs, reporter: &Reporter) -> CliResult {
+    let options = args.planning.options(global)?;
+    let planned = plan(&options, &process_env).await?;
     let shown = target_plans(&planned);
     let targets = Targets(&shown);
     if args.output == PlanFormat::Json {
         // Written as it is made: the JSON of a large first plan is as large as the contents.
-        if let Err(err) = reporter.write_with(|out| targets.write_json(out)) {
-            reporter.write_error(&err);
-            return ExitStatus::Failure;
-        }
+        reporter
+            .write_with(|out| targets.write_json(out))
+            .map_err(CliError::Stdout)?;
     } else {
         reporter.print(&rendered(targets, args.output));
     }
@@ -116,15 +103,12 @@ pub async fn run(args: PlanArgs, global: &GlobalArgs, reporter: &Reporter) -> Ex
         one.connection.close().await;
     }
     if let Some((path, saved)) = saved {
-        if let Err(err) = saved.write(path) {
-            reporter.ops_error(&err);
-            return ExitStatus::Failure;
-        }
+        saved.write(path)?;
         tracing::info!(path = %path.display(), "plan saved");
     }
-    if args.detailed_exitcode && has_changes {
+    Ok(if args.detailed_exitcode && has_changes {
         ExitStatus::Changes
     } else {
         ExitStatus::Success
-    }
+    })
 }

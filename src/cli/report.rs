@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use super::error::CliError;
 use crate::config::ConfigError;
 use crate::engine::render::printable;
 use crate::ops::OpsError;
@@ -43,9 +44,13 @@ impl Reporter {
         }
     }
 
-    /// Standard output could not be written.
-    pub fn write_error(&self, err: &std::io::Error) {
-        eprintln!("error: could not write to standard output: {err}");
+    /// Why a command failed: the one place a command's error is printed.
+    pub fn cli_error(&self, err: &CliError) {
+        match err {
+            CliError::Ops(ops) => self.ops_error(ops),
+            CliError::Config(config) => self.config_error(config),
+            other => self.error(other),
+        }
     }
 
     /// An error from a command that talks to the platform, with the detail it carries.

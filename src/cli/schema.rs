@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::Reporter;
 use super::exit::ExitStatus;
+use super::{CliError, CliResult, Reporter};
 use crate::json_schema;
 use crate::provider::ProviderKind;
 
@@ -33,24 +33,24 @@ pub enum SchemaKind {
     All,
 }
 
-pub fn run(args: SchemaArgs, reporter: &Reporter) -> ExitStatus {
-    let write = |path: &PathBuf, text: &str| -> Result<(), std::io::Error> {
+pub fn run(args: SchemaArgs, reporter: &Reporter) -> CliResult {
+    let write = |path: &PathBuf, text: &str| -> Result<(), CliError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
+            std::fs::create_dir_all(parent).map_err(|source| CliError::Write {
+                path: parent.to_path_buf(),
+                source,
+            })?;
         }
-        std::fs::write(path, text)
+        std::fs::write(path, text).map_err(|source| CliError::Write {
+            path: path.clone(),
+            source,
+        })
     };
-    let result = match (args.kind, &args.out) {
-        (SchemaKind::All, None) => {
-            eprintln!(
-                "error: `schema all` writes several files: give the directory with --out DIR"
-            );
-            return ExitStatus::Failure;
-        }
+    match (args.kind, &args.out) {
+        (SchemaKind::All, None) => return Err(CliError::SchemaAllNeedsADirectory),
         (SchemaKind::All, Some(dir)) => json_schema::files()
             .into_iter()
-            .try_for_each(|(name, schema)| write(&dir.join(name), &json_schema::text(&schema)))
-            .map_err(|e| (dir.clone(), e)),
+            .try_for_each(|(name, schema)| write(&dir.join(name), &json_schema::text(&schema)))?,
         (kind, out) => {
             let schema = match (kind, args.provider) {
                 (SchemaKind::Config, _) => json_schema::config(),
@@ -59,19 +59,10 @@ pub fn run(args: SchemaArgs, reporter: &Reporter) -> ExitStatus {
             };
             let text = json_schema::text(&schema);
             match out {
-                Some(path) => write(path, &text).map_err(|e| (path.clone(), e)),
-                None => {
-                    reporter.print(&text);
-                    Ok(())
-                }
+                Some(path) => write(path, &text)?,
+                None => reporter.print(&text),
             }
         }
-    };
-    match result {
-        Ok(()) => ExitStatus::Success,
-        Err((path, err)) => {
-            eprintln!("error: cannot write {}: {err}", path.display());
-            ExitStatus::Failure
-        }
     }
+    Ok(ExitStatus::Success)
 }

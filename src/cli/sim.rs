@@ -4,8 +4,8 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use clap::Args;
 
-use super::Reporter;
 use super::exit::ExitStatus;
+use super::{CliResult, Reporter};
 use crate::provider::ProviderKind;
 use crate::sim::{self, Faults, Platform, SimOptions};
 
@@ -134,25 +134,14 @@ impl SimArgs {
     }
 }
 
-pub async fn run(args: SimArgs, reporter: &Reporter) -> ExitStatus {
-    let options = match args.options() {
-        Ok(options) => options,
-        Err(err) => {
-            reporter.error(&err);
-            return ExitStatus::Failure;
-        }
-    };
+pub async fn run(args: SimArgs, reporter: &Reporter) -> CliResult {
+    let options = args.options()?;
     if !options.listen.ip().is_loopback() {
         tracing::warn!(addr = %options.listen, "the simulator is listening beyond loopback");
     }
     let ready = |running: &sim::RunningSim| {
         reporter.out(&format!("listening on {}", running.base_url()));
     };
-    match sim::run_until_signal(options, ready).await {
-        Ok(()) => ExitStatus::Success,
-        Err(err) => {
-            reporter.error(&err);
-            ExitStatus::Failure
-        }
-    }
+    sim::run_until_signal(options, ready).await?;
+    Ok(ExitStatus::Success)
 }

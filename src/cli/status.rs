@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use serde_json::json;
 
 use super::exit::ExitStatus;
-use super::{GlobalArgs, Reporter};
+use super::{CliResult, GlobalArgs, Reporter};
 use crate::engine::render::printable;
 use crate::ops::status::{Draft, FORMAT_VERSION, StatusOptions, Sync, TargetStatus, status};
 use crate::ops::workspace::process_env;
@@ -25,27 +25,14 @@ pub enum StatusFormat {
     Json,
 }
 
-pub async fn run(args: StatusArgs, global: &GlobalArgs, reporter: &Reporter) -> ExitStatus {
-    let workspace = match global.workspace_options() {
-        Ok(options) => options,
-        Err(err) => {
-            reporter.error(&err);
-            return ExitStatus::Failure;
-        }
-    };
-    match status(&StatusOptions { workspace }, &process_env).await {
-        Ok(targets) => {
-            reporter.print(&match args.output {
-                StatusFormat::Text => table(&targets),
-                StatusFormat::Json => json(&targets),
-            });
-            ExitStatus::Success
-        }
-        Err(err) => {
-            reporter.ops_error(&err);
-            ExitStatus::Failure
-        }
-    }
+pub async fn run(args: StatusArgs, global: &GlobalArgs, reporter: &Reporter) -> CliResult {
+    let workspace = global.workspace_options()?;
+    let targets = status(&StatusOptions { workspace }, &process_env).await?;
+    reporter.print(&match args.output {
+        StatusFormat::Text => table(&targets),
+        StatusFormat::Json => json(&targets),
+    });
+    Ok(ExitStatus::Success)
 }
 
 /// The versioned JSON document.

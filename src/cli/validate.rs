@@ -3,28 +3,16 @@
 use clap::Args;
 
 use super::exit::ExitStatus;
-use super::{GlobalArgs, Reporter};
+use super::{CliResult, GlobalArgs, Reporter};
 use crate::ops::validate::validate;
 use crate::ops::workspace::process_env;
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {}
 
-pub fn run(_args: ValidateArgs, global: &GlobalArgs, reporter: &Reporter) -> ExitStatus {
-    let options = match global.workspace_options() {
-        Ok(options) => options,
-        Err(err) => {
-            reporter.error(&err);
-            return ExitStatus::Failure;
-        }
-    };
-    let workspaces = match validate(&options, &process_env) {
-        Ok(workspaces) => workspaces,
-        Err(err) => {
-            reporter.config_error(&err);
-            return ExitStatus::Failure;
-        }
-    };
+pub fn run(_args: ValidateArgs, global: &GlobalArgs, reporter: &Reporter) -> CliResult {
+    let options = global.workspace_options()?;
+    let workspaces = validate(&options, &process_env)?;
     let mut status = ExitStatus::Success;
     for workspace in &workspaces {
         let loaded = &workspace.loaded;
@@ -45,5 +33,5 @@ pub fn run(_args: ValidateArgs, global: &GlobalArgs, reporter: &Reporter) -> Exi
             dir.display(),
         ));
     }
-    status
+    Ok(status)
 }

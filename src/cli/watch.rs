@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::duration::positive_duration;
 use super::exit::ExitStatus;
-use super::{GlobalArgs, Reporter};
+use super::{CliResult, GlobalArgs};
 use crate::watch::{self, WatchOptions};
 
 /// Keep the platform in step continuously: sync at start, on every change under the
@@ -45,14 +45,8 @@ pub struct WatchArgs {
     pub adopt: bool,
 }
 
-pub async fn run(args: WatchArgs, global: &GlobalArgs, reporter: &Reporter) -> ExitStatus {
-    let workspace = match global.workspace_options() {
-        Ok(options) => options,
-        Err(err) => {
-            reporter.error(&err);
-            return ExitStatus::Failure;
-        }
-    };
+pub async fn run(args: WatchArgs, global: &GlobalArgs) -> CliResult {
+    let workspace = global.workspace_options()?;
     let options = WatchOptions {
         interval: args.interval,
         debounce: args.debounce,
@@ -63,13 +57,8 @@ pub async fn run(args: WatchArgs, global: &GlobalArgs, reporter: &Reporter) -> E
         adopt: args.adopt,
         ..WatchOptions::new(workspace)
     };
-    match watch::run(options, shutdown_signal()).await {
-        Ok(()) => ExitStatus::Success,
-        Err(err) => {
-            reporter.error(&err);
-            ExitStatus::Failure
-        }
-    }
+    watch::run(options, shutdown_signal()).await?;
+    Ok(ExitStatus::Success)
 }
 
 /// Completes on SIGINT or (on Unix) SIGTERM.
