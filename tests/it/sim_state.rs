@@ -1,7 +1,7 @@
 //! The state file: kept across restarts, written atomically, refused (and left alone) when it
 //! cannot be used.
 
-mod sim_support;
+use crate::sim_support;
 
 use std::path::{Path, PathBuf};
 

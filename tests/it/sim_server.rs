@@ -1,7 +1,7 @@
 //! The simulator's platform-neutral behaviour over real HTTP: auth, tenancy, faults, request
 //! counters, shutdown.
 
-mod sim_support;
+use crate::sim_support;
 
 use agentsync::sim::{Faults, SimOptions};
 use reqwest::{Method, StatusCode};

@@ -1,7 +1,7 @@
 //! The JSON Schemas: the committed files are what the code generates, the repository's own
 //! definitions and configuration pass them, and an unknown field fails them.
 
-mod fixture;
+use crate::fixture;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! `plan` and `apply` through the real binary against the simulator over loopback HTTP, with
 //! requests counted by the simulator.
 
-mod fixture;
+use crate::fixture;
 
 use fixture::platform::{Platform, count};
 use fixture::voice::{self, VoicePlatform};

@@ -1,7 +1,7 @@
 //! `export` through the real binary against the simulator: agents made on the platform by hand
 //! come back as definitions that plan only adopts, and that plan nothing once adopted.
 
-mod fixture;
+use crate::fixture;
 
 use fixture::platform::Platform;
 use fixture::{Repo, with_flow};

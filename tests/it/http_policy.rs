@@ -2,7 +2,7 @@
 //! faults: what is retried and what is not, `Retry-After`, the caps on attempts and on time,
 //! error mapping, counters, and the token kept out of errors and logs.
 
-mod fixture;
+use crate::fixture;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};

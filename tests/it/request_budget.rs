@@ -3,7 +3,7 @@
 //! numbers are the minimum the workfx API allows (docs/performance.md, "Requests per operation").
 //! Also: no more than `concurrency` requests are ever in flight, and progress is counted.
 
-mod fixture;
+use crate::fixture;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

@@ -1,7 +1,7 @@
 //! `agentsync watch`: the real daemon process against the simulator over loopback. Every wait
 //! polls a condition with a deadline; nothing sleeps for synchronization.
 
-mod fixture;
+use crate::fixture;
 
 use std::future::Future;
 use std::io::{BufRead, BufReader};

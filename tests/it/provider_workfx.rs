@@ -2,7 +2,7 @@
 //! pages, the ownership marker, field mapping, drafts and publishing, claims, updates, archive,
 //! delete, auth, tenancy and validation errors, with the requests each operation takes.
 
-mod fixture;
+use crate::fixture;
 
 use agentsync::model::content::Content;
 use agentsync::model::{Document, Key, Lifecycle};

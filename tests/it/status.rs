@@ -1,7 +1,7 @@
 //! `status` through the real binary against the simulator: each agent's line says whether it is
 //! in sync, whether its draft is ahead of live, and its live version.
 
-mod fixture;
+use crate::fixture;
 
 use fixture::platform::Platform;
 use fixture::{Repo, minimal, with_flow};

@@ -2,7 +2,7 @@
 //! lost answers to non-idempotent writes, mass-prune guards, the run lock, secrets in logs,
 //! crashes part-way through an apply, and partial failures.
 
-mod fixture;
+use crate::fixture;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -1,6 +1,6 @@
 //! `agentsync validate` on good and bad repositories: messages, positions and exit codes.
 
-mod fixture;
+use crate::fixture;
 
 use fixture::{Repo, minimal};
 

@@ -1,6 +1,6 @@
 //! Shell completions and the manual page, through the real binary.
 
-mod fixture;
+use crate::fixture;
 
 use fixture::Repo;
 

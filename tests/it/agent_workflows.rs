@@ -2,7 +2,7 @@
 //! loopback HTTP: the same scenarios as workfx, plus validation before publishing and a
 //! repository with one target per platform.
 
-mod fixture;
+use crate::fixture;
 
 use fixture::platform::{Platform, count};
 use fixture::voice::{self, VoicePlatform, agent};

@@ -2,7 +2,7 @@
 //! list filters, status and folders, FastAPI-style errors, auth, the state file and the
 //! request counters, as `docs/agent-workflows-contract.md` describes them.
 
-mod sim_support;
+use crate::sim_support;
 
 use std::time::{Duration, UNIX_EPOCH};
 

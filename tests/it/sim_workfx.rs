@@ -1,7 +1,7 @@
 //! The workfx simulator's API over real HTTP: agents, flows, invocations, validation errors,
 //! pagination, 404 and 405.
 
-mod sim_support;
+use crate::sim_support;
 
 use std::time::{Duration, UNIX_EPOCH};
 
