@@ -1,8 +1,6 @@
 //! Shared by the simulator's integration tests: start a simulator in-process on an ephemeral
 //! loopback port, and talk to it with reqwest over real HTTP.
 
-#![allow(dead_code)] // each test binary uses its own part of this
-
 use agentsync::sim::{self, Platform, RunningSim, SimOptions};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
