@@ -37,7 +37,7 @@ async fn the_first_apply_creates_validates_and_publishes_every_agent() {
     let repo = two_agents();
     let platform = VoicePlatform::start().await;
     let run = platform.run(&repo, &["apply", "--yes"]).await;
-    run.expect_code(0);
+    run.expect_success();
     for key in ["lead", "support"] {
         let agent = platform.agent(key).await;
         assert_eq!(agent["published_version"], 1, "{key}");
@@ -55,8 +55,8 @@ async fn a_second_apply_makes_zero_writes() {
     let repo = two_agents();
     let platform = VoicePlatform::applied(&repo).await;
     let run = platform.run(&repo, &["apply", "--yes"]).await;
-    run.expect_code(0);
-    assert!(run.stdout.contains("No changes."), "{}", run.stdout);
+    run.expect_success();
+    run.expect_stdout_contains("No changes.");
     assert_eq!(platform.requests().writes, 0);
 }
 
@@ -66,7 +66,7 @@ async fn a_fresh_checkout_finds_its_agents_by_the_marker_in_their_configuration(
     let run = platform
         .run(&two_agents(), &["plan", "--detailed-exitcode"])
         .await;
-    run.expect_code(0);
+    run.expect_success();
     assert_eq!(platform.requests().writes, 0);
 }
 
@@ -81,8 +81,8 @@ async fn a_draft_edited_on_the_platform_is_repaired_without_a_publish() {
     platform.reset();
 
     let run = platform.run(&repo, &["apply", "--yes"]).await;
-    run.expect_code(0);
-    assert!(run.stdout.contains("update-draft"), "{}", run.stdout);
+    run.expect_success();
+    run.expect_stdout_contains("update-draft");
     assert_eq!(platform.count("PUT", UPDATE), 1);
     assert_eq!(platform.count("POST", PUBLISH), 0);
     let lead = platform.agent("lead").await;
@@ -102,7 +102,7 @@ async fn a_changed_definition_is_published_exactly_once() {
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     assert_eq!(platform.count("POST", PUBLISH), 1);
     // The draft was closed by the first publish: it is opened again before the write.
     assert_eq!(platform.count("POST", "/workflow/{id}/create-draft"), 1);
@@ -116,7 +116,7 @@ async fn a_changed_definition_is_published_exactly_once() {
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     assert_eq!(platform.requests().writes, 0);
 }
 
@@ -130,13 +130,9 @@ async fn an_invalid_draft_is_refused_at_publish_with_the_platforms_errors_agains
     run.expect_code(1);
     // The agents are created concurrently, so which id is lead's is not fixed.
     let id = platform.agent("lead").await["id"].to_string();
-    assert!(
-        run.stdout.contains(&format!(
+    run.expect_stdout_contains(&format!(
             "lead publish: FAILED: the platform found 1 problem in the draft of agent {id} and refused to publish it: definition.nodes[1].data.prompt: Prompt is required (node 'talk')"
-        )),
-        "{}",
-        run.stdout
-    );
+        ));
     assert_eq!(platform.count("POST", VALIDATE), 1);
     assert_eq!(platform.count("POST", PUBLISH), 0);
     let lead = platform.agent("lead").await;
@@ -160,7 +156,7 @@ async fn name_folder_and_configuration_are_applied_without_a_new_version() {
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     let lead = platform.agent("lead").await;
     assert_eq!(lead["name"], "Leads");
     assert_eq!(lead["folder_id"], 7);
@@ -173,7 +169,7 @@ async fn name_folder_and_configuration_are_applied_without_a_new_version() {
     platform
         .run(&repo, &["plan", "--detailed-exitcode"])
         .await
-        .expect_code(0);
+        .expect_success();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,7 +183,7 @@ async fn status_archived_archives_and_active_restores() {
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     assert_eq!(platform.agent("lead").await["status"], "archived");
     repo.write(
         "agents/lead.yaml",
@@ -196,7 +192,7 @@ async fn status_archived_archives_and_active_restores() {
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     assert_eq!(platform.agent("lead").await["status"], "active");
     assert_eq!(platform.count("PUT", STATUS), 2);
 }
@@ -216,12 +212,8 @@ async fn after_removal(prune: &str) -> (VoicePlatform, fixture::Run) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_prune_off_a_removed_definition_is_listed_and_left_alone() {
     let (platform, run) = after_removal("false").await;
-    run.expect_code(0);
-    assert!(
-        run.stdout.contains("not in the repository"),
-        "{}",
-        run.stdout
-    );
+    run.expect_success();
+    run.expect_stdout_contains("not in the repository");
     assert_eq!(platform.requests().writes, 0);
     assert_eq!(platform.agent("support").await["status"], "active");
 }
@@ -229,7 +221,7 @@ async fn with_prune_off_a_removed_definition_is_listed_and_left_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_prune_archive_a_removed_definition_is_archived() {
     let (platform, run) = after_removal("archive").await;
-    run.expect_code(0);
+    run.expect_success();
     assert_eq!(platform.agent("support").await["status"], "archived");
     assert_eq!(platform.agent("lead").await["status"], "active");
 }
@@ -238,11 +230,8 @@ async fn with_prune_archive_a_removed_definition_is_archived() {
 async fn prune_delete_is_refused_before_any_request_since_the_platform_cannot_delete() {
     let (platform, run) = after_removal("delete").await;
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("setting 'prune' cannot be 'delete': agent-workflows cannot delete agents"),
-        "{}",
-        run.stderr
+    run.expect_stderr_contains(
+        "setting 'prune' cannot be 'delete': agent-workflows cannot delete agents",
     );
     assert_eq!(platform.requests().total, 0);
 }
@@ -258,14 +247,14 @@ async fn protect_blocks_archiving_and_is_kept_in_the_marker() {
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     let lead = platform.agent("lead").await;
     assert_eq!(lead["status"], "active");
     assert_eq!(lead["configuration"]["agentsync"]["protect"], true);
     platform
         .run(&repo, &["plan", "--detailed-exitcode"])
         .await
-        .expect_code(0);
+        .expect_success();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -282,7 +271,7 @@ async fn an_unmanaged_agent_with_the_same_name_is_adopted_keeping_its_configurat
     platform
         .run(&repo, &["apply", "--yes", "--adopt"])
         .await
-        .expect_code(0);
+        .expect_success();
     let lead = platform.agent("lead").await;
     assert_eq!(lead["id"], id);
     assert_eq!(lead["configuration"]["voice"], "echo");
@@ -297,12 +286,8 @@ async fn a_configuration_may_not_set_the_marker_itself() {
     )]);
     let run = repo.run(&["validate"]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains(
-            "field 'configuration.agentsync' is reserved: agentsync keeps its ownership marker there"
-        ),
-        "{}",
-        run.stderr
+    run.expect_stderr_contains(
+        "field 'configuration.agentsync' is reserved: agentsync keeps its ownership marker there",
     );
 }
 
@@ -325,51 +310,27 @@ async fn one_repository_plans_and_applies_a_workfx_target_and_an_agent_workflows
         ("WORKFX_TOKEN", fixture::platform::TOKEN),
         ("VOICE_TOKEN", voice::TOKEN),
     ];
-    let run = |args: &'static [&'static str]| {
-        let repo = &repo;
-        let mut command = repo.command(args);
-        command.envs(env);
-        async move {
-            tokio::task::spawn_blocking(move || {
-                fixture::Run::from(command.output().expect("run agentsync"))
-            })
-            .await
-            .expect("the command runs")
-        }
-    };
+    let run = |args: &'static [&'static str]| repo.command(args).envs(env).run_async();
 
     let plan = run(&["plan"]).await;
-    plan.expect_code(0);
-    assert!(
-        plan.stdout.contains("== target support (workfx) =="),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout.contains("== target voice (agent-workflows) =="),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout
-            .contains("All targets: Plan: 2 to create, 1 draft to update, 1 to publish."),
-        "{}",
-        plan.stdout
-    );
+    plan.expect_success();
+    plan.expect_stdout_contains("== target support (workfx) ==");
+    plan.expect_stdout_contains("== target voice (agent-workflows) ==");
+    plan.expect_stdout_contains("All targets: Plan: 2 to create, 1 draft to update, 1 to publish.");
 
-    run(&["apply", "--yes"]).await.expect_code(0);
+    run(&["apply", "--yes"]).await.expect_success();
     assert_eq!(workfx.agent("a").await["name"], "a agent");
     assert_eq!(voice.agent("lead").await["published_version"], 1);
 
     let only_voice = run(&["plan", "--target", "voice", "--output", "json"]).await;
-    only_voice.expect_code(0);
-    let json: Value = serde_json::from_str(&only_voice.stdout).expect("JSON");
+    only_voice.expect_success();
+    let json: Value = only_voice.json();
     assert_eq!(json["targets"][0]["target"], "voice");
     assert_eq!(json["targets"].as_array().map(Vec::len), Some(1));
 
     workfx.reset();
     voice.reset();
-    run(&["plan", "--detailed-exitcode"]).await.expect_code(0);
+    run(&["plan", "--detailed-exitcode"]).await.expect_success();
     assert_eq!(workfx.requests().writes + voice.requests().writes, 0);
     assert_eq!(count(&workfx.requests(), "GET", "/agents"), 1);
 }
@@ -378,14 +339,10 @@ async fn one_repository_plans_and_applies_a_workfx_target_and_an_agent_workflows
 fn the_embedded_endpoint_serves_agent_workflows_and_keeps_its_state() {
     let repo = voice_repo(&[("lead", agent("lead", "Qualify the lead."))]);
     let first = repo.run(&["apply", "--yes"]);
-    first.expect_code(0);
-    assert!(
-        first.stdout.contains("lead publish: done"),
-        "{}",
-        first.stdout
-    );
+    first.expect_success();
+    first.expect_stdout_contains("lead publish: done");
     let second = repo.run(&["plan", "--detailed-exitcode"]);
-    second.expect_code(0);
+    second.expect_success();
     let state = std::fs::read_to_string(repo.path().join(".agentsync/embedded-state.json"))
         .expect("the state file");
     assert!(state.contains("agent-workflows"), "{state}");
@@ -401,44 +358,24 @@ fn a_saved_plan_of_two_targets_is_applied_whole_and_refused_once_stale() {
     repo.write("agents/support/a.yaml", &minimal("a"));
     repo.write("agents/voice/lead.yaml", &agent("lead", "Qualify."));
 
-    repo.run(&["plan", "--out", "plan.json"]).expect_code(0);
+    repo.run(&["plan", "--out", "plan.json"]).expect_success();
     let applied = repo.run(&["apply", "plan.json", "--yes"]);
-    applied.expect_code(0);
-    assert!(
-        applied
-            .stdout
-            .contains("== target voice (agent-workflows) =="),
-        "{}",
-        applied.stdout
-    );
-    assert!(
-        applied.stdout.contains("lead publish: done"),
-        "{}",
-        applied.stdout
-    );
-    assert!(
-        applied.stdout.contains("a create: done"),
-        "{}",
-        applied.stdout
-    );
+    applied.expect_success();
+    applied.expect_stdout_contains("== target voice (agent-workflows) ==");
+    applied.expect_stdout_contains("lead publish: done");
+    applied.expect_stdout_contains("a create: done");
 
     repo.write(
         "agents/voice/lead.yaml",
         &agent("lead", "Qualify, briefly."),
     );
-    repo.run(&["plan", "--out", "plan.json"]).expect_code(0);
+    repo.run(&["plan", "--out", "plan.json"]).expect_success();
     repo.write("agents/voice/lead.yaml", &agent("lead", "Something else."));
     let stale = repo.run(&["apply", "plan.json", "--yes"]);
     stale.expect_code(1);
-    assert!(
-        stale
-            .stderr
-            .contains("error: target 'voice': the saved plan is stale"),
-        "{}",
-        stale.stderr
-    );
+    stale.expect_stderr_contains("error: target 'voice': the saved plan is stale");
     repo.run(&["apply", "--target", "support", "--yes"])
-        .expect_code(0);
+        .expect_success();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -449,17 +386,9 @@ async fn one_agent_failing_does_not_stop_the_others_and_the_exit_code_says_so() 
     repo.write("agents/support.yaml", &agent("support", "Help, kindly."));
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_code(1);
-    assert!(
-        run.stdout.contains("lead publish: FAILED"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("support publish: done"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("Apply incomplete"), "{}", run.stdout);
+    run.expect_stdout_contains("lead publish: FAILED");
+    run.expect_stdout_contains("support publish: done");
+    run.expect_stdout_contains("Apply incomplete");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -467,7 +396,7 @@ async fn the_example_voice_agents_pass_the_platforms_validation_and_converge() {
     let repo = Repo::with_voice_examples();
     let platform = VoicePlatform::start().await;
     let run = platform.run(&repo, &["apply", "--yes"]).await;
-    run.expect_code(0);
+    run.expect_success();
     assert_eq!(platform.count("POST", PUBLISH), 2);
     let reminder = platform.agent("appointment-reminder").await;
     assert_eq!(reminder["trigger_paths"], json!(["/outbound/reminders"]));
@@ -476,7 +405,7 @@ async fn the_example_voice_agents_pass_the_platforms_validation_and_converge() {
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     assert_eq!(platform.requests().writes, 0);
 }
 
@@ -495,11 +424,7 @@ async fn a_list_without_its_workflows_is_an_error_not_an_empty_platform() {
         .expect("valid faults");
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("it has no `workflows`"),
-        "{}",
-        run.stderr
-    );
+    run.expect_stderr_contains("it has no `workflows`");
     assert_eq!(platform.requests().writes, 0);
 }
 
@@ -538,6 +463,6 @@ async fn a_list_larger_than_agentsync_reads_is_an_error_and_nothing_is_written()
         .expect("valid faults");
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_code(1);
-    assert!(run.stderr.contains("larger than 64 MiB"), "{}", run.stderr);
+    run.expect_stderr_contains("larger than 64 MiB");
     assert_eq!(platform.requests().writes, 0);
 }

@@ -13,7 +13,7 @@ fn completions_generate_for_each_shell_naming_the_subcommands() {
     let repo = Repo::bare();
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let run = repo.run(&["completions", shell]);
-        assert_eq!(run.code, Some(0), "{shell}: {}", run.stderr);
+        run.expect_success();
         assert!(!run.stdout.is_empty(), "{shell}");
         for command in COMMANDS {
             assert!(run.stdout.contains(command), "{shell} lacks {command}");
@@ -29,15 +29,15 @@ fn completions_generate_for_each_shell_naming_the_subcommands() {
 #[test]
 fn an_unknown_shell_is_a_usage_error() {
     let run = Repo::bare().run(&["completions", "tcsh"]);
-    assert_eq!(run.code, Some(1));
-    assert!(run.stderr.contains("tcsh"), "{}", run.stderr);
+    run.expect_code(1);
+    run.expect_stderr_contains("tcsh");
 }
 
 #[test]
 fn the_man_page_names_the_commands_and_one_page_per_command_can_be_written() {
     let repo = Repo::bare();
     let run = repo.run(&["man"]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    run.expect_success();
     assert!(
         run.stdout.starts_with(".ie"),
         "roff: {}",
@@ -47,7 +47,7 @@ fn the_man_page_names_the_commands_and_one_page_per_command_can_be_written() {
         assert!(run.stdout.contains(command), "{command}");
     }
     let run = repo.run(&["man", "--out", "man"]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    run.expect_success();
     for page in ["agentsync.1", "agentsync-export.1", "agentsync-status.1"] {
         assert!(
             repo.path().join("man").join(page).is_file(),

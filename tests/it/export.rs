@@ -109,7 +109,7 @@ const SECRETS: &[(&str, &str)] = &[
 ];
 
 fn summary(run: &fixture::Run) -> Value {
-    let plan: Value = serde_json::from_str(&run.stdout).expect("a JSON plan");
+    let plan: Value = run.json();
     plan["summary"].clone()
 }
 
@@ -121,9 +121,9 @@ async fn an_export_plans_only_adoptions_and_nothing_once_applied() {
     platform.reset();
 
     let export = platform.run(&repo, &["export"]).await;
-    export.expect_code(0);
+    export.expect_success();
     for (name, _) in SECRETS {
-        assert!(export.stdout.contains(name), "{}", export.stdout);
+        export.expect_stdout_contains(name);
     }
     for (_, value) in SECRETS {
         assert!(!export.stdout.contains(value) && !export.stderr.contains(value));
@@ -184,12 +184,12 @@ async fn an_export_plans_only_adoptions_and_nothing_once_applied() {
     platform
         .run_with_env(&repo, &["apply", "--adopt", "--yes"], &env)
         .await
-        .expect_code(0);
+        .expect_success();
     let after = platform
         .run_with_env(&repo, &["plan", "--detailed-exitcode"], &env)
         .await;
-    after.expect_code(0);
-    assert!(after.stdout.contains("No changes."), "{}", after.stdout);
+    after.expect_success();
+    after.expect_stdout_contains("No changes.");
     assert_eq!(
         platform.agents().await.len(),
         ids.len(),
@@ -207,7 +207,7 @@ async fn an_export_never_overwrites_without_force() {
 
     // The key is free (the file holds no definition), but the file name is not: a new key.
     let run = platform.run(&repo, &["export", "--only", "No Flow"]).await;
-    run.expect_code(0);
+    run.expect_success();
     assert_eq!(
         std::fs::read_to_string(repo.path().join("agents/no-flow.yaml")).unwrap(),
         "# mine\n"
@@ -236,7 +236,7 @@ async fn an_export_never_overwrites_without_force() {
     platform
         .run(&repo, &["export", "--only", "No Flow", "--force"])
         .await
-        .expect_code(0);
+        .expect_success();
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(
         text.contains("name: No Flow") && !text.contains("# edited"),
@@ -255,8 +255,8 @@ async fn an_unknown_only_value_is_named_and_nothing_is_written() {
         .run(&repo, &["export", "--only", "Known", "--only", "Nobody"])
         .await;
     run.expect_code(1);
-    assert!(run.stderr.contains("'Nobody'"), "{}", run.stderr);
-    assert!(!run.stderr.contains("'Known'"), "{}", run.stderr);
+    run.expect_stderr_contains("'Nobody'");
+    run.expect_stderr_lacks("'Known'");
     assert_eq!(repo.files(), before);
 }
 
@@ -267,10 +267,11 @@ async fn managed_agents_already_defined_are_skipped_and_listed() {
     let platform = Platform::applied(&repo).await;
     platform.create(json!({"name": "Hand Made"})).await;
     let run = platform.run(&repo, &["export"]).await;
-    run.expect_code(0);
-    let listing = run
-        .stdout
-        .replace(platform.agent("a").await["id"].as_str().unwrap(), "<id-a>");
+    run.expect_success();
+    let id_a = platform.agent("a").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let id = platform
         .agents()
         .await
@@ -280,7 +281,7 @@ async fn managed_agents_already_defined_are_skipped_and_listed() {
         .as_str()
         .unwrap()
         .to_string();
-    insta::assert_snapshot!(listing.replace(&id, "<id>"));
+    fixture::snapshot!(run.stdout, redact: [(id_a, "<id-a>"), (id, "<id>")]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -300,7 +301,7 @@ async fn dir_writes_elsewhere_and_keys_can_come_from_codes() {
     platform
         .run(&repo, &["export", "--dir", "adopted", "--key-from", "code"])
         .await
-        .expect_code(0);
+        .expect_success();
     let file = repo.path().join(format!("adopted/{code}.yaml"));
     let text = std::fs::read_to_string(&file).unwrap_or_else(|_| panic!("{:?}", repo.files()));
     assert!(
@@ -321,13 +322,13 @@ fn every_target_is_exported_into_its_own_directory_and_plans_nothing() {
     repo.write("agentsync.yaml", TWO_TARGETS);
     repo.write("agents/helper.yaml", &with_flow("helper", "be brief"));
     repo.write("voice/caller.yaml", VOICE);
-    repo.run(&["apply", "--yes"]).expect_code(0);
+    repo.run(&["apply", "--yes"]).expect_success();
 
     // The repository loses its files; the platforms still hold the agents.
     repo.remove("agents/helper.yaml");
     repo.remove("voice/caller.yaml");
     let run = repo.run(&["export"]);
-    run.expect_code(0);
+    run.expect_success();
     assert!(
         run.stdout.contains("== chat (workfx)")
             && run.stdout.contains("== voice (agent-workflows)"),
@@ -340,12 +341,12 @@ fn every_target_is_exported_into_its_own_directory_and_plans_nothing() {
         "{voice}"
     );
     assert!(repo.path().join("agents/helper.yaml").is_file());
-    repo.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+    repo.run(&["plan", "--detailed-exitcode"]).expect_success();
 
     // One target only; --dir needs one target.
     let run = repo.run(&["export", "--dir", "elsewhere"]);
     run.expect_code(1);
-    assert!(run.stderr.contains("--target"), "{}", run.stderr);
+    run.expect_stderr_contains("--target");
     repo.run(&[
         "export",
         "--target",
@@ -354,7 +355,7 @@ fn every_target_is_exported_into_its_own_directory_and_plans_nothing() {
         "elsewhere",
         "--force",
     ])
-    .expect_code(0);
+    .expect_success();
     assert!(repo.path().join("elsewhere/caller.yaml").is_file());
     assert!(!repo.path().join("elsewhere/helper.yaml").exists());
 }
@@ -373,10 +374,10 @@ fn an_export_over_definitions_keeps_their_environment_references() {
     let repo = Repo::new();
     repo.write("agents/vault.yaml", FROM_ENV);
     repo.run_with_env(&["apply", "--yes"], QA_ENV)
-        .expect_code(0);
+        .expect_success();
 
     let run = repo.run_with_env(&["export", "--force"], QA_ENV);
-    run.expect_code(0);
+    run.expect_success();
     let text = std::fs::read_to_string(repo.path().join("agents/vault.yaml")).unwrap();
     for (_, value) in QA_ENV {
         assert!(
@@ -391,6 +392,6 @@ fn an_export_over_definitions_keeps_their_environment_references() {
     assert!(text.contains("${env:QA_BASE}"), "{text}");
     assert!(!text.contains("VAULT_"), "no new variable names: {text}");
     let plan = repo.run_with_env(&["plan", "--detailed-exitcode"], QA_ENV);
-    plan.expect_code(0);
-    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
+    plan.expect_success();
+    plan.expect_stdout_contains("No changes.");
 }

@@ -946,7 +946,7 @@ async fn an_apply_against_a_list_that_holds_none_of_the_agents_it_announces_writ
     );
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_code(1);
-    assert!(run.stderr.contains("cannot be relied on"), "{}", run.stderr);
+    run.expect_stderr_contains("cannot be relied on");
     assert_eq!(platform.requests().writes, 0);
     breaking(&platform.sim, Faults::none());
     assert_eq!(platform.agents().await.len(), 5, "no agent made twice");
@@ -968,7 +968,7 @@ async fn updates_and_archives_under_a_replacing_put_keep_the_agent_managed_and_a
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     repo.write(
         "agents/kept.yaml",
         &definition("two\ntags: [x]\nstatus: archived"),
@@ -976,12 +976,12 @@ async fn updates_and_archives_under_a_replacing_put_keep_the_agent_managed_and_a
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
 
     platform
         .run(&repo, &["plan", "--detailed-exitcode"])
         .await
-        .expect_code(0);
+        .expect_success();
     let agents = platform.agents().await;
     assert_eq!(agents.len(), 1, "no agent made twice: {agents:?}");
     assert_eq!(agents[0]["status"], "ARCHIVED");
@@ -1008,13 +1008,13 @@ async fn a_no_change_plan_finds_every_draft_when_versions_are_listed_by_creation
         platform
             .run(&repo, &["apply", "--yes"])
             .await
-            .expect_code(0);
+            .expect_success();
     }
     platform.reset();
     platform
         .run(&repo, &["plan", "--detailed-exitcode"])
         .await
-        .expect_code(0);
+        .expect_success();
     // The newest two versions, then the draft they do not hold.
     let requests = platform.requests();
     assert_eq!(count(&requests, "GET", "/agents/{agent_id}/flows"), 3);
@@ -1040,10 +1040,6 @@ async fn an_apply_stops_creating_at_the_first_agent_whose_marker_is_dropped() {
         .run(&repo, &["apply", "--yes", "--concurrency", "1"])
         .await;
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("delete it on the platform"),
-        "{}",
-        run.stderr
-    );
+    run.expect_stderr_contains("delete it on the platform");
     assert_eq!(count(&platform.requests(), "POST", "/agents"), 1);
 }

@@ -17,8 +17,8 @@ async fn the_first_apply_creates_and_publishes_every_example_agent() {
     let repo = Repo::with_examples();
     let platform = Platform::start().await;
     let run = platform.run(&repo, &["apply", "--yes"]).await;
-    run.expect_code(0);
-    assert!(run.stdout.contains("Apply complete"), "{}", run.stdout);
+    run.expect_success();
+    run.expect_stdout_contains("Apply complete");
     let agents = platform.agents().await;
     assert_eq!(agents.len(), 5);
     for key in [
@@ -46,8 +46,8 @@ async fn a_second_apply_makes_zero_writes() {
     let repo = Repo::with_examples();
     let platform = Platform::applied(&repo).await;
     let run = platform.run(&repo, &["apply", "--yes"]).await;
-    run.expect_code(0);
-    assert!(run.stdout.contains("No changes."), "{}", run.stdout);
+    run.expect_success();
+    run.expect_stdout_contains("No changes.");
     assert_eq!(platform.requests().writes, 0);
 }
 
@@ -56,7 +56,7 @@ async fn a_fresh_checkout_plans_no_changes() {
     let platform = Platform::applied(&Repo::with_examples()).await;
     let fresh = Repo::with_examples();
     let run = platform.run(&fresh, &["plan", "--detailed-exitcode"]).await;
-    run.expect_code(0);
+    run.expect_success();
     assert_eq!(platform.requests().writes, 0);
 }
 
@@ -86,13 +86,8 @@ async fn a_plan_shows_references_as_known_after_apply_before_the_first_apply() {
     let platform = Platform::start().await;
     let run = platform.run(&repo, &["plan", "--detailed-exitcode"]).await;
     run.expect_code(2);
-    assert!(run.stdout.contains("(known after apply)"), "{}", run.stdout);
-    assert!(
-        run.stdout
-            .contains("Plan: 5 to create, 5 drafts to update, 5 to publish."),
-        "{}",
-        run.stdout
-    );
+    run.expect_stdout_contains("(known after apply)");
+    run.expect_stdout_contains("Plan: 5 to create, 5 drafts to update, 5 to publish.");
     assert_eq!(platform.requests().writes, 0);
 }
 
@@ -110,7 +105,7 @@ async fn a_draft_edited_on_the_platform_is_repaired_without_a_publish() {
         .await;
     platform.reset();
     let run = platform.run(&repo, &["apply", "--yes"]).await;
-    run.expect_code(0);
+    run.expect_success();
     let requests = platform.requests();
     assert_eq!(count(&requests, "POST", FLOWS), 1);
     assert_eq!(count(&requests, "POST", PUBLISH), 0);
@@ -124,18 +119,15 @@ async fn a_changed_prompt_publishes_exactly_once() {
     let platform = Platform::applied(&repo).await;
     repo.write("agents/a.yaml", &with_flow("a", "be thorough"));
     let plan = platform.run(&repo, &["plan"]).await;
-    plan.expect_code(0);
-    assert!(
-        plan.stdout
-            .contains("~ flow.graph.nodes[0].data.prompt: \"be brief\" -> \"be thorough\""),
-        "{}",
-        plan.stdout
+    plan.expect_success();
+    plan.expect_stdout_contains(
+        "~ flow.graph.nodes[0].data.prompt: \"be brief\" -> \"be thorough\"",
     );
     platform.reset();
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     let requests = platform.requests();
     assert_eq!(count(&requests, "POST", FLOWS), 1);
     assert_eq!(count(&requests, "POST", PUBLISH), 1);
@@ -155,13 +147,13 @@ async fn status_archived_archives_and_active_restores() {
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     assert_eq!(platform.agent("a").await["status"], "ARCHIVED");
     repo.write("agents/a.yaml", &(minimal("a") + "status: active\n"));
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     assert_eq!(platform.agent("a").await["status"], "ACTIVE");
 }
 
@@ -177,14 +169,14 @@ async fn protect_blocks_archiving() {
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     let agent = platform.agent("a").await;
     assert_eq!(agent["status"], "ACTIVE");
     assert_eq!(agent["extend_properties"]["agentsync"]["protect"], true);
     platform
         .run(&repo, &["plan", "--detailed-exitcode"])
         .await
-        .expect_code(0);
+        .expect_success();
 }
 
 async fn after_removal(prune: &str) -> (Platform, fixture::Run) {
@@ -204,13 +196,9 @@ async fn after_removal(prune: &str) -> (Platform, fixture::Run) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_prune_off_a_removed_definition_is_listed_and_left_alone() {
     let (platform, run) = after_removal("false").await;
-    run.expect_code(0);
-    assert!(run.stdout.contains("b ("), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("not in the repository"),
-        "{}",
-        run.stdout
-    );
+    run.expect_success();
+    run.expect_stdout_contains("b (");
+    run.expect_stdout_contains("not in the repository");
     assert_eq!(platform.requests().writes, 0);
     assert_eq!(platform.agent("b").await["status"], "ACTIVE");
 }
@@ -218,7 +206,7 @@ async fn with_prune_off_a_removed_definition_is_listed_and_left_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_prune_archive_a_removed_definition_is_archived() {
     let (platform, run) = after_removal("archive").await;
-    run.expect_code(0);
+    run.expect_success();
     assert_eq!(platform.agent("b").await["status"], "ARCHIVED");
     assert_eq!(platform.agent("a").await["status"], "ACTIVE");
 }
@@ -237,7 +225,7 @@ async fn an_agent_archived_by_prune_is_restored_when_its_definition_comes_back()
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     let pruned = platform.agent("b").await;
     assert_eq!(pruned["status"], "ARCHIVED");
     assert_eq!(pruned["extend_properties"]["agentsync"]["pruned"], true);
@@ -252,7 +240,7 @@ async fn an_agent_archived_by_prune_is_restored_when_its_definition_comes_back()
         plan.stdout
     );
     let status = platform.run(&repo, &["status", "--output", "json"]).await;
-    let status: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
+    let status: serde_json::Value = status.json();
     let b = status["targets"][0]["agents"]
         .as_array()
         .and_then(|agents| agents.iter().find(|a| a["key"] == "b"))
@@ -265,7 +253,7 @@ async fn an_agent_archived_by_prune_is_restored_when_its_definition_comes_back()
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     let restored = platform.agent("b").await;
     assert_eq!(restored["status"], "ACTIVE");
     assert_eq!(
@@ -276,7 +264,7 @@ async fn an_agent_archived_by_prune_is_restored_when_its_definition_comes_back()
     platform
         .run(&repo, &["plan", "--detailed-exitcode"])
         .await
-        .expect_code(0);
+        .expect_success();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,7 +281,7 @@ async fn an_agent_archived_on_purpose_stays_archived_when_the_definition_stops_m
     platform
         .run(&repo, &["plan", "--detailed-exitcode"])
         .await
-        .expect_code(0);
+        .expect_success();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -314,7 +302,7 @@ async fn on_agent_workflows_an_agent_archived_by_prune_is_restored_when_its_defi
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     let pruned = platform.agent("support").await;
     assert_eq!(pruned["status"], "archived");
     assert_eq!(pruned["configuration"]["agentsync"]["pruned"], true);
@@ -331,7 +319,7 @@ async fn on_agent_workflows_an_agent_archived_by_prune_is_restored_when_its_defi
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     let restored = platform.agent("support").await;
     assert_eq!(restored["status"], "active");
     assert_eq!(
@@ -341,13 +329,13 @@ async fn on_agent_workflows_an_agent_archived_by_prune_is_restored_when_its_defi
     platform
         .run(&repo, &["plan", "--detailed-exitcode"])
         .await
-        .expect_code(0);
+        .expect_success();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_prune_delete_a_removed_definition_is_deleted() {
     let (platform, run) = after_removal("delete").await;
-    run.expect_code(0);
+    run.expect_success();
     assert_eq!(count(&platform.requests(), "DELETE", AGENT), 1);
     assert_eq!(platform.agents().await.len(), 1);
 }
@@ -362,12 +350,12 @@ async fn an_unmanaged_agent_with_the_same_name_is_untouched_unless_adopted() {
         .await;
 
     let plan = platform.run(&repo, &["plan"]).await;
-    plan.expect_code(0);
-    assert!(plan.stdout.contains("apply --adopt"), "{}", plan.stdout);
+    plan.expect_success();
+    plan.expect_stdout_contains("apply --adopt");
 
     let run = platform.run(&repo, &["apply", "--yes", "--adopt"]).await;
-    run.expect_code(0);
-    assert!(run.stdout.contains("a adopt: done"), "{}", run.stdout);
+    run.expect_success();
+    run.expect_stdout_contains("a adopt: done");
     let agents = platform.agents().await;
     assert_eq!(agents.len(), 1, "adopted, not duplicated");
     assert_eq!(agents[0]["id"], id.as_str());
@@ -408,7 +396,7 @@ async fn a_saved_plan_is_refused_when_the_platform_changed_since() {
     platform
         .run(&repo, &["plan", "--out", "plan.json"])
         .await
-        .expect_code(0);
+        .expect_success();
     let saved = std::fs::read_to_string(repo.path().join("plan.json")).unwrap();
     assert!(saved.contains("\"format_version\": 1"), "{saved}");
 
@@ -422,12 +410,8 @@ async fn a_saved_plan_is_refused_when_the_platform_changed_since() {
     platform.reset();
     let run = platform.run(&repo, &["apply", "--yes", "plan.json"]).await;
     run.expect_code(1);
-    assert!(
-        run.stderr.contains(
-            "the saved plan is stale: agent 'a' changed on the platform since the plan was made"
-        ),
-        "{}",
-        run.stderr
+    run.expect_stderr_contains(
+        "the saved plan is stale: agent 'a' changed on the platform since the plan was made",
     );
     assert_eq!(platform.requests().writes, 0);
 }
@@ -441,11 +425,11 @@ async fn a_fresh_saved_plan_is_applied() {
     platform
         .run(&repo, &["plan", "--out", "plan.json"])
         .await
-        .expect_code(0);
+        .expect_success();
     platform
         .run(&repo, &["apply", "--yes", "plan.json"])
         .await
-        .expect_code(0);
+        .expect_success();
     assert_eq!(count(&platform.requests(), "POST", PUBLISH), 1);
 }
 
@@ -456,7 +440,7 @@ async fn apply_without_a_terminal_or_yes_refuses_and_writes_nothing() {
     let platform = Platform::start().await;
     let run = platform.run(&repo, &["apply"]).await;
     run.expect_code(1);
-    assert!(run.stderr.contains("pass --yes"), "{}", run.stderr);
+    run.expect_stderr_contains("pass --yes");
     assert_eq!(platform.requests().writes, 0);
 }
 
@@ -467,11 +451,7 @@ async fn invalid_definitions_make_apply_and_plan_write_nothing() {
     let platform = Platform::start().await;
     let refused = |run: &fixture::Run| {
         run.expect_code(1);
-        assert!(
-            run.stderr.contains("unknown field 'nmae'"),
-            "{}",
-            run.stderr
-        );
+        run.expect_stderr_contains("unknown field 'nmae'");
     };
     // Both read the platform while the definitions load; neither writes.
     refused(&platform.run(&repo, &["apply", "--yes"]).await);
@@ -488,18 +468,12 @@ async fn a_broken_definition_is_reported_over_an_unreachable_platform() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("a free port");
-    let run = fixture::Run::from(
-        repo.command(&["plan", "--endpoint", &format!("http://{closed}")])
-            .env("WORKFX_TOKEN", "t")
-            .output()
-            .expect("the binary runs"),
-    );
+    let run = repo
+        .command(&["plan", "--endpoint", &format!("http://{closed}")])
+        .env("WORKFX_TOKEN", "t")
+        .run();
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("unknown field 'nmae'"),
-        "{}",
-        run.stderr
-    );
+    run.expect_stderr_contains("unknown field 'nmae'");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -507,18 +481,11 @@ async fn a_missing_token_variable_is_named() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
     let platform = Platform::start().await;
-    let run = fixture::Run::from(
-        repo.command(&["plan", "--endpoint", &platform.endpoint()])
-            .output()
-            .unwrap(),
-    );
+    let run = repo
+        .command(&["plan", "--endpoint", &platform.endpoint()])
+        .run();
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("the token variable WORKFX_TOKEN named by token_env is not set"),
-        "{}",
-        run.stderr
-    );
+    run.expect_stderr_contains("the token variable WORKFX_TOKEN named by token_env is not set");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -530,33 +497,7 @@ async fn the_detailed_exit_code_is_2_when_there_are_changes() {
         .run(&repo, &["plan", "--detailed-exitcode"])
         .await
         .expect_code(2);
-    platform.run(&repo, &["plan"]).await.expect_code(0);
-}
-
-/// Ids differ from run to run: every UUID becomes `[uuid]`, the rest of an output is pinned.
-fn stable(text: &str) -> String {
-    let is_uuid = |c: &str| {
-        c.len() == 36
-            && c.char_indices().all(|(j, ch)| {
-                if [8, 13, 18, 23].contains(&j) {
-                    ch == '-'
-                } else {
-                    ch.is_ascii_hexdigit()
-                }
-            })
-    };
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(ch) = rest.chars().next() {
-        if rest.get(..36).is_some_and(is_uuid) {
-            out.push_str("[uuid]");
-            rest = &rest[36..];
-        } else {
-            out.push(ch);
-            rest = &rest[ch.len_utf8()..];
-        }
-    }
-    out
+    platform.run(&repo, &["plan"]).await.expect_success();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -568,19 +509,19 @@ async fn the_json_and_markdown_plans_are_pinned() {
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     repo.write("agents/a.yaml", &with_flow("a", "two"));
     repo.write("agents/b.yaml", &minimal("b"));
     let json = platform.run(&repo, &["plan", "--output", "json"]).await;
-    json.expect_code(0);
-    let parsed: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    json.expect_success();
+    let parsed: serde_json::Value = json.json();
     assert_eq!(parsed["format_version"], 1);
-    insta::assert_snapshot!("plan_json", stable(&json.stdout));
+    fixture::snapshot!("plan_json", json.stdout);
     let markdown = platform.run(&repo, &["plan", "--output", "markdown"]).await;
-    markdown.expect_code(0);
-    insta::assert_snapshot!("plan_markdown", stable(&markdown.stdout));
+    markdown.expect_success();
+    fixture::snapshot!("plan_markdown", markdown.stdout);
     let text = platform.run(&repo, &["plan"]).await;
-    insta::assert_snapshot!("plan_text", stable(&text.stdout));
+    fixture::snapshot!("plan_text", text.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -599,8 +540,8 @@ async fn a_protected_agent_is_never_pruned_even_after_its_file_is_gone() {
         &format!("{}prune: delete\n", fixture::CONFIG),
     );
     let run = platform.run(&repo, &["apply", "--yes"]).await;
-    run.expect_code(0);
-    assert!(run.stdout.contains("protected"), "{}", run.stdout);
+    run.expect_success();
+    run.expect_stdout_contains("protected");
     assert_eq!(platform.requests().writes, 0);
     assert_eq!(platform.agents().await.len(), 2);
 }
@@ -612,8 +553,8 @@ async fn turning_protect_off_rewrites_the_marker_and_then_prune_applies() {
     let platform = Platform::applied(&repo).await;
     repo.write("agents/a.yaml", &minimal("a"));
     let run = platform.run(&repo, &["apply", "--yes"]).await;
-    run.expect_code(0);
-    assert!(run.stdout.contains("a update: done"), "{}", run.stdout);
+    run.expect_success();
+    run.expect_stdout_contains("a update: done");
     let marker = &platform.agent("a").await["extend_properties"]["agentsync"];
     assert!(marker.get("protect").is_none(), "{marker}");
 }
@@ -628,23 +569,21 @@ async fn values_from_the_environment_are_masked_in_every_plan_format() {
     let platform = Platform::start().await;
     let secret = "s3cr3t-value-91";
     for output in ["text", "json", "markdown"] {
-        let mut command = repo.command(&[
-            "plan",
-            "--output",
-            output,
-            "--out",
-            "plan.json",
-            "--endpoint",
-            &platform.endpoint(),
-        ]);
-        command
+        let run = repo
+            .command(&[
+                "plan",
+                "--output",
+                output,
+                "--out",
+                "plan.json",
+                "--endpoint",
+                &platform.endpoint(),
+            ])
             .env("WORKFX_TOKEN", fixture::platform::TOKEN)
-            .env("AGENTSYNC_TEST_SECRET", secret);
-        let run =
-            tokio::task::spawn_blocking(move || fixture::Run::from(command.output().unwrap()))
-                .await
-                .unwrap();
-        run.expect_code(0);
+            .env("AGENTSYNC_TEST_SECRET", secret)
+            .run_async()
+            .await;
+        run.expect_success();
         assert!(
             run.stdout.contains("flow.flow_variables") && run.stdout.contains("sensitive"),
             "{}",
@@ -666,16 +605,12 @@ async fn a_mode_change_on_an_existing_agent_is_noted_in_the_plan_and_never_attem
     repo.write("agents/a.yaml", &(minimal("a") + "mode: flow-job\n"));
     repo.write("agents/b.yaml", &with_flow("b", "two"));
     let run = platform.run(&repo, &["apply", "--yes"]).await;
-    run.expect_code(0);
-    assert!(
-        run.stdout.contains(
-            "'mode' differs from the definition, but the platform sets it at creation only"
-        ),
-        "{}",
-        run.stdout
+    run.expect_success();
+    run.expect_stdout_contains(
+        "'mode' differs from the definition, but the platform sets it at creation only",
     );
-    assert!(!run.stdout.contains("a update"), "{}", run.stdout);
-    assert!(run.stdout.contains("b publish: done"), "{}", run.stdout);
+    run.expect_stdout_lacks("a update");
+    run.expect_stdout_contains("b publish: done");
     assert_eq!(count(&platform.requests(), "PUT", AGENT), 0);
 }
 
@@ -690,8 +625,8 @@ async fn an_emptied_definitions_directory_prunes_nothing() {
         &format!("{}prune: delete\n", fixture::CONFIG),
     );
     let run = platform.run(&repo, &["apply", "--yes"]).await;
-    run.expect_code(0);
-    assert!(run.stdout.contains("nothing is pruned"), "{}", run.stdout);
+    run.expect_success();
+    run.expect_stdout_contains("nothing is pruned");
     assert_eq!(platform.requests().writes, 0);
 }
 
@@ -699,16 +634,12 @@ async fn an_emptied_definitions_directory_prunes_nothing() {
 fn the_embedded_endpoint_keeps_its_state_between_runs_under_dot_agentsync() {
     let repo = Repo::with_examples();
     let first = repo.run(&["apply", "--yes"]);
-    first.expect_code(0);
-    assert!(
-        first.stdout.contains("Apply complete: 15 actions done."),
-        "{}",
-        first.stdout
-    );
+    first.expect_success();
+    first.expect_stdout_contains("Apply complete: 15 actions done.");
     assert!(repo.path().join(".agentsync/embedded-state.json").is_file());
     let second = repo.run(&["apply", "--yes"]);
-    second.expect_code(0);
-    assert!(second.stdout.contains("No changes."), "{}", second.stdout);
+    second.expect_success();
+    second.expect_stdout_contains("No changes.");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -723,7 +654,7 @@ async fn an_escaped_agent_reference_is_written_as_literal_text() {
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     let id = platform.agent("b").await["id"]
         .as_str()
         .unwrap()
@@ -754,9 +685,9 @@ async fn control_characters_and_fences_in_a_prompt_are_escaped_in_every_plan_for
     repo.write("agents/new\u{1b}[2K.yaml", &minimal("new"));
 
     let text = platform.run(&repo, &["plan"]).await;
-    text.expect_code(0);
+    text.expect_success();
     let markdown = platform.run(&repo, &["plan", "--output", "markdown"]).await;
-    markdown.expect_code(0);
+    markdown.expect_success();
     for (output, run) in [("text", &text), ("markdown", &markdown)] {
         let bytes = run.stdout.as_bytes();
         assert!(
@@ -795,9 +726,9 @@ async fn control_characters_and_fences_in_a_prompt_are_escaped_in_every_plan_for
 
     // JSON escapes as JSON does, and holds the prompt exactly.
     let json = platform.run(&repo, &["plan", "--output", "json"]).await;
-    json.expect_code(0);
+    json.expect_success();
     assert!(!json.stdout.as_bytes().contains(&0x1b) && !json.stdout.contains('\r'));
-    let plan: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let plan: serde_json::Value = json.json();
     let prompt = plan["changes"]
         .as_array()
         .unwrap()
@@ -833,7 +764,7 @@ async fn a_hand_edited_protect_that_is_not_a_boolean_keeps_the_agent_from_prune_
         &format!("{}prune: delete\n", fixture::CONFIG),
     );
     let plan = platform.run(&repo, &["plan", "--detailed-exitcode"]).await;
-    plan.expect_code(0);
+    plan.expect_success();
     assert!(
         plan.stdout.contains("protected") && !plan.stdout.contains("delete"),
         "{}",
@@ -847,7 +778,7 @@ async fn a_hand_edited_protect_that_is_not_a_boolean_keeps_the_agent_from_prune_
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     assert_eq!(platform.requests().writes, 0);
     assert_eq!(platform.agents().await.len(), 2);
 }

@@ -65,7 +65,7 @@ async fn a_first_apply_makes_one_list_request_and_per_agent_three_writes_and_a_t
     platform
         .run(&repo, &["apply", "--yes", "--concurrency", "16"])
         .await
-        .expect_code(0);
+        .expect_success();
     let requests = platform.requests();
     // The platform is empty: the first list page says so, and nothing else is read but, after
     // each create, the agents of its name (one page), for a twin a concurrent run made.
@@ -90,7 +90,7 @@ async fn on_agent_workflows_each_create_is_followed_by_one_list_and_a_read_of_ea
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     // The list of the observe, then per create: the list, and the one agent of that name.
     assert_eq!(platform.count("GET", "/workflow/fetch"), 1 + agents);
     assert_eq!(platform.count("GET", "/workflow/fetch/{id}"), agents);
@@ -111,7 +111,7 @@ async fn a_no_change_plan_makes_one_request_per_list_page_and_one_read_per_agent
             &["plan", "--detailed-exitcode", "--concurrency", "16"],
         )
         .await
-        .expect_code(0);
+        .expect_success();
     let requests = platform.requests();
     assert_eq!(
         count(&requests, "GET", LIST),
@@ -134,7 +134,7 @@ async fn agents_without_a_flow_cost_no_read_beyond_the_list() {
         repo.write(&format!("agents/{key}.yaml"), &minimal(key));
     }
     let platform = Platform::applied(&repo).await;
-    platform.run(&repo, &["plan"]).await.expect_code(0);
+    platform.run(&repo, &["plan"]).await.expect_success();
     let requests = platform.requests();
     assert_eq!(requests.total, 1, "{requests:?}");
 }
@@ -144,9 +144,9 @@ async fn a_plan_through_a_pipe_draws_no_progress_bar() {
     let repo = repo_with_flows(3);
     let platform = Platform::applied(&repo).await;
     let run = platform.run(&repo, &["plan"]).await;
-    run.expect_code(0);
-    assert!(!run.stderr.contains("agents read"), "{}", run.stderr);
-    assert!(!run.stderr.contains('\u{1b}'), "{}", run.stderr);
+    run.expect_success();
+    run.expect_stderr_lacks("agents read");
+    run.expect_stderr_lacks("\u{1b}");
 }
 
 /// Counts every progress call.

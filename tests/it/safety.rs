@@ -104,7 +104,7 @@ async fn lost_answers_to_creates_and_publishes_never_duplicate_an_agent_or_a_ver
         .expect("valid faults");
     let (log, run) = apply_until_done(&platform, &repo, 3).await;
     eprintln!("{log}");
-    run.expect_code(0);
+    run.expect_success();
     let dropped = platform.requests().dropped;
     platform.sim.set_faults(Faults::none()).expect("no faults");
     assert!(
@@ -125,14 +125,14 @@ async fn lost_answers_to_creates_and_publishes_never_duplicate_an_agent_or_a_ver
         })
         .expect("valid faults");
     let (log, run) = apply_until_done(&platform, &repo, 3).await;
-    run.expect_code(0);
+    run.expect_success();
     platform.sim.set_faults(Faults::none()).expect("no faults");
     assert!(log.contains("the publish had happened"), "{log}");
     assert_one_agent_per_key(&platform, &KEYS, &["draft", "2", "1"]).await;
     platform
         .run(&repo, &["plan", "--detailed-exitcode"])
         .await
-        .expect_code(0);
+        .expect_success();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,19 +155,14 @@ async fn agents_referencing_an_agent_whose_create_failed_are_skipped_and_a_rerun
     };
     platform.sim.set_faults(Faults::none()).expect("no faults");
     run.expect_code(1);
-    assert!(run.stdout.contains("a create: FAILED"), "{}", run.stdout);
-    assert!(
-        run.stdout
-            .contains("b create: skipped: it references a, which failed"),
-        "{}",
-        run.stdout
-    );
+    run.expect_stdout_contains("a create: FAILED");
+    run.expect_stdout_contains("b create: skipped: it references a, which failed");
     assert!(agents_by_key(&platform).await.is_empty());
 
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     assert_one_agent_per_key(&platform, &["a", "b"], &["draft", "1"]).await;
 }
 
@@ -208,10 +203,10 @@ async fn the_token_never_appears_in_the_output_even_at_trace_level() {
             args.push("--yes");
         }
         let run = platform.run(&repo, &args).await;
-        run.expect_code(0);
+        run.expect_success();
         assert!(run.stderr.contains("TRACE") || run.stderr.contains("DEBUG"));
-        assert!(!run.stdout.contains(TOKEN), "{}", run.stdout);
-        assert!(!run.stderr.contains(TOKEN), "{}", run.stderr);
+        run.expect_stdout_lacks(TOKEN);
+        run.expect_stderr_lacks(TOKEN);
     }
 }
 
@@ -220,17 +215,13 @@ async fn a_refused_token_is_named_plainly_with_no_retries_and_nothing_written() 
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
     let platform = Platform::start().await;
-    let mut command = repo.command(&["apply", "--yes", "--endpoint", &platform.endpoint()]);
-    command.env("WORKFX_TOKEN", "a-wrong-token");
-    let run = tokio::task::spawn_blocking(move || Run::from(command.output().expect("runs")))
-        .await
-        .expect("the command runs");
+    let run = repo
+        .command(&["apply", "--yes", "--endpoint", &platform.endpoint()])
+        .env("WORKFX_TOKEN", "a-wrong-token")
+        .run_async()
+        .await;
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("the platform refused the token (401)"),
-        "{}",
-        run.stderr
-    );
+    run.expect_stderr_contains("the platform refused the token (401)");
     let requests = platform.requests();
     assert_eq!(requests.total, 1, "{requests:?}");
     assert_eq!(requests.writes, 0);
@@ -276,7 +267,7 @@ async fn pruning_more_than_half_of_the_managed_agents_is_refused_without_the_fla
     platform
         .run(&repo, &["apply", "--yes", "--allow-mass-prune"])
         .await
-        .expect_code(0);
+        .expect_success();
     assert_eq!(
         agents_by_key(&platform).await.keys().collect::<Vec<_>>(),
         ["d"]
@@ -290,7 +281,7 @@ async fn max_prune_as_a_share_or_a_count_sets_the_limit() {
     for key in ["a", "b", "c"] {
         repo.remove(&format!("agents/{key}.yaml"));
     }
-    platform.run(&repo, &["plan"]).await.expect_code(0);
+    platform.run(&repo, &["plan"]).await.expect_success();
 
     repo.write(
         "agentsync.yaml",
@@ -298,17 +289,13 @@ async fn max_prune_as_a_share_or_a_count_sets_the_limit() {
     );
     let run = platform.run(&repo, &["plan"]).await;
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("limit of 1 (max_prune: 1)"),
-        "{}",
-        run.stderr
-    );
+    run.expect_stderr_contains("limit of 1 (max_prune: 1)");
     repo.write("agents/a.yaml", &minimal("a"));
     repo.write("agents/b.yaml", &minimal("b"));
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     assert_eq!(
         agents_by_key(&platform).await.keys().collect::<Vec<_>>(),
         ["a", "b", "d"]
@@ -327,7 +314,7 @@ async fn an_apply_waits_for_the_lock_and_then_fails_naming_the_holder() {
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     repo.write("agents/b.yaml", &minimal("b"));
     platform.reset();
 
@@ -336,22 +323,18 @@ async fn an_apply_waits_for_the_lock_and_then_fails_naming_the_holder() {
         .run(&repo, &["apply", "--yes", "--lock-timeout", "300ms"])
         .await;
     run.expect_code(1);
-    assert!(
-        run.stderr.contains(&format!(
-            "another agentsync process (pid {})",
-            std::process::id()
-        )),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("--lock-timeout"), "{}", run.stderr);
+    run.expect_stderr_contains(&format!(
+        "another agentsync process (pid {})",
+        std::process::id()
+    ));
+    run.expect_stderr_contains("--lock-timeout");
     assert_eq!(platform.requests().total, 0, "it touched the platform");
 
     drop(held);
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     assert_eq!(
         agents_by_key(&platform).await.keys().collect::<Vec<_>>(),
         ["a", "b"]
@@ -369,16 +352,8 @@ async fn a_broken_definition_is_reported_at_once_while_another_run_holds_the_loc
         .run(&repo, &["apply", "--yes", "--lock-timeout", "2s"])
         .await;
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("unknown field 'nmae'"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        !run.stderr.contains("another agentsync process"),
-        "{}",
-        run.stderr
-    );
+    run.expect_stderr_contains("unknown field 'nmae'");
+    run.expect_stderr_lacks("another agentsync process");
     assert_eq!(platform.requests().total, 0, "it touched the platform");
 }
 
@@ -391,18 +366,14 @@ async fn where_no_lock_can_be_written_a_broken_definition_is_still_what_apply_re
     let platform = Platform::start().await;
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("unknown field 'nmae'"),
-        "{}",
-        run.stderr
-    );
+    run.expect_stderr_contains("unknown field 'nmae'");
     assert_eq!(platform.requests().total, 0, "it touched the platform");
 
     // With the definition fixed, the lock's own error is what stops it.
     repo.write("agents/a.yaml", &minimal("a"));
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_code(1);
-    assert!(run.stderr.contains("lock"), "{}", run.stderr);
+    run.expect_stderr_contains("lock");
     assert_eq!(platform.requests().writes, 0);
 }
 
@@ -414,17 +385,12 @@ async fn a_lock_file_left_by_a_process_that_died_does_not_block_and_is_reported(
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     std::fs::write(platform.lock_file(&repo), "999999999\n").expect("leave a stale lock");
     repo.write("agents/b.yaml", &minimal("b"));
     let run = platform.run(&repo, &["apply", "--yes"]).await;
-    run.expect_code(0);
-    assert!(
-        run.stderr
-            .contains("(process 999999999) ended without releasing its lock"),
-        "{}",
-        run.stderr
-    );
+    run.expect_success();
+    run.expect_stderr_contains("(process 999999999) ended without releasing its lock");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -439,7 +405,7 @@ async fn a_lock_file_left_empty_or_garbled_does_not_hold_up_an_apply() {
         platform
             .run(&repo, &["apply", "--yes", "--lock-timeout", "300ms"])
             .await
-            .expect_code(0);
+            .expect_success();
     }
     assert_eq!(
         agents_by_key(&platform).await.keys().collect::<Vec<_>>(),
@@ -500,26 +466,16 @@ impl<'a> ReadOnly<'a> {
         let endpoint = platform.endpoint();
         let mut full = args.to_vec();
         full.extend(["--endpoint", &endpoint]);
-        let mut command = self.repo.command(&full);
-        command.env("WORKFX_TOKEN", TOKEN).envs(env.iter().copied());
+        let mut command = self
+            .repo
+            .command(&full)
+            .env("WORKFX_TOKEN", TOKEN)
+            .envs(env.iter().copied());
         if let Some((_, binary)) = &self.binary {
-            let mut as_nobody = std::process::Command::new(binary);
-            as_nobody.args(command.get_args());
-            if let Some(dir) = command.get_current_dir() {
-                as_nobody.current_dir(dir);
-            }
-            for (name, value) in command.get_envs() {
-                match value {
-                    Some(value) => as_nobody.env(name, value),
-                    None => as_nobody.env_remove(name),
-                };
-            }
-            as_nobody.uid(65534).gid(65534);
-            command = as_nobody;
+            command = command.program(binary);
+            command.std_mut().uid(65534).gid(65534);
         }
-        tokio::task::spawn_blocking(move || Run::from(command.output().expect("run agentsync")))
-            .await
-            .expect("the command runs")
+        command.run_async().await
     }
 }
 
@@ -539,10 +495,10 @@ async fn a_read_only_checkout_names_the_state_dir_setting_and_applies_once_it_po
 
     let run = checkout.run(&platform, &["apply", "--yes"], &[]).await;
     run.expect_code(1);
-    assert!(run.stderr.contains("is not writable"), "{}", run.stderr);
-    assert!(run.stderr.contains("state_dir"), "{}", run.stderr);
-    assert!(run.stderr.contains("AGENTSYNC_STATE_DIR"), "{}", run.stderr);
-    assert!(!run.stderr.contains("another"), "{}", run.stderr);
+    run.expect_stderr_contains("is not writable");
+    run.expect_stderr_contains("state_dir");
+    run.expect_stderr_contains("AGENTSYNC_STATE_DIR");
+    run.expect_stderr_lacks("another");
     assert_eq!(platform.requests().total, 0, "it touched the platform");
 
     let volume = ReadOnly::volume();
@@ -554,7 +510,7 @@ async fn a_read_only_checkout_names_the_state_dir_setting_and_applies_once_it_po
             &[("AGENTSYNC_STATE_DIR", state)],
         )
         .await
-        .expect_code(0);
+        .expect_success();
     assert_eq!(
         agents_by_key(&platform).await.keys().collect::<Vec<_>>(),
         ["a"]
@@ -573,7 +529,7 @@ async fn a_read_only_checkout_names_the_state_dir_setting_and_applies_once_it_po
     checkout
         .run(&platform, &["apply", "--yes", "--state-dir", state], &[])
         .await
-        .expect_code(0);
+        .expect_success();
     assert!(!repo.path().join(".agentsync").exists());
 }
 
@@ -637,18 +593,14 @@ async fn an_empty_or_blank_token_is_refused_naming_its_variable_before_any_reque
     let sim = SimProcess::start();
     for token in ["", "  \t"] {
         for args in [vec!["plan"], vec!["apply", "--yes"]] {
-            let mut command = repo.command(&[args, vec!["--endpoint", &sim.base]].concat());
-            command.env("WORKFX_TOKEN", token);
-            let run =
-                tokio::task::spawn_blocking(move || Run::from(command.output().expect("runs")))
-                    .await
-                    .expect("the command runs");
+            let run = repo
+                .command(&[args, vec!["--endpoint", &sim.base]].concat())
+                .env("WORKFX_TOKEN", token)
+                .run_async()
+                .await;
             run.expect_code(1);
-            assert!(
-                run.stderr
-                    .contains("the token variable WORKFX_TOKEN named by token_env is empty"),
-                "{}",
-                run.stderr
+            run.expect_stderr_contains(
+                "the token variable WORKFX_TOKEN named by token_env is empty",
             );
         }
     }
@@ -656,7 +608,7 @@ async fn an_empty_or_blank_token_is_refused_naming_its_variable_before_any_reque
 
     // The embedded simulator needs no token: an empty one does not stop it.
     let run = repo.run_with_env(&["apply", "--yes"], &[("WORKFX_TOKEN", "")]);
-    run.expect_code(0);
+    run.expect_success();
 }
 
 const EXAMPLE_KEYS: [&str; 5] = [
@@ -680,9 +632,11 @@ async fn an_apply_killed_at_any_point_is_finished_by_the_next_one_without_duplic
                 ..Faults::none()
             })
             .expect("valid faults");
-        let mut command = repo.command(&["apply", "--yes", "--endpoint", &platform.endpoint()]);
-        command
+        let mut command = repo
+            .command(&["apply", "--yes", "--endpoint", &platform.endpoint()])
             .env("WORKFX_TOKEN", TOKEN)
+            .into_std();
+        command
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
         let mut child = command.spawn().expect("apply starts");
@@ -700,12 +654,12 @@ async fn an_apply_killed_at_any_point_is_finished_by_the_next_one_without_duplic
         platform.sim.set_faults(Faults::none()).expect("no faults");
 
         let rerun = platform.run(&repo, &["apply", "--yes"]).await;
-        rerun.expect_code(0);
+        rerun.expect_success();
         assert_one_agent_per_key(&platform, &EXAMPLE_KEYS, &["draft", "1"]).await;
         platform
             .run(&repo, &["plan", "--detailed-exitcode"])
             .await
-            .expect_code(0);
+            .expect_success();
     }
 }
 
@@ -725,8 +679,8 @@ async fn two_applies_started_together_make_each_agent_once() {
         platform.run(&repo, &["apply", "--yes"])
     );
     platform.sim.set_faults(Faults::none()).expect("no faults");
-    first.expect_code(0);
-    second.expect_code(0);
+    first.expect_success();
+    second.expect_success();
     assert_one_agent_per_key(&platform, &EXAMPLE_KEYS, &["draft", "1"]).await;
 }
 
@@ -771,7 +725,7 @@ async fn an_archived_twin_that_names_its_winner_claims_no_key_and_the_plan_goes_
     platform
         .run(&repo, &["plan", "--detailed-exitcode"])
         .await
-        .expect_code(0);
+        .expect_success();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -792,8 +746,8 @@ async fn two_clones_applied_at_once_end_with_one_agent_per_key() {
         platform.run(&second, &["apply", "--yes"])
     );
     platform.sim.set_faults(Faults::none()).expect("no faults");
-    a.expect_code(0);
-    b.expect_code(0);
+    a.expect_success();
+    b.expect_success();
     let agents = platform.agents().await;
     let claimed = claims(
         agents
@@ -814,7 +768,7 @@ async fn two_clones_applied_at_once_end_with_one_agent_per_key() {
         platform
             .run(repo, &["plan", "--detailed-exitcode"])
             .await
-            .expect_code(0);
+            .expect_success();
     }
 }
 
@@ -835,8 +789,8 @@ async fn two_clones_applied_at_once_on_agent_workflows_end_with_one_agent_per_ke
         platform.run(&second, &["apply", "--yes"])
     );
     platform.sim.set_faults(Faults::none()).expect("no faults");
-    a.expect_code(0);
-    b.expect_code(0);
+    a.expect_success();
+    b.expect_success();
     let agents = platform.agents().await;
     let claimed = claims(
         agents
@@ -863,7 +817,7 @@ async fn two_clones_applied_at_once_on_agent_workflows_end_with_one_agent_per_ke
         platform
             .run(repo, &["plan", "--detailed-exitcode"])
             .await
-            .expect_code(0);
+            .expect_success();
     }
 }
 
@@ -886,7 +840,7 @@ async fn apply_converges_in_one_run_through_rate_limits_waiting_as_retry_after_a
     let run = platform
         .run(&repo, &["apply", "--yes", "-vv", "--concurrency", "1"])
         .await;
-    run.expect_code(0);
+    run.expect_success();
     let limited = platform.requests().status(429);
     platform.sim.set_faults(Faults::none()).expect("no faults");
     assert!(limited > 0, "no 429 was answered: the test proves nothing");
@@ -922,7 +876,7 @@ async fn apply_converges_through_server_errors_without_duplicates() {
     let (log, run) = apply_until_done(&platform, &repo, 6).await;
     let failed = platform.requests().status(503) + platform.requests().status(500);
     platform.sim.set_faults(Faults::none()).expect("no faults");
-    run.expect_code(0);
+    run.expect_success();
     assert!(
         failed > 0,
         "no 5xx was answered: the test proves nothing\n{log}"
@@ -931,7 +885,7 @@ async fn apply_converges_through_server_errors_without_duplicates() {
     platform
         .run(&repo, &["plan", "--detailed-exitcode"])
         .await
-        .expect_code(0);
+        .expect_success();
 }
 
 #[cfg(unix)]
@@ -958,7 +912,7 @@ async fn neither_a_symlinked_definition_nor_one_another_includes_is_pruned_as_go
     platform
         .run(&repo, &["apply", "--yes"])
         .await
-        .expect_code(0);
+        .expect_success();
     assert_eq!(platform.requests().writes, 0, "the link is the same agent");
     repo.write(
         "agents/a.yaml",
@@ -966,12 +920,7 @@ async fn neither_a_symlinked_definition_nor_one_another_includes_is_pruned_as_go
     );
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("flow.graph_file 'agents/c.yaml' is a definition of its own"),
-        "{}",
-        run.stderr
-    );
+    run.expect_stderr_contains("flow.graph_file 'agents/c.yaml' is a definition of its own");
     assert_eq!(platform.requests().writes, 0);
     assert_eq!(
         agents_by_key(&platform).await.keys().collect::<Vec<_>>(),

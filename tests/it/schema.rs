@@ -199,13 +199,9 @@ fn values_the_configuration_schema_allows_are_accepted_by_the_loader() {
             std::fs::create_dir_all(repo.path().join("agents")).unwrap();
             std::fs::create_dir_all(repo.path().join("x")).unwrap();
             let run = repo.run(&["validate"]);
-            assert_eq!(
-                run.code,
-                Some(0),
-                "{}: {example}\n{text}\n{}",
-                setting.key,
-                run.stderr
-            );
+            if run.code != Some(0) {
+                run.fail(format_args!("{}: {example}\n{text}", setting.key));
+            }
         }
     }
 }
@@ -214,16 +210,10 @@ fn values_the_configuration_schema_allows_are_accepted_by_the_loader() {
 fn the_schema_command_prints_what_is_committed() {
     let repo = Repo::bare();
     let run = repo.run(&["schema"]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert_eq!(
-        serde_json::from_str::<Value>(&run.stdout).unwrap(),
-        committed("agent.schema.json")
-    );
+    run.expect_success();
+    assert_eq!(run.json(), committed("agent.schema.json"));
     let run = repo.run(&["schema", "config"]);
-    assert_eq!(
-        serde_json::from_str::<Value>(&run.stdout).unwrap(),
-        committed("agentsync.schema.json")
-    );
+    assert_eq!(run.json(), committed("agentsync.schema.json"));
     let run = repo.run(&[
         "schema",
         "definition",
@@ -232,7 +222,7 @@ fn the_schema_command_prints_what_is_committed() {
         "--out",
         "s.json",
     ]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    run.expect_success();
     let written = std::fs::read_to_string(repo.path().join("s.json")).unwrap();
     assert_eq!(
         serde_json::from_str::<Value>(&written).unwrap(),

@@ -43,9 +43,9 @@ async fn status_reports_drift_per_agent() {
     platform.reset();
 
     let run = platform.run(&repo, &["status", "--output", "json"]).await;
-    run.expect_code(0);
+    run.expect_success();
     assert_eq!(platform.requests().writes, 0, "status writes nothing");
-    let status: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let status: Value = run.json();
     assert_eq!(status["format_version"], 1);
 
     let synced = row(&status, "synced");
@@ -76,14 +76,9 @@ async fn status_reports_drift_per_agent() {
     assert_eq!(status["targets"][0]["unmanaged"], 1);
 
     let table = platform.run(&repo, &["status"]).await;
-    table.expect_code(0);
-    // Ids replaced by a placeholder of the same width, so the columns stay as printed.
-    insta::with_settings!({filters => vec![(
-        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-        "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
-    )]}, {
-        insta::assert_snapshot!(table.stdout);
-    });
+    table.expect_success();
+    // Ids keep their width under the snapshot filters, so the columns stay as printed.
+    fixture::snapshot!(table.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,7 +91,7 @@ async fn an_invalid_definition_is_reported_not_fatal() {
         "kind: agent\nkey: a\nname: [not, a, string]\n",
     );
     let run = platform.run(&repo, &["status", "--output", "json"]).await;
-    run.expect_code(0);
-    let status: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    run.expect_success();
+    let status: Value = run.json();
     assert_eq!(row(&status, "a")["sync"], "invalid-definition");
 }

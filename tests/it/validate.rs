@@ -24,21 +24,16 @@ fn invalid(file: &str, text: &str) -> String {
 fn the_repository_examples_are_valid() {
     let repo = Repo::with_examples();
     let run = repo.run(&["validate"]);
-    run.expect_code(0);
+    run.expect_success();
     assert_eq!(run.stdout, "valid: 5 definitions in agents (workfx)\n");
 }
 
 #[test]
 fn the_repository_itself_validates_from_its_own_root() {
-    let run = fixture::Run::from(
-        std::process::Command::new(env!("CARGO_BIN_EXE_agentsync"))
-            .arg("validate")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap(),
-    );
-    run.expect_code(0);
+    let run = fixture::agentsync(&["validate"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .run();
+    run.expect_success();
     assert_eq!(
         run.stdout,
         "valid: 5 definitions in agents (target support, workfx)\nvalid: 2 definitions in voice-agents (target voice, agent-workflows)\n"
@@ -53,7 +48,7 @@ fn a_yaml_syntax_error_points_at_the_line() {
     );
     assert!(stderr.contains("invalid YAML"), "{stderr}");
     assert!(stderr.contains("agents/a.yaml:"), "{stderr}");
-    insta::assert_snapshot!(stderr);
+    fixture::snapshot!(stderr);
 }
 
 #[test]
@@ -64,7 +59,7 @@ fn an_unknown_field_is_named_with_a_suggestion() {
         "{stderr}"
     );
     assert!(stderr.contains("agents/a.yaml:3:1"), "{stderr}");
-    insta::assert_snapshot!(stderr);
+    fixture::snapshot!(stderr);
 }
 
 #[test]
@@ -88,7 +83,7 @@ fn a_wrong_type_names_the_field_and_both_types() {
         "{stderr}"
     );
     assert!(stderr.contains("agents/a.yaml:4:7"), "{stderr}");
-    insta::assert_snapshot!(stderr);
+    fixture::snapshot!(stderr);
 }
 
 #[test]
@@ -105,7 +100,7 @@ fn a_missing_name_is_reported_with_the_agent_key() {
         stderr.contains("agent 'billing': missing required field 'name'"),
         "{stderr}"
     );
-    insta::assert_snapshot!(stderr);
+    fixture::snapshot!(stderr);
 }
 
 #[test]
@@ -125,18 +120,9 @@ fn the_same_key_in_two_files_names_both_files() {
     repo.write("agents/two/two.yaml", &minimal("shared"));
     let run = repo.run(&["validate"]);
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("agent 'shared': key 'shared' is also defined in agents/one.yaml"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("agents/two/two.yaml:2:6"),
-        "{}",
-        run.stderr
-    );
-    insta::assert_snapshot!(run.stderr);
+    run.expect_stderr_contains("agent 'shared': key 'shared' is also defined in agents/one.yaml");
+    run.expect_stderr_contains("agents/two/two.yaml:2:6");
+    fixture::snapshot!(run.stderr);
 }
 
 #[test]
@@ -150,7 +136,7 @@ fn a_missing_environment_variable_is_named_with_the_file() {
         "{stderr}"
     );
     assert!(stderr.contains("agents/a.yaml:7:10"), "{stderr}");
-    insta::assert_snapshot!(stderr);
+    fixture::snapshot!(stderr);
 }
 
 #[test]
@@ -161,7 +147,7 @@ fn a_set_environment_variable_makes_the_definition_valid() {
         "kind: agent\nkey: a\nname: A\ndescription: \"${env:AGENTSYNC_TEST_SET}\"\n",
     );
     repo.run_with_env(&["validate"], &[("AGENTSYNC_TEST_SET", "hello")])
-        .expect_code(0);
+        .expect_success();
 }
 
 #[test]
@@ -186,7 +172,7 @@ fn a_graph_file_is_read_and_not_taken_for_a_definition() {
     );
     repo.write("agents/flows/a.yaml", "nodes: []\nedges: []\n");
     let run = repo.run(&["validate"]);
-    run.expect_code(0);
+    run.expect_success();
     assert_eq!(run.stdout, "valid: 1 definition in agents (workfx)\n");
 }
 
@@ -219,12 +205,7 @@ fn graph_and_graph_file_together_are_refused() {
     repo.write("agents/g.json", "{}");
     let run = repo.run(&["validate"]);
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("fields 'flow.graph_file' and 'flow.graph' cannot both be set"),
-        "{}",
-        run.stderr
-    );
+    run.expect_stderr_contains("fields 'flow.graph_file' and 'flow.graph' cannot both be set");
 }
 
 #[test]
@@ -244,7 +225,7 @@ fn an_empty_file_is_refused() {
         stderr.contains("error: agents/a.yml: the file is empty"),
         "{stderr}"
     );
-    insta::assert_snapshot!(stderr);
+    fixture::snapshot!(stderr);
 }
 
 #[test]
@@ -281,11 +262,7 @@ fn a_reference_cycle_is_refused() {
     repo.write("agents/b.yaml", &referring("b", "a"));
     let run = repo.run(&["validate"]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("references form a cycle: a -> b -> a"),
-        "{}",
-        run.stderr
-    );
+    run.expect_stderr_contains("references form a cycle: a -> b -> a");
 }
 
 #[test]
@@ -317,12 +294,7 @@ fn a_missing_definitions_directory_is_an_error() {
     repo.write("agentsync.yaml", fixture::CONFIG);
     let run = repo.run(&["validate"]);
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("the definitions directory agents does not exist"),
-        "{}",
-        run.stderr
-    );
+    run.expect_stderr_contains("the definitions directory agents does not exist");
 }
 
 #[test]
@@ -334,14 +306,9 @@ fn an_unknown_configuration_setting_is_refused_with_its_position() {
     );
     let run = repo.run(&["validate"]);
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("unknown setting 'provder', did you mean 'provider'?"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("agentsync.yaml:3:1"), "{}", run.stderr);
-    insta::assert_snapshot!(run.stderr);
+    run.expect_stderr_contains("unknown setting 'provder', did you mean 'provider'?");
+    run.expect_stderr_contains("agentsync.yaml:3:1");
+    fixture::snapshot!(run.stderr);
 }
 
 #[test]
@@ -349,25 +316,19 @@ fn no_configuration_anywhere_says_how_to_point_at_one() {
     let repo = Repo::bare();
     let run = repo.run(&["validate"]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("no agentsync.yaml found in"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("--config FILE"), "{}", run.stderr);
+    run.expect_stderr_contains("no agentsync.yaml found in");
+    run.expect_stderr_contains("--config FILE");
 }
 
 #[test]
 fn the_configuration_is_found_from_a_subdirectory_and_paths_stay_readable() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let run = fixture::Run::from(
-        repo.command(&["validate"])
-            .current_dir(repo.path().join("agents"))
-            .output()
-            .unwrap(),
-    );
-    run.expect_code(0);
+    let run = repo
+        .command(&["validate"])
+        .current_dir(repo.path().join("agents"))
+        .run();
+    run.expect_success();
 }
 
 #[test]
@@ -375,7 +336,7 @@ fn flags_override_the_configuration() {
     let repo = Repo::new();
     repo.write("other/a.yaml", &minimal("a"));
     let run = repo.run(&["validate", "--definitions", "other"]);
-    run.expect_code(0);
+    run.expect_success();
     assert_eq!(run.stdout, "valid: 1 definition in other (workfx)\n");
 }
 
@@ -384,12 +345,8 @@ fn environment_variables_override_the_configuration() {
     let repo = Repo::new();
     let run = repo.run_with_env(&["validate"], &[("AGENTSYNC_CONCURRENCY", "lots")]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains(
-            "AGENTSYNC_CONCURRENCY: setting 'concurrency' must be a whole number, not 'lots'"
-        ),
-        "{}",
-        run.stderr
+    run.expect_stderr_contains(
+        "AGENTSYNC_CONCURRENCY: setting 'concurrency' must be a whole number, not 'lots'",
     );
 }
 
@@ -398,7 +355,7 @@ fn a_usage_error_exits_1_not_2() {
     // 2 means "changes" under `plan --detailed-exitcode`; a typo must never read as that.
     let repo = Repo::new();
     repo.run(&["validate", "--no-such-flag"]).expect_code(1);
-    repo.run(&["--help"]).expect_code(0);
+    repo.run(&["--help"]).expect_success();
 }
 
 #[test]
@@ -408,12 +365,7 @@ fn a_50_mb_definition_is_refused_without_being_read() {
     file.set_len(50 * 1024 * 1024).unwrap();
     let run = repo.run(&["validate"]);
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("agents/huge.yaml: the file is 52428800 bytes, more than the 8388608 bytes a definition may have"),
-        "{}",
-        run.stderr
-    );
+    run.expect_stderr_contains("agents/huge.yaml: the file is 52428800 bytes, more than the 8388608 bytes a definition may have");
 }
 
 #[test]
@@ -432,13 +384,8 @@ fn a_graph_nested_ten_thousand_levels_deep_is_an_error_not_a_crash() {
     );
     let run = repo.run(&["validate"]);
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("graph_file 'agents/deep.json' is not valid JSON"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("agents/b.yaml"), "{}", run.stderr);
+    run.expect_stderr_contains("graph_file 'agents/deep.json' is not valid JSON");
+    run.expect_stderr_contains("agents/b.yaml");
 }
 
 #[test]
@@ -454,17 +401,9 @@ fn an_agent_workflows_definition_is_checked_offline_against_its_own_fields() {
     );
     let run = repo.run(&["validate"]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("field 'folder' must be an integer"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("unknown field 'flow'"),
-        "{}",
-        run.stderr
-    );
-    insta::assert_snapshot!(run.stderr);
+    run.expect_stderr_contains("field 'folder' must be an integer");
+    run.expect_stderr_contains("unknown field 'flow'");
+    fixture::snapshot!(run.stderr);
 }
 
 #[test]
@@ -480,7 +419,7 @@ fn a_configuration_with_two_targets_validates_each_under_its_own_platform() {
         "kind: agent\nkey: b\nname: B\ndefinition: {nodes: [], edges: []}\n",
     );
     let run = repo.run(&["validate"]);
-    run.expect_code(0);
+    run.expect_success();
     assert_eq!(
         run.stdout,
         "valid: 1 definition in agents/support (target support, workfx)\nvalid: 1 definition in agents/voice (target voice, agent-workflows)\n"
@@ -497,21 +436,16 @@ fn a_literal_agent_reference_beside_a_real_one_to_the_same_agent_is_refused() {
     );
     let run = repo.run(&["validate"]);
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("field 'flow.graph.nodes[1].data.text' escapes $${agent:b}"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("agents/a.yaml:10:"), "{}", run.stderr);
-    insta::assert_snapshot!(run.stderr);
+    run.expect_stderr_contains("field 'flow.graph.nodes[1].data.text' escapes $${agent:b}");
+    run.expect_stderr_contains("agents/a.yaml:10:");
+    fixture::snapshot!(run.stderr);
 
     // The literal alone, or a reference to another agent beside it, is fine.
     repo.write(
         "agents/a.yaml",
         "kind: agent\nkey: a\nname: A\nflow:\n  graph:\n    nodes:\n      - id: note\n        data: {text: \"write $${agent:b} to call it\"}\n",
     );
-    repo.run(&["validate"]).expect_code(0);
+    repo.run(&["validate"]).expect_success();
 }
 
 /// A definition whose flow's graph is the file `graph_file` names.
@@ -519,41 +453,6 @@ fn including(key: &str, graph_file: &str) -> String {
     format!(
         "kind: agent\nkey: {key}\nname: {key} agent\nflow:\n  mode: chat\n  graph_file: {graph_file}\n"
     )
-}
-
-/// Runs the binary, failing the test if it does not exit within `within` (a hung run is killed).
-fn run_within(repo: &Repo, args: &[&str], within: std::time::Duration) -> fixture::Run {
-    use std::io::Read as _;
-    let mut child = repo
-        .command(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start agentsync");
-    let deadline = std::time::Instant::now() + within;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for agentsync") {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("agentsync {args:?} did not finish within {within:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    };
-    let (mut stdout, mut stderr) = (String::new(), String::new());
-    if let Some(mut out) = child.stdout.take() {
-        out.read_to_string(&mut stdout).expect("read stdout");
-    }
-    if let Some(mut err) = child.stderr.take() {
-        err.read_to_string(&mut stderr).expect("read stderr");
-    }
-    fixture::Run {
-        code: status.code(),
-        stdout,
-        stderr,
-    }
 }
 
 #[test]
@@ -576,9 +475,9 @@ fn a_graph_file_outside_the_repository_is_refused_at_its_line_without_showing_a_
                 "{}",
                 run.stderr
             );
-            assert!(run.stderr.contains("agents/a.yaml:6:15"), "{}", run.stderr);
-            assert!(!run.stderr.contains("s3cr3t"), "{}", run.stderr);
-            assert!(!run.stdout.contains("s3cr3t"), "{}", run.stdout);
+            run.expect_stderr_contains("agents/a.yaml:6:15");
+            run.expect_stderr_lacks("s3cr3t");
+            run.expect_stdout_lacks("s3cr3t");
         }
     }
 }
@@ -591,13 +490,10 @@ fn the_process_environment_is_never_read_as_a_graph_file() {
     for command in ["validate", "plan", "apply"] {
         let run = repo.run_with_env(&[command], &[("WORKFX_TOKEN", "tok-never-shown")]);
         run.expect_code(1);
-        assert!(
-            run.stderr
-                .contains("flow.graph_file '/proc/self/environ' lies outside the repository"),
-            "{}",
-            run.stderr
+        run.expect_stderr_contains(
+            "flow.graph_file '/proc/self/environ' lies outside the repository",
         );
-        assert!(!run.stderr.contains("tok-never-shown"), "{}", run.stderr);
+        run.expect_stderr_lacks("tok-never-shown");
     }
 }
 
@@ -615,13 +511,8 @@ fn a_graph_file_symlinked_to_a_file_outside_the_repository_is_refused() {
     .unwrap();
     let run = repo.run(&["validate"]);
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("flow.graph_file 'agents/g.json' lies outside the repository"),
-        "{}",
-        run.stderr
-    );
-    assert!(!run.stderr.contains("s3cr3t"), "{}", run.stderr);
+    run.expect_stderr_contains("flow.graph_file 'agents/g.json' lies outside the repository");
+    run.expect_stderr_lacks("s3cr3t");
 }
 
 #[cfg(unix)]
@@ -633,7 +524,7 @@ fn graph_files_elsewhere_in_the_repository_and_symlinks_inside_it_are_read() {
     repo.write("agents/b.yaml", &including("b", "linked.json"));
     std::os::unix::fs::symlink("../flows/x.json", repo.path().join("agents/linked.json")).unwrap();
     let run = repo.run(&["validate"]);
-    run.expect_code(0);
+    run.expect_success();
     assert_eq!(run.stdout, "valid: 2 definitions in agents (workfx)\n");
 }
 
@@ -646,15 +537,14 @@ fn a_graph_file_that_is_a_named_pipe_is_refused_at_once() {
         std::ffi::CString::new(repo.path().join("agents/pipe.json").display().to_string()).unwrap();
     // SAFETY: a valid, NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(pipe.as_ptr(), 0o600) }, 0);
-    let run = run_within(&repo, &["validate"], std::time::Duration::from_secs(20));
+    let run = repo
+        .command(&["validate"])
+        .run_within(std::time::Duration::from_secs(20));
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("flow.graph_file 'agents/pipe.json' is a named pipe, not a regular file"),
-        "{}",
-        run.stderr
+    run.expect_stderr_contains(
+        "flow.graph_file 'agents/pipe.json' is a named pipe, not a regular file",
     );
-    assert!(run.stderr.contains("agents/a.yaml:6:15"), "{}", run.stderr);
+    run.expect_stderr_contains("agents/a.yaml:6:15");
 }
 
 #[test]
@@ -685,11 +575,7 @@ fn a_graph_file_holding_no_mapping_is_refused_like_an_inline_graph() {
             "{file} holding {text}: {}",
             run.stderr
         );
-        assert!(
-            run.stderr.contains(&format!("agents/{file}:1:1")),
-            "{}",
-            run.stderr
-        );
+        run.expect_stderr_contains(&format!("agents/{file}:1:1"));
     }
 }
 
@@ -701,13 +587,10 @@ fn a_definition_that_another_names_as_its_graph_file_is_an_error_naming_both() {
     repo.write("agents/c.yaml", &minimal("c"));
     let run = repo.run(&["validate"]);
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("agent 'a': flow.graph_file 'agents/b.yaml' is a definition of its own"),
-        "{}",
-        run.stderr
+    run.expect_stderr_contains(
+        "agent 'a': flow.graph_file 'agents/b.yaml' is a definition of its own",
     );
-    assert!(run.stderr.contains("agents/a.yaml:6:15"), "{}", run.stderr);
+    run.expect_stderr_contains("agents/a.yaml:6:15");
 }
 
 #[cfg(unix)]
@@ -718,7 +601,7 @@ fn a_symlinked_definition_inside_the_repository_is_loaded() {
     repo.write("agents/a.yaml", &minimal("a"));
     std::os::unix::fs::symlink("../shared/b.yaml", repo.path().join("agents/b.yaml")).unwrap();
     let run = repo.run(&["validate"]);
-    run.expect_code(0);
+    run.expect_success();
     assert_eq!(run.stdout, "valid: 2 definitions in agents (workfx)\n");
 }
 

@@ -48,12 +48,12 @@ impl Daemon {
     }
 
     async fn spawn(repo: &Repo, args: &[&str]) -> Daemon {
-        let mut command = repo.command(args);
-        command
+        let mut command = repo
+            .command(args)
             .env("WORKFX_TOKEN", TOKEN)
             .env("VOICE_TOKEN", fixture::voice::TOKEN)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .into_std();
+        command.stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = command.spawn().expect("agentsync watch starts");
         let log = Arc::new(Mutex::new(String::new()));
         let stderr = child.stderr.take().expect("stderr is piped");
@@ -488,6 +488,7 @@ impl SlowSim {
     fn start(repo: &Repo, latency_ms: &str) -> SlowSim {
         let mut child = repo
             .command(&["sim", "--listen", "127.0.0.1:0", "--latency-ms", latency_ms])
+            .into_std()
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -555,7 +556,7 @@ async fn a_bad_duration_is_refused_with_the_accepted_forms() {
     let repo = Repo::new();
     let run = repo.run(&["watch", "--interval", "5"]);
     run.expect_code(1);
-    assert!(run.stderr.contains("200ms, 5s, 5m"), "{}", run.stderr);
+    run.expect_stderr_contains("200ms, 5s, 5m");
 }
 
 #[test]
@@ -564,16 +565,16 @@ fn every_duration_flag_reads_the_same_grammar() {
     // The same text means the same everywhere: a unit is always written...
     let bare = repo.run(&["apply", "--yes", "--lock-timeout", "5"]);
     bare.expect_code(1);
-    assert!(bare.stderr.contains("200ms, 5s, 5m"), "{}", bare.stderr);
+    bare.expect_stderr_contains("200ms, 5s, 5m");
     // ...and a sum is read by the lock timeout as by the watch flags.
     repo.run(&["apply", "--yes", "--lock-timeout", "1m30s"])
-        .expect_code(0);
+        .expect_success();
     // Zero is a wait that does not wait, but never an interval.
     repo.run(&["apply", "--yes", "--lock-timeout", "0s"])
-        .expect_code(0);
+        .expect_success();
     let zero = repo.run(&["watch", "--interval", "0s"]);
     zero.expect_code(1);
-    assert!(zero.stderr.contains("is zero"), "{}", zero.stderr);
+    zero.expect_stderr_contains("is zero");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
