@@ -4,8 +4,8 @@
 
 use crate::fixture;
 
-use fixture::platform::{Platform, count};
-use fixture::voice::{self, VoicePlatform, agent};
+use fixture::agent_workflows::{self, AgentWorkflows, agent};
+use fixture::workfx::{Workfx, count};
 use fixture::{Repo, minimal};
 use serde_json::{Value, json};
 
@@ -18,7 +18,7 @@ const STATUS: &str = "/workflow/{id}/status";
 /// A repository whose only target is Agent Workflows, with the definitions given.
 fn voice_repo(definitions: &[(&str, String)]) -> Repo {
     let repo = Repo::new();
-    repo.write("agentsync.yaml", voice::CONFIG);
+    repo.write("agentsync.yaml", agent_workflows::CONFIG);
     for (key, text) in definitions {
         repo.write(&format!("agents/{key}.yaml"), text);
     }
@@ -35,7 +35,7 @@ fn two_agents() -> Repo {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_apply_creates_validates_and_publishes_every_agent() {
     let repo = two_agents();
-    let platform = VoicePlatform::start().await;
+    let platform = AgentWorkflows::start().await;
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_success();
     for key in ["lead", "support"] {
@@ -53,7 +53,7 @@ async fn the_first_apply_creates_validates_and_publishes_every_agent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_apply_makes_zero_writes() {
     let repo = two_agents();
-    let platform = VoicePlatform::applied(&repo).await;
+    let platform = AgentWorkflows::applied(&repo).await;
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_success();
     run.expect_stdout_contains("No changes.");
@@ -62,7 +62,7 @@ async fn a_second_apply_makes_zero_writes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_checkout_finds_its_agents_by_the_marker_in_their_configuration() {
-    let platform = VoicePlatform::applied(&two_agents()).await;
+    let platform = AgentWorkflows::applied(&two_agents()).await;
     let run = platform
         .run(&two_agents(), &["plan", "--detailed-exitcode"])
         .await;
@@ -73,7 +73,7 @@ async fn a_fresh_checkout_finds_its_agents_by_the_marker_in_their_configuration(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_draft_edited_on_the_platform_is_repaired_without_a_publish() {
     let repo = two_agents();
-    let platform = VoicePlatform::applied(&repo).await;
+    let platform = AgentWorkflows::applied(&repo).await;
     let lead = platform.agent("lead").await;
     platform
         .edit_draft(&lead["id"], json!({"nodes": [], "edges": []}))
@@ -93,7 +93,7 @@ async fn a_draft_edited_on_the_platform_is_repaired_without_a_publish() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_definition_is_published_exactly_once() {
     let repo = two_agents();
-    let platform = VoicePlatform::applied(&repo).await;
+    let platform = AgentWorkflows::applied(&repo).await;
     repo.write(
         "agents/lead.yaml",
         &agent("lead", "Qualify the lead, briefly."),
@@ -123,7 +123,7 @@ async fn a_changed_definition_is_published_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_draft_is_refused_at_publish_with_the_platforms_errors_against_the_definition() {
     let repo = two_agents();
-    let platform = VoicePlatform::applied(&repo).await;
+    let platform = AgentWorkflows::applied(&repo).await;
     repo.write("agents/lead.yaml", &agent("lead", ""));
 
     let run = platform.run(&repo, &["apply", "--yes"]).await;
@@ -146,7 +146,7 @@ async fn an_invalid_draft_is_refused_at_publish_with_the_platforms_errors_agains
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn name_folder_and_configuration_are_applied_without_a_new_version() {
     let repo = two_agents();
-    let platform = VoicePlatform::applied(&repo).await;
+    let platform = AgentWorkflows::applied(&repo).await;
     repo.write(
         "agents/lead.yaml",
         &(agent("lead", "Qualify the lead.").replace("name: lead agent", "name: Leads")
@@ -175,7 +175,7 @@ async fn name_folder_and_configuration_are_applied_without_a_new_version() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_archived_archives_and_active_restores() {
     let repo = two_agents();
-    let platform = VoicePlatform::applied(&repo).await;
+    let platform = AgentWorkflows::applied(&repo).await;
     repo.write(
         "agents/lead.yaml",
         &(agent("lead", "Qualify the lead.") + "status: archived\n"),
@@ -197,13 +197,13 @@ async fn status_archived_archives_and_active_restores() {
     assert_eq!(platform.count("PUT", STATUS), 2);
 }
 
-async fn after_removal(prune: &str) -> (VoicePlatform, fixture::Run) {
+async fn after_removal(prune: &str) -> (AgentWorkflows, fixture::Run) {
     let repo = two_agents();
-    let platform = VoicePlatform::applied(&repo).await;
+    let platform = AgentWorkflows::applied(&repo).await;
     repo.remove("agents/support.yaml");
     repo.write(
         "agentsync.yaml",
-        &format!("{}prune: {prune}\n", voice::CONFIG),
+        &format!("{}prune: {prune}\n", agent_workflows::CONFIG),
     );
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     (platform, run)
@@ -239,7 +239,7 @@ async fn prune_delete_is_refused_before_any_request_since_the_platform_cannot_de
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn protect_blocks_archiving_and_is_kept_in_the_marker() {
     let repo = two_agents();
-    let platform = VoicePlatform::applied(&repo).await;
+    let platform = AgentWorkflows::applied(&repo).await;
     repo.write(
         "agents/lead.yaml",
         &(agent("lead", "Qualify the lead.") + "status: archived\nprotect: true\n"),
@@ -260,7 +260,7 @@ async fn protect_blocks_archiving_and_is_kept_in_the_marker() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unmanaged_agent_with_the_same_name_is_adopted_keeping_its_configuration() {
     let repo = voice_repo(&[("lead", agent("lead", "Qualify the lead."))]);
-    let platform = VoicePlatform::start().await;
+    let platform = AgentWorkflows::start().await;
     let id = platform
         .create(json!({
             "name": "lead agent",
@@ -293,8 +293,8 @@ async fn a_configuration_may_not_set_the_marker_itself() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_repository_plans_and_applies_a_workfx_target_and_an_agent_workflows_target() {
-    let workfx = Platform::start().await;
-    let voice = VoicePlatform::start().await;
+    let workfx = Workfx::start().await;
+    let voice = AgentWorkflows::start().await;
     let repo = Repo::new();
     repo.write(
         "agentsync.yaml",
@@ -307,8 +307,8 @@ async fn one_repository_plans_and_applies_a_workfx_target_and_an_agent_workflows
     repo.write("agents/support/a.yaml", &minimal("a"));
     repo.write("agents/voice/lead.yaml", &agent("lead", "Qualify."));
     let env = [
-        ("WORKFX_TOKEN", fixture::platform::TOKEN),
-        ("VOICE_TOKEN", voice::TOKEN),
+        ("WORKFX_TOKEN", fixture::workfx::TOKEN),
+        ("VOICE_TOKEN", agent_workflows::TOKEN),
     ];
     let run = |args: &'static [&'static str]| repo.command(args).envs(env).run_async();
 
@@ -381,7 +381,7 @@ fn a_saved_plan_of_two_targets_is_applied_whole_and_refused_once_stale() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_agent_failing_does_not_stop_the_others_and_the_exit_code_says_so() {
     let repo = two_agents();
-    let platform = VoicePlatform::applied(&repo).await;
+    let platform = AgentWorkflows::applied(&repo).await;
     repo.write("agents/lead.yaml", &agent("lead", ""));
     repo.write("agents/support.yaml", &agent("support", "Help, kindly."));
     let run = platform.run(&repo, &["apply", "--yes"]).await;
@@ -394,7 +394,7 @@ async fn one_agent_failing_does_not_stop_the_others_and_the_exit_code_says_so() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_voice_agents_pass_the_platforms_validation_and_converge() {
     let repo = Repo::with_voice_examples();
-    let platform = VoicePlatform::start().await;
+    let platform = AgentWorkflows::start().await;
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_success();
     assert_eq!(platform.count("POST", PUBLISH), 2);
@@ -414,7 +414,7 @@ async fn the_example_voice_agents_pass_the_platforms_validation_and_converge() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_without_its_workflows_is_an_error_not_an_empty_platform() {
     let repo = two_agents();
-    let platform = VoicePlatform::applied(&repo).await;
+    let platform = AgentWorkflows::applied(&repo).await;
     platform
         .sim
         .set_faults(agentsync::sim::Faults {
@@ -431,7 +431,7 @@ async fn a_list_without_its_workflows_is_an_error_not_an_empty_platform() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_that_names_an_agent_twice_is_an_error_and_nothing_is_written() {
     let repo = two_agents();
-    let platform = VoicePlatform::applied(&repo).await;
+    let platform = AgentWorkflows::applied(&repo).await;
     repo.write("agents/third.yaml", &agent("third", "A third one."));
     platform
         .sim
@@ -453,7 +453,7 @@ async fn a_list_that_names_an_agent_twice_is_an_error_and_nothing_is_written() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_larger_than_agentsync_reads_is_an_error_and_nothing_is_written() {
     let repo = two_agents();
-    let platform = VoicePlatform::start().await;
+    let platform = AgentWorkflows::start().await;
     platform
         .sim
         .set_faults(agentsync::sim::Faults {

@@ -3,7 +3,7 @@
 
 use crate::fixture;
 
-use fixture::platform::Platform;
+use fixture::workfx::Workfx;
 use fixture::{Repo, with_flow};
 use serde_json::{Value, json};
 
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 const PROMPT: &str = "Tu es l'assistant d'Acme — réponds en français.  \n\nContexte : {{#context#}}\n  - indenté\n\t- tabulé\nyes: no # pas un commentaire\n${not_env} and $${escaped}\n";
 
 /// What the platform holds before the export: agents made by hand, none managed.
-async fn hand_made(platform: &Platform) -> Vec<String> {
+async fn hand_made(platform: &Workfx) -> Vec<String> {
     let mut ids = Vec::new();
 
     // Every agent field, and a flow with a nested graph, a secret and unicode.
@@ -116,7 +116,7 @@ fn summary(run: &fixture::Run) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_plans_only_adoptions_and_nothing_once_applied() {
     let repo = Repo::new();
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let ids = hand_made(&platform).await;
     platform.reset();
 
@@ -201,7 +201,7 @@ async fn an_export_plans_only_adoptions_and_nothing_once_applied() {
 async fn an_export_never_overwrites_without_force() {
     let repo = Repo::new();
     repo.write("agents/no-flow.yaml", "# mine\n");
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     platform.create(json!({"name": "No Flow"})).await;
     platform.create(json!({"name": "Other"})).await;
 
@@ -248,7 +248,7 @@ async fn an_export_never_overwrites_without_force() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_only_value_is_named_and_nothing_is_written() {
     let repo = Repo::new();
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     platform.create(json!({"name": "Known"})).await;
     let before = repo.files();
     let run = platform
@@ -264,7 +264,7 @@ async fn an_unknown_only_value_is_named_and_nothing_is_written() {
 async fn managed_agents_already_defined_are_skipped_and_listed() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &with_flow("a", "be brief"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     platform.create(json!({"name": "Hand Made"})).await;
     let run = platform.run(&repo, &["export"]).await;
     run.expect_success();
@@ -287,7 +287,7 @@ async fn managed_agents_already_defined_are_skipped_and_listed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dir_writes_elsewhere_and_keys_can_come_from_codes() {
     let repo = Repo::new();
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let id = platform.create(json!({"name": "Hand Made"})).await;
     let code = platform
         .agents()

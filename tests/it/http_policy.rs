@@ -264,7 +264,7 @@ async fn a_no_change_plan_of_200_agents_succeeds_when_one_request_in_twenty_fail
             &fixture::with_flow(&key, &format!("prompt {i}")),
         );
     }
-    let platform = fixture::platform::Platform::applied(&repo).await;
+    let platform = fixture::workfx::Workfx::applied(&repo).await;
     platform
         .sim
         .set_faults(Faults {

@@ -927,7 +927,7 @@ async fn a_create_whose_marker_the_platform_drops_is_an_error_and_no_other_creat
 
 // ---- whole runs ----
 
-use fixture::platform::{Platform, count};
+use fixture::workfx::{Workfx, count};
 use fixture::{Repo, minimal, with_flow};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -936,7 +936,7 @@ async fn an_apply_against_a_list_that_holds_none_of_the_agents_it_announces_writ
     for key in ["a", "b", "c", "d", "e"] {
         repo.write(&format!("agents/{key}.yaml"), &minimal(key));
     }
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     breaking(
         &platform.sim,
         Faults {
@@ -954,7 +954,7 @@ async fn an_apply_against_a_list_that_holds_none_of_the_agents_it_announces_writ
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn updates_and_archives_under_a_replacing_put_keep_the_agent_managed_and_archived() {
-    let platform = Platform::start_with(SimOptions {
+    let platform = Workfx::start_with(SimOptions {
         readings: Readings {
             update: UpdateReading::Replace,
             ..Readings::default()
@@ -992,7 +992,7 @@ async fn updates_and_archives_under_a_replacing_put_keep_the_agent_managed_and_a
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_no_change_plan_finds_every_draft_when_versions_are_listed_by_creation() {
-    let platform = Platform::start_with(SimOptions {
+    let platform = Workfx::start_with(SimOptions {
         readings: Readings {
             flow_order: FlowOrder::ByCreation,
             ..Readings::default()
@@ -1024,7 +1024,7 @@ async fn a_no_change_plan_finds_every_draft_when_versions_are_listed_by_creation
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_apply_stops_creating_at_the_first_agent_whose_marker_is_dropped() {
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     breaking(
         &platform.sim,
         Faults {

@@ -3,8 +3,8 @@
 
 use crate::fixture;
 
-use fixture::platform::{Platform, count};
-use fixture::voice::{self, VoicePlatform};
+use fixture::agent_workflows::{self, AgentWorkflows};
+use fixture::workfx::{Workfx, count};
 use fixture::{Repo, minimal, with_flow};
 use serde_json::json;
 
@@ -15,7 +15,7 @@ const AGENT: &str = "/agents/{agent_id}";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_apply_creates_and_publishes_every_example_agent() {
     let repo = Repo::with_examples();
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_success();
     run.expect_stdout_contains("Apply complete");
@@ -44,7 +44,7 @@ async fn the_first_apply_creates_and_publishes_every_example_agent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_apply_makes_zero_writes() {
     let repo = Repo::with_examples();
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_success();
     run.expect_stdout_contains("No changes.");
@@ -53,7 +53,7 @@ async fn a_second_apply_makes_zero_writes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_checkout_plans_no_changes() {
-    let platform = Platform::applied(&Repo::with_examples()).await;
+    let platform = Workfx::applied(&Repo::with_examples()).await;
     let fresh = Repo::with_examples();
     let run = platform.run(&fresh, &["plan", "--detailed-exitcode"]).await;
     run.expect_success();
@@ -63,7 +63,7 @@ async fn a_fresh_checkout_plans_no_changes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn references_resolve_to_the_ids_of_agents_created_first() {
     let repo = Repo::with_examples();
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     let router = platform.agent("support-router").await;
     let versions = platform.versions(router["id"].as_str().unwrap()).await;
     let graph = versions[0]["graph"].to_string();
@@ -83,7 +83,7 @@ async fn references_resolve_to_the_ids_of_agents_created_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plan_shows_references_as_known_after_apply_before_the_first_apply() {
     let repo = Repo::with_examples();
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let run = platform.run(&repo, &["plan", "--detailed-exitcode"]).await;
     run.expect_code(2);
     run.expect_stdout_contains("(known after apply)");
@@ -95,7 +95,7 @@ async fn a_plan_shows_references_as_known_after_apply_before_the_first_apply() {
 async fn a_draft_edited_on_the_platform_is_repaired_without_a_publish() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &with_flow("a", "be brief"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     let id = platform.agent("a").await["id"]
         .as_str()
         .unwrap()
@@ -116,7 +116,7 @@ async fn a_draft_edited_on_the_platform_is_repaired_without_a_publish() {
 async fn a_changed_prompt_publishes_exactly_once() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &with_flow("a", "be brief"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     repo.write("agents/a.yaml", &with_flow("a", "be thorough"));
     let plan = platform.run(&repo, &["plan"]).await;
     plan.expect_success();
@@ -142,7 +142,7 @@ async fn a_changed_prompt_publishes_exactly_once() {
 async fn status_archived_archives_and_active_restores() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     repo.write("agents/a.yaml", &(minimal("a") + "status: archived\n"));
     platform
         .run(&repo, &["apply", "--yes"])
@@ -161,7 +161,7 @@ async fn status_archived_archives_and_active_restores() {
 async fn protect_blocks_archiving() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     repo.write(
         "agents/a.yaml",
         &(minimal("a") + "status: archived\nprotect: true\n"),
@@ -179,11 +179,11 @@ async fn protect_blocks_archiving() {
         .expect_success();
 }
 
-async fn after_removal(prune: &str) -> (Platform, fixture::Run) {
+async fn after_removal(prune: &str) -> (Workfx, fixture::Run) {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
     repo.write("agents/b.yaml", &minimal("b"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     repo.remove("agents/b.yaml");
     repo.write(
         "agentsync.yaml",
@@ -220,7 +220,7 @@ async fn an_agent_archived_by_prune_is_restored_when_its_definition_comes_back()
     );
     repo.write("agents/a.yaml", &minimal("a"));
     repo.write("agents/b.yaml", &minimal("b"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     repo.remove("agents/b.yaml");
     platform
         .run(&repo, &["apply", "--yes"])
@@ -275,7 +275,7 @@ async fn an_agent_archived_on_purpose_stays_archived_when_the_definition_stops_m
         &format!("{}prune: archive\n", fixture::CONFIG),
     );
     repo.write("agents/a.yaml", &(minimal("a") + "status: archived\n"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     assert_eq!(platform.agent("a").await["status"], "ARCHIVED");
     repo.write("agents/a.yaml", &minimal("a"));
     platform
@@ -290,14 +290,17 @@ async fn on_agent_workflows_an_agent_archived_by_prune_is_restored_when_its_defi
     let repo = Repo::new();
     repo.write(
         "agentsync.yaml",
-        &format!("{}prune: archive\n", voice::CONFIG),
+        &format!("{}prune: archive\n", agent_workflows::CONFIG),
     );
     repo.write(
         "agents/lead.yaml",
-        &voice::agent("lead", "Qualify the lead."),
+        &agent_workflows::agent("lead", "Qualify the lead."),
     );
-    repo.write("agents/support.yaml", &voice::agent("support", "Help."));
-    let platform = VoicePlatform::applied(&repo).await;
+    repo.write(
+        "agents/support.yaml",
+        &agent_workflows::agent("support", "Help."),
+    );
+    let platform = AgentWorkflows::applied(&repo).await;
     repo.remove("agents/support.yaml");
     platform
         .run(&repo, &["apply", "--yes"])
@@ -307,7 +310,10 @@ async fn on_agent_workflows_an_agent_archived_by_prune_is_restored_when_its_defi
     assert_eq!(pruned["status"], "archived");
     assert_eq!(pruned["configuration"]["agentsync"]["pruned"], true);
 
-    repo.write("agents/support.yaml", &voice::agent("support", "Help."));
+    repo.write(
+        "agents/support.yaml",
+        &agent_workflows::agent("support", "Help."),
+    );
     let plan = platform.run(&repo, &["plan", "--detailed-exitcode"]).await;
     plan.expect_code(2);
     assert!(
@@ -344,7 +350,7 @@ async fn with_prune_delete_a_removed_definition_is_deleted() {
 async fn an_unmanaged_agent_with_the_same_name_is_untouched_unless_adopted() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let id = platform
         .create(json!({"name": "a agent", "description": "by hand"}))
         .await;
@@ -370,7 +376,7 @@ async fn an_unmanaged_agent_with_the_same_name_is_untouched_unless_adopted() {
 async fn two_remote_agents_claiming_one_key_are_refused_naming_both() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let first = platform.create_claimed("a", "one").await;
     let second = platform.create_claimed("a", "two").await;
     platform.reset();
@@ -391,7 +397,7 @@ async fn two_remote_agents_claiming_one_key_are_refused_naming_both() {
 async fn a_saved_plan_is_refused_when_the_platform_changed_since() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &with_flow("a", "one"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     repo.write("agents/a.yaml", &with_flow("a", "two"));
     platform
         .run(&repo, &["plan", "--out", "plan.json"])
@@ -420,7 +426,7 @@ async fn a_saved_plan_is_refused_when_the_platform_changed_since() {
 async fn a_fresh_saved_plan_is_applied() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &with_flow("a", "one"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     repo.write("agents/a.yaml", &with_flow("a", "two"));
     platform
         .run(&repo, &["plan", "--out", "plan.json"])
@@ -437,7 +443,7 @@ async fn a_fresh_saved_plan_is_applied() {
 async fn apply_without_a_terminal_or_yes_refuses_and_writes_nothing() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let run = platform.run(&repo, &["apply"]).await;
     run.expect_code(1);
     run.expect_stderr_contains("pass --yes");
@@ -448,7 +454,7 @@ async fn apply_without_a_terminal_or_yes_refuses_and_writes_nothing() {
 async fn invalid_definitions_make_apply_and_plan_write_nothing() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", "kind: agent\nkey: a\nnmae: A\n");
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let refused = |run: &fixture::Run| {
         run.expect_code(1);
         run.expect_stderr_contains("unknown field 'nmae'");
@@ -480,7 +486,7 @@ async fn a_broken_definition_is_reported_over_an_unreachable_platform() {
 async fn a_missing_token_variable_is_named() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let run = repo
         .command(&["plan", "--endpoint", &platform.endpoint()])
         .run();
@@ -492,7 +498,7 @@ async fn a_missing_token_variable_is_named() {
 async fn the_detailed_exit_code_is_2_when_there_are_changes() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     platform
         .run(&repo, &["plan", "--detailed-exitcode"])
         .await
@@ -505,7 +511,7 @@ async fn the_json_and_markdown_plans_are_pinned() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &with_flow("a", "one"));
     repo.write("agents/new.yaml", &minimal("new"));
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     platform
         .run(&repo, &["apply", "--yes"])
         .await
@@ -529,7 +535,7 @@ async fn a_protected_agent_is_never_pruned_even_after_its_file_is_gone() {
     let repo = Repo::new();
     repo.write("agents/keep.yaml", &(minimal("keep") + "protect: true\n"));
     repo.write("agents/other.yaml", &minimal("other"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     assert_eq!(
         platform.agent("keep").await["extend_properties"]["agentsync"]["protect"],
         true
@@ -550,7 +556,7 @@ async fn a_protected_agent_is_never_pruned_even_after_its_file_is_gone() {
 async fn turning_protect_off_rewrites_the_marker_and_then_prune_applies() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &(minimal("a") + "protect: true\n"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     repo.write("agents/a.yaml", &minimal("a"));
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_success();
@@ -566,7 +572,7 @@ async fn values_from_the_environment_are_masked_in_every_plan_format() {
         "agents/a.yaml",
         "kind: agent\nkey: a\nname: A\nflow:\n  graph: {}\n  flow_variables:\n    API_KEY: \"${env:AGENTSYNC_TEST_SECRET}\"\n",
     );
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let secret = "s3cr3t-value-91";
     for output in ["text", "json", "markdown"] {
         let run = repo
@@ -579,7 +585,7 @@ async fn values_from_the_environment_are_masked_in_every_plan_format() {
                 "--endpoint",
                 &platform.endpoint(),
             ])
-            .env("WORKFX_TOKEN", fixture::platform::TOKEN)
+            .env("WORKFX_TOKEN", fixture::workfx::TOKEN)
             .env("AGENTSYNC_TEST_SECRET", secret)
             .run_async()
             .await;
@@ -600,7 +606,7 @@ async fn a_mode_change_on_an_existing_agent_is_noted_in_the_plan_and_never_attem
     let repo = Repo::new();
     repo.write("agents/a.yaml", &(minimal("a") + "mode: flow-chat\n"));
     repo.write("agents/b.yaml", &with_flow("b", "one"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     // workfx sets the mode at creation only: the plan says so instead of failing at apply.
     repo.write("agents/a.yaml", &(minimal("a") + "mode: flow-job\n"));
     repo.write("agents/b.yaml", &with_flow("b", "two"));
@@ -618,7 +624,7 @@ async fn a_mode_change_on_an_existing_agent_is_noted_in_the_plan_and_never_attem
 async fn an_emptied_definitions_directory_prunes_nothing() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     repo.remove("agents/a.yaml");
     repo.write(
         "agentsync.yaml",
@@ -650,7 +656,7 @@ async fn an_escaped_agent_reference_is_written_as_literal_text() {
         "agents/b.yaml",
         &with_flow("b", "write $${agent:a} and $${agent:nobody}"),
     );
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     platform
         .run(&repo, &["apply", "--yes"])
         .await
@@ -679,7 +685,7 @@ fn hostile_definition(key: &str, prompt: &str) -> String {
 async fn control_characters_and_fences_in_a_prompt_are_escaped_in_every_plan_format() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &with_flow("a", "before"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     repo.write("agents/a.yaml", &hostile_definition("a", HOSTILE_PROMPT));
     // A file name is the repository's, and may hold an escape too.
     repo.write("agents/new\u{1b}[2K.yaml", &minimal("new"));
@@ -745,7 +751,7 @@ async fn a_hand_edited_protect_that_is_not_a_boolean_keeps_the_agent_from_prune_
     let repo = Repo::new();
     repo.write("agents/keep.yaml", &minimal("keep"));
     repo.write("agents/other.yaml", &minimal("other"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     let id = platform.agent("keep").await["id"]
         .as_str()
         .unwrap()

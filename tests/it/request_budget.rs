@@ -16,8 +16,8 @@ use agentsync::ops::apply::{ApplyOptions, apply};
 use agentsync::ops::plan::{PlanOptions, plan};
 use agentsync::ops::workspace::WorkspaceOptions;
 use agentsync::provider::http::{ApiRequest, HttpClient, HttpSettings};
-use fixture::platform::{Platform, count};
-use fixture::voice::{self, VoicePlatform};
+use fixture::agent_workflows::{self, AgentWorkflows};
+use fixture::workfx::{Workfx, count};
 use fixture::{Repo, minimal, with_flow};
 use serde_json::Value;
 
@@ -29,7 +29,7 @@ const PUBLISH: &str = "/agents/{agent_id}/flows/publish";
 const PAGE_SIZE: u64 = 100;
 
 /// A library-level plan of `repo` against `platform`.
-fn plan_options(repo: &Repo, platform: &Platform) -> PlanOptions {
+fn plan_options(repo: &Repo, platform: &Workfx) -> PlanOptions {
     PlanOptions {
         workspace: WorkspaceOptions {
             config: None,
@@ -61,7 +61,7 @@ fn repo_with_flows(n: usize) -> Repo {
 async fn a_first_apply_makes_one_list_request_and_per_agent_three_writes_and_a_twin_lookup() {
     let agents = 150;
     let repo = repo_with_flows(agents);
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     platform
         .run(&repo, &["apply", "--yes", "--concurrency", "16"])
         .await
@@ -81,12 +81,15 @@ async fn a_first_apply_makes_one_list_request_and_per_agent_three_writes_and_a_t
 async fn on_agent_workflows_each_create_is_followed_by_one_list_and_a_read_of_each_namesake() {
     let agents = 5u64;
     let repo = Repo::new();
-    repo.write("agentsync.yaml", voice::CONFIG);
+    repo.write("agentsync.yaml", agent_workflows::CONFIG);
     for i in 0..agents {
         let key = format!("voice-{i}");
-        repo.write(&format!("agents/{key}.yaml"), &voice::agent(&key, "Talk."));
+        repo.write(
+            &format!("agents/{key}.yaml"),
+            &agent_workflows::agent(&key, "Talk."),
+        );
     }
-    let platform = VoicePlatform::start().await;
+    let platform = AgentWorkflows::start().await;
     platform
         .run(&repo, &["apply", "--yes"])
         .await
@@ -104,7 +107,7 @@ async fn on_agent_workflows_each_create_is_followed_by_one_list_and_a_read_of_ea
 async fn a_no_change_plan_makes_one_request_per_list_page_and_one_read_per_agent() {
     let agents = 150u64;
     let repo = repo_with_flows(agents as usize);
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     platform
         .run(
             &repo,
@@ -133,7 +136,7 @@ async fn agents_without_a_flow_cost_no_read_beyond_the_list() {
     for key in ["plain-a", "plain-b", "plain-c"] {
         repo.write(&format!("agents/{key}.yaml"), &minimal(key));
     }
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     platform.run(&repo, &["plan"]).await.expect_success();
     let requests = platform.requests();
     assert_eq!(requests.total, 1, "{requests:?}");
@@ -142,7 +145,7 @@ async fn agents_without_a_flow_cost_no_read_beyond_the_list() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plan_through_a_pipe_draws_no_progress_bar() {
     let repo = repo_with_flows(3);
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     let run = platform.run(&repo, &["plan"]).await;
     run.expect_success();
     run.expect_stderr_lacks("agents read");
@@ -181,13 +184,13 @@ impl ProgressSink for Counted {
 
 /// Applies `repo`, then plans it again (nothing to do), counting every progress call.
 async fn counted_no_change_plan(repo: &Repo) -> Arc<Counted> {
-    let platform = Platform::applied(repo).await;
+    let platform = Workfx::applied(repo).await;
     let counted = Arc::new(Counted::default());
     let options = PlanOptions {
         progress: Progress::to(counted.clone()),
         ..plan_options(repo, &platform)
     };
-    let env = |name: &str| (name == "WORKFX_TOKEN").then(|| fixture::platform::TOKEN.to_owned());
+    let env = |name: &str| (name == "WORKFX_TOKEN").then(|| fixture::workfx::TOKEN.to_owned());
     let planned = plan(&options, &env).await.expect("the plan runs");
     assert_eq!(planned.len(), 1, "one target");
     for one in planned {
@@ -228,9 +231,9 @@ async fn the_progress_total_becomes_the_number_of_agents_read() {
 /// for an environment variable whose lookup answers only once the platform has been asked for
 /// some agent's content; and that lookup, which records whether it saw such a read. Were the
 /// definitions loaded before the first request, it would wait in vain (and say so).
-async fn overlap_setup() -> (Repo, Platform, Arc<AtomicBool>) {
+async fn overlap_setup() -> (Repo, Workfx, Arc<AtomicBool>) {
     let repo = repo_with_flows(40);
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     // Sorted after every `agent-*.yaml`, so checked last.
     repo.write(
         "agents/zz-last.yaml",
@@ -241,11 +244,11 @@ async fn overlap_setup() -> (Repo, Platform, Arc<AtomicBool>) {
 }
 
 fn overlap_env<'a>(
-    platform: &'a Platform,
+    platform: &'a Workfx,
     read_before_loaded: &'a AtomicBool,
 ) -> impl Fn(&str) -> Option<String> + 'a {
     move |name: &str| match name {
-        "WORKFX_TOKEN" => Some(fixture::platform::TOKEN.to_owned()),
+        "WORKFX_TOKEN" => Some(fixture::workfx::TOKEN.to_owned()),
         "WAIT_FOR_READS" => {
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
             while std::time::Instant::now() < deadline {

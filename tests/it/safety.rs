@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use agentsync::sim::Faults;
-use fixture::platform::{Platform, TOKEN};
-use fixture::voice::{self, VoicePlatform};
+use fixture::agent_workflows::{self, AgentWorkflows};
+use fixture::workfx::{TOKEN, Workfx};
 use fixture::{Repo, Run, minimal, with_flow};
 use serde_json::Value;
 
@@ -29,7 +29,7 @@ async fn eventually(what: &str, within: Duration, mut condition: impl FnMut() ->
 }
 
 /// The managed agents on the platform, by key, with how many agents carry each key.
-async fn agents_by_key(platform: &Platform) -> BTreeMap<String, Vec<Value>> {
+async fn agents_by_key(platform: &Workfx) -> BTreeMap<String, Vec<Value>> {
     let mut by_key: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for agent in platform.agents().await {
         if let Some(key) = agent["extend_properties"]["agentsync"]["key"].as_str() {
@@ -40,7 +40,7 @@ async fn agents_by_key(platform: &Platform) -> BTreeMap<String, Vec<Value>> {
 }
 
 /// The version names of an agent's flows, draft first, newest first.
-async fn version_names(platform: &Platform, id: &str) -> Vec<String> {
+async fn version_names(platform: &Workfx, id: &str) -> Vec<String> {
     platform
         .versions(id)
         .await
@@ -50,7 +50,7 @@ async fn version_names(platform: &Platform, id: &str) -> Vec<String> {
 }
 
 /// Checks each key has exactly one agent, and each agent exactly the given versions.
-async fn assert_one_agent_per_key(platform: &Platform, keys: &[&str], versions: &[&str]) {
+async fn assert_one_agent_per_key(platform: &Workfx, keys: &[&str], versions: &[&str]) {
     let by_key = agents_by_key(platform).await;
     assert_eq!(
         by_key.keys().map(String::as_str).collect::<Vec<_>>(),
@@ -71,7 +71,7 @@ async fn assert_one_agent_per_key(platform: &Platform, keys: &[&str], versions: 
 /// Runs apply until it succeeds (at most `runs` times); the last run.
 /// Runs apply one request at a time (so the seeded faults hit the same requests every time)
 /// until it succeeds, at most `runs` times; every run's log at info level, and the last run.
-async fn apply_until_done(platform: &Platform, repo: &Repo, runs: usize) -> (String, Run) {
+async fn apply_until_done(platform: &Workfx, repo: &Repo, runs: usize) -> (String, Run) {
     let args = ["apply", "--yes", "-v", "--concurrency", "1"];
     let mut last = platform.run(repo, &args).await;
     let mut log = last.stderr.clone();
@@ -93,7 +93,7 @@ async fn lost_answers_to_creates_and_publishes_never_duplicate_an_agent_or_a_ver
     for key in KEYS {
         repo.write(&format!("agents/{key}.yaml"), &with_flow(key, "one"));
     }
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     platform
         .sim
         .set_faults(Faults {
@@ -147,7 +147,7 @@ async fn agents_referencing_an_agent_whose_create_failed_are_skipped_and_a_rerun
     let mut attempt = 0;
     let (platform, run) = loop {
         attempt += 1;
-        let platform = Platform::start().await;
+        let platform = Workfx::start().await;
         let run = fail_after_the_first_request(&platform, &repo).await;
         if run.stdout.contains("a create: FAILED") || attempt == 3 {
             break (platform, run);
@@ -167,7 +167,7 @@ async fn agents_referencing_an_agent_whose_create_failed_are_skipped_and_a_rerun
 }
 
 /// Runs apply with every request after the first failing.
-async fn fail_after_the_first_request(platform: &Platform, repo: &Repo) -> Run {
+async fn fail_after_the_first_request(platform: &Workfx, repo: &Repo) -> Run {
     platform
         .sim
         .set_faults(Faults {
@@ -196,7 +196,7 @@ async fn fail_after_the_first_request(platform: &Platform, repo: &Repo) -> Run {
 async fn the_token_never_appears_in_the_output_even_at_trace_level() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &with_flow("a", "one"));
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     for args in [["plan", "-vvv"], ["apply", "-vvv"]] {
         let mut args = args.to_vec();
         if args[0] == "apply" {
@@ -214,7 +214,7 @@ async fn the_token_never_appears_in_the_output_even_at_trace_level() {
 async fn a_refused_token_is_named_plainly_with_no_retries_and_nothing_written() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let run = repo
         .command(&["apply", "--yes", "--endpoint", &platform.endpoint()])
         .env("WORKFX_TOKEN", "a-wrong-token")
@@ -228,7 +228,7 @@ async fn a_refused_token_is_named_plainly_with_no_retries_and_nothing_written() 
 }
 
 /// Four managed agents, applied, with `prune: delete` and the given extra settings.
-async fn four_agents_pruning(repo: &Repo, settings: &str) -> Platform {
+async fn four_agents_pruning(repo: &Repo, settings: &str) -> Workfx {
     repo.write(
         "agentsync.yaml",
         &format!("{}prune: delete\n{settings}", fixture::CONFIG),
@@ -236,7 +236,7 @@ async fn four_agents_pruning(repo: &Repo, settings: &str) -> Platform {
     for key in ["a", "b", "c", "d"] {
         repo.write(&format!("agents/{key}.yaml"), &minimal(key));
     }
-    Platform::applied(repo).await
+    Workfx::applied(repo).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -306,7 +306,7 @@ async fn max_prune_as_a_share_or_a_count_sets_the_limit() {
 async fn an_apply_waits_for_the_lock_and_then_fails_naming_the_holder() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     platform
         .run(&repo, &["plan", "--detailed-exitcode"])
         .await
@@ -345,7 +345,7 @@ async fn an_apply_waits_for_the_lock_and_then_fails_naming_the_holder() {
 async fn a_broken_definition_is_reported_at_once_while_another_run_holds_the_lock() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", "kind: agent\nkey: a\nnmae: A\n");
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let _held = platform.hold_lock(&repo).await;
     // Waiting for the lock would end in a lock error, not in this one.
     let run = platform
@@ -363,7 +363,7 @@ async fn where_no_lock_can_be_written_a_broken_definition_is_still_what_apply_re
     repo.write("agents/a.yaml", "kind: agent\nkey: a\nnmae: A\n");
     // A file where the lock's directory would go: no lock file can be made.
     repo.write(".agentsync", "not a directory\n");
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let run = platform.run(&repo, &["apply", "--yes"]).await;
     run.expect_code(1);
     run.expect_stderr_contains("unknown field 'nmae'");
@@ -381,7 +381,7 @@ async fn where_no_lock_can_be_written_a_broken_definition_is_still_what_apply_re
 async fn a_lock_file_left_by_a_process_that_died_does_not_block_and_is_reported() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     platform
         .run(&repo, &["apply", "--yes"])
         .await
@@ -396,7 +396,7 @@ async fn a_lock_file_left_by_a_process_that_died_does_not_block_and_is_reported(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lock_file_left_empty_or_garbled_does_not_hold_up_an_apply() {
     let repo = Repo::new();
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let lock = platform.lock_file(&repo);
     std::fs::create_dir_all(lock.parent().expect("a parent")).expect("the state directory");
     for (key, content) in [("a", ""), ("b", "pid?\u{0}\n")] {
@@ -461,7 +461,7 @@ impl<'a> ReadOnly<'a> {
         dir
     }
 
-    async fn run(&self, platform: &Platform, args: &[&str], env: &[(&str, &str)]) -> Run {
+    async fn run(&self, platform: &Workfx, args: &[&str], env: &[(&str, &str)]) -> Run {
         use std::os::unix::process::CommandExt as _;
         let endpoint = platform.endpoint();
         let mut full = args.to_vec();
@@ -490,7 +490,7 @@ impl Drop for ReadOnly<'_> {
 async fn a_read_only_checkout_names_the_state_dir_setting_and_applies_once_it_points_at_a_volume() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let checkout = ReadOnly::checkout(&repo);
 
     let run = checkout.run(&platform, &["apply", "--yes"], &[]).await;
@@ -624,7 +624,7 @@ async fn an_apply_killed_at_any_point_is_finished_by_the_next_one_without_duplic
     // The examples take 15 writes (5 creates, 5 drafts, 5 publishes), references included.
     for writes in [1, 2, 4, 6, 8, 10, 12, 14] {
         let repo = Repo::with_examples();
-        let platform = Platform::start().await;
+        let platform = Workfx::start().await;
         platform
             .sim
             .set_faults(Faults {
@@ -666,7 +666,7 @@ async fn an_apply_killed_at_any_point_is_finished_by_the_next_one_without_duplic
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_applies_started_together_make_each_agent_once() {
     let repo = Repo::with_examples();
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     platform
         .sim
         .set_faults(Faults {
@@ -714,7 +714,7 @@ const RACING_KEYS: usize = 12;
 async fn an_archived_twin_that_names_its_winner_claims_no_key_and_the_plan_goes_on() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     let winner = platform.agent("a").await["id"].clone();
     platform
         .create(serde_json::json!({
@@ -732,7 +732,7 @@ async fn an_archived_twin_that_names_its_winner_claims_no_key_and_the_plan_goes_
 async fn two_clones_applied_at_once_end_with_one_agent_per_key() {
     let keys: Vec<String> = (0..RACING_KEYS).map(|i| format!("agent-{i}")).collect();
     let [first, second] = two_clones(&keys, |key| with_flow(key, "one"), fixture::CONFIG);
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     // Every request takes a while, so the two runs' creates overlap.
     platform
         .sim
@@ -775,8 +775,12 @@ async fn two_clones_applied_at_once_end_with_one_agent_per_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_clones_applied_at_once_on_agent_workflows_end_with_one_agent_per_key() {
     let keys: Vec<String> = (0..RACING_KEYS).map(|i| format!("voice-{i}")).collect();
-    let [first, second] = two_clones(&keys, |key| voice::agent(key, "Talk."), voice::CONFIG);
-    let platform = VoicePlatform::start().await;
+    let [first, second] = two_clones(
+        &keys,
+        |key| agent_workflows::agent(key, "Talk."),
+        agent_workflows::CONFIG,
+    );
+    let platform = AgentWorkflows::start().await;
     platform
         .sim
         .set_faults(Faults {
@@ -827,7 +831,7 @@ async fn apply_converges_in_one_run_through_rate_limits_waiting_as_retry_after_a
     for key in ["a", "b", "c"] {
         repo.write(&format!("agents/{key}.yaml"), &with_flow(key, "one"));
     }
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     platform
         .sim
         .set_faults(Faults {
@@ -864,7 +868,7 @@ async fn apply_converges_through_server_errors_without_duplicates() {
     for key in KEYS {
         repo.write(&format!("agents/{key}.yaml"), &with_flow(key, "one"));
     }
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     platform
         .sim
         .set_faults(Faults {
@@ -899,7 +903,7 @@ async fn neither_a_symlinked_definition_nor_one_another_includes_is_pruned_as_go
     for key in ["a", "b", "c"] {
         repo.write(&format!("agents/{key}.yaml"), &minimal(key));
     }
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
 
     // `b` moves to a shared directory and is linked back; `a` includes `c` as its graph.
     std::fs::create_dir_all(repo.path().join("shared")).unwrap();

@@ -3,7 +3,7 @@
 
 use crate::fixture;
 
-use fixture::platform::Platform;
+use fixture::workfx::Workfx;
 use fixture::{Repo, minimal, with_flow};
 use serde_json::{Value, json};
 
@@ -25,7 +25,7 @@ async fn status_reports_drift_per_agent() {
         &(with_flow("drafted", "hello").replace("kind: agent\n", "kind: agent\npublish: false\n")),
     );
     repo.write("agents/gone.yaml", &minimal("gone"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
 
     // On the platform: a draft edited by hand; a definition changed in the repository; a file
     // removed; a definition not applied yet; an agent made by hand.
@@ -85,7 +85,7 @@ async fn status_reports_drift_per_agent() {
 async fn an_invalid_definition_is_reported_not_fatal() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = Platform::applied(&repo).await;
+    let platform = Workfx::applied(&repo).await;
     repo.write(
         "agents/a.yaml",
         "kind: agent\nkey: a\nname: [not, a, string]\n",

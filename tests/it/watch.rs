@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fixture::platform::{Platform, TOKEN, count};
+use fixture::workfx::{TOKEN, Workfx, count};
 use fixture::{Repo, minimal, with_flow};
 use serde_json::json;
 
@@ -40,7 +40,7 @@ struct Daemon {
 }
 
 impl Daemon {
-    async fn start(platform: &Platform, repo: &Repo, extra: &[&str]) -> Daemon {
+    async fn start(platform: &Workfx, repo: &Repo, extra: &[&str]) -> Daemon {
         let endpoint = platform.endpoint();
         let mut args = vec!["watch", "--listen", "127.0.0.1:0", "--endpoint", &endpoint];
         args.extend_from_slice(extra);
@@ -51,7 +51,7 @@ impl Daemon {
         let mut command = repo
             .command(args)
             .env("WORKFX_TOKEN", TOKEN)
-            .env("VOICE_TOKEN", fixture::voice::TOKEN)
+            .env("VOICE_TOKEN", fixture::agent_workflows::TOKEN)
             .into_std();
         command.stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = command.spawn().expect("agentsync watch starts");
@@ -176,7 +176,7 @@ fn named(key: &str, name: &str) -> String {
     format!("kind: agent\nkey: {key}\nname: {name}\n")
 }
 
-async fn name_of(platform: &Platform, key: &str) -> Option<String> {
+async fn name_of(platform: &Workfx, key: &str) -> Option<String> {
     platform
         .agents()
         .await
@@ -185,12 +185,12 @@ async fn name_of(platform: &Platform, key: &str) -> Option<String> {
         .and_then(|a| a["name"].as_str().map(str::to_string))
 }
 
-async fn has_name(platform: &Platform, key: &str, name: &str) -> bool {
+async fn has_name(platform: &Workfx, key: &str, name: &str) -> bool {
     name_of(platform, key).await.as_deref() == Some(name)
 }
 
 /// A repository with agents `a` and `b`, and a daemon that has converged on it.
-async fn converged(config_extra: &str, extra: &[&str]) -> (Repo, Platform, Daemon) {
+async fn converged(config_extra: &str, extra: &[&str]) -> (Repo, Workfx, Daemon) {
     let repo = Repo::new();
     repo.write(
         "agentsync.yaml",
@@ -198,7 +198,7 @@ async fn converged(config_extra: &str, extra: &[&str]) -> (Repo, Platform, Daemo
     );
     repo.write("agents/a.yaml", &minimal("a"));
     repo.write("agents/b.yaml", &minimal("b"));
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let daemon = Daemon::start(&platform, &repo, extra).await;
     wait_until("the first sync is done", || daemon.ready()).await;
     (repo, platform, daemon)
@@ -256,7 +256,7 @@ async fn a_file_event_reads_and_writes_only_the_changed_agent() {
     for key in keys {
         repo.write(&format!("agents/{key}.yaml"), &with_flow(key, "hello"));
     }
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let daemon = Daemon::start(&platform, &repo, &[]).await;
     wait_until("the first sync is done", || daemon.ready()).await;
     platform.reset();
@@ -291,7 +291,7 @@ async fn a_file_event_reads_and_writes_only_the_changed_agent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_flow_still_resolves_the_ids_of_unchanged_agents_it_references() {
     let repo = Repo::with_examples();
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let daemon = Daemon::start(&platform, &repo, &[]).await;
     wait_until("the first sync is done", || daemon.ready()).await;
     let file = "agents/router/support-router.yaml";
@@ -468,7 +468,7 @@ async fn a_checkout_published_by_swapping_a_symlink_is_applied() {
     );
     repo.write("worktrees/one/agents/a.yaml", &minimal("a"));
     symlink("worktrees/one", repo.path().join("repo")).unwrap();
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let daemon = Daemon::start(&platform, &repo, &[]).await;
     wait_until("the first sync is done", || daemon.ready()).await;
 
@@ -604,7 +604,7 @@ async fn a_removed_file_is_left_alone_when_pruning_is_off() {
 async fn the_daemon_waits_while_an_apply_holds_the_lock() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &minimal("a"));
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let held = platform.hold_lock(&repo).await;
     let daemon = Daemon::start(&platform, &repo, &[]).await;
     wait_until("the daemon reports the held lock", || async {
@@ -623,7 +623,7 @@ async fn the_daemon_waits_while_an_apply_holds_the_lock() {
 async fn an_edit_made_while_the_first_sync_runs_is_synced_without_waiting_for_the_interval() {
     let repo = Repo::new();
     repo.write("agents/a.yaml", &named("a", "Before"));
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     // The first sync reads the files, then waits for the lock: the edit lands after the read.
     let held = platform.hold_lock(&repo).await;
     let daemon = Daemon::start(&platform, &repo, &[]).await;
@@ -644,8 +644,8 @@ async fn an_edit_made_while_the_first_sync_runs_is_synced_without_waiting_for_th
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_syncs_every_target_and_follows_each_definitions_directory() {
-    let workfx = Platform::start().await;
-    let voice = fixture::voice::VoicePlatform::start().await;
+    let workfx = Workfx::start().await;
+    let voice = fixture::agent_workflows::AgentWorkflows::start().await;
     let repo = Repo::new();
     repo.write(
         "agentsync.yaml",
@@ -658,7 +658,7 @@ async fn the_daemon_syncs_every_target_and_follows_each_definitions_directory() 
     repo.write("agents/support/a.yaml", &minimal("a"));
     repo.write(
         "agents/voice/lead.yaml",
-        &fixture::voice::agent("lead", "Qualify."),
+        &fixture::agent_workflows::agent("lead", "Qualify."),
     );
     let _daemon = Daemon::spawn(&repo, &["watch", "--listen", "127.0.0.1:0"]).await;
     let published = |version: u64| {
@@ -678,7 +678,7 @@ async fn the_daemon_syncs_every_target_and_follows_each_definitions_directory() 
 
     repo.write(
         "agents/voice/lead.yaml",
-        &fixture::voice::agent("lead", "Qualify, briefly."),
+        &fixture::agent_workflows::agent("lead", "Qualify, briefly."),
     );
     wait_until("the changed voice agent is published again", published(2)).await;
     assert_eq!(count(&workfx.requests(), "POST", "/agents"), 1);
@@ -690,7 +690,7 @@ async fn a_platform_that_does_not_answer_holds_up_no_other_target() {
     // request waits for its timeout (30 s, twice the deadline below).
     let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
     let silent_url = format!("http://{}", silent.local_addr().expect("an address"));
-    let live = Platform::start().await;
+    let live = Workfx::start().await;
     let repo = Repo::new();
     repo.write(
         "agentsync.yaml",
@@ -720,7 +720,7 @@ async fn a_platform_that_does_not_answer_holds_up_no_other_target() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn targets_on_one_platform_take_turns_instead_of_waiting_for_each_other_s_lock() {
-    let platform = Platform::start().await;
+    let platform = Workfx::start().await;
     let repo = Repo::new();
     let target = |name: &str| {
         format!(
