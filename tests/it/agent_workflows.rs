@@ -3,6 +3,7 @@
 //! repository with one target per platform.
 
 use crate::fixture;
+use crate::fixture::PlatformFixture;
 
 use fixture::agent_workflows::{self, AgentWorkflows, agent};
 use fixture::workfx::{Workfx, count};

@@ -2,6 +2,7 @@
 //! come back as definitions that plan only adopts, and that plan nothing once adopted.
 
 use crate::fixture;
+use crate::fixture::PlatformFixture;
 
 use fixture::workfx::Workfx;
 use fixture::{Repo, with_flow};

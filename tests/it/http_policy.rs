@@ -3,6 +3,7 @@
 //! error mapping, counters, and the token kept out of errors and logs.
 
 use crate::fixture;
+use crate::fixture::PlatformFixture;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};

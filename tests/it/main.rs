@@ -9,6 +9,7 @@ mod ci_examples;
 mod completions;
 mod export;
 mod http_policy;
+mod platforms;
 mod provider_workfx;
 mod reconcile;
 mod request_budget;

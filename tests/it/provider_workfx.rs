@@ -3,6 +3,7 @@
 //! delete, auth, tenancy and validation errors, with the requests each operation takes.
 
 use crate::fixture;
+use crate::fixture::PlatformFixture;
 
 use agentsync::model::content::Content;
 use agentsync::model::{Document, Key, Lifecycle};

@@ -2,6 +2,7 @@
 //! requests counted by the simulator.
 
 use crate::fixture;
+use crate::fixture::PlatformFixture;
 
 use fixture::agent_workflows::{self, AgentWorkflows};
 use fixture::workfx::{Workfx, count};

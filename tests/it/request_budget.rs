@@ -4,6 +4,7 @@
 //! Also: no more than `concurrency` requests are ever in flight, and progress is counted.
 
 use crate::fixture;
+use crate::fixture::PlatformFixture;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

@@ -3,6 +3,7 @@
 //! crashes part-way through an apply, and partial failures.
 
 use crate::fixture;
+use crate::fixture::PlatformFixture;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -2,6 +2,7 @@
 //! in sync, whether its draft is ahead of live, and its live version.
 
 use crate::fixture;
+use crate::fixture::PlatformFixture;
 
 use fixture::workfx::Workfx;
 use fixture::{Repo, minimal, with_flow};

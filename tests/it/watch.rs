@@ -2,6 +2,7 @@
 //! polls a condition with a deadline; nothing sleeps for synchronization.
 
 use crate::fixture;
+use crate::fixture::PlatformFixture;
 
 use std::future::Future;
 use std::io::{BufRead, BufReader};
