@@ -11,10 +11,12 @@ use super::lock::{self, RunLock};
 use super::plan::{PlanOptions, Planned, plan_in, plan_targets};
 use super::saved::SavedPlan;
 use super::workspace;
+use crate::config::Config;
 use crate::engine::apply::{self, Report};
 use crate::engine::plan::Plan;
 use crate::engine::progress::Progress;
-use crate::provider::ProviderKind;
+use crate::model::Desired;
+use crate::provider::{Provider, ProviderKind};
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
@@ -144,6 +146,27 @@ async fn take_free(paths: &BTreeSet<PathBuf>) -> Option<Vec<RunLock>> {
     Some(locks)
 }
 
+/// Carries out one target's plan, its agents `config.concurrency` at a time: the one executor
+/// of `apply` and the daemon.
+pub async fn execute<P: Provider + 'static>(
+    provider: Arc<P>,
+    plan: &Plan,
+    desired: &Desired,
+    config: &Config,
+    progress: &Progress,
+) -> Report {
+    let ids = apply::known_ids(plan);
+    apply::execute(
+        provider,
+        plan,
+        desired,
+        ids,
+        config.concurrency as usize,
+        progress,
+    )
+    .await
+}
+
 /// Checks a saved plan, asks for confirmation, then executes each target's plan: one report
 /// per target (`None` where there was nothing to do).
 async fn execute_all(
@@ -167,12 +190,11 @@ async fn execute_all(
             reports.push(None);
             continue;
         }
-        let report = apply::execute(
+        let report = execute(
             Arc::clone(&one.connection.provider),
             &one.plan,
             &one.workspace.loaded.desired,
-            apply::known_ids(&one.plan),
-            one.workspace.config.concurrency as usize,
+            &one.workspace.config,
             progress,
         )
         .await;

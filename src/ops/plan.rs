@@ -14,6 +14,7 @@ use super::workspace::{self, Workspace, WorkspaceOptions};
 use crate::config::{Config, Endpoint, MaxPrune};
 use crate::engine::plan::{self, ActionKind, Observed, Plan, Settings};
 use crate::engine::progress::Progress;
+use crate::model::{Desired, Key};
 use crate::provider::ProviderError;
 
 #[derive(Debug, Clone, Default)]
@@ -216,33 +217,55 @@ async fn conclude(
     options: &PlanOptions,
 ) -> Result<Planned, OpsError> {
     let config = &workspace.config;
-    let settings = Settings {
-        publish: config.publish,
-        prune: config.prune,
-        adopt: options.adopt,
-        capabilities: config.provider.capabilities(),
-        schema: config.provider.definition_schema(),
-    };
     let broken: BTreeSet<_> = crate::spec::broken_keys(&workspace.loaded);
-    let plan = match plan::compute(&workspace.loaded.desired, &broken, &observed, &settings) {
+    let plan = match decide(
+        &workspace.loaded.desired,
+        &broken,
+        &observed,
+        &settings(config, options.adopt),
+        (!options.allow_mass_prune).then_some(config.max_prune),
+    ) {
         Ok(plan) => plan,
-        Err(conflicts) => {
+        Err(err) => {
             connection.close().await;
-            return Err(OpsError::Conflicts(conflicts));
+            return Err(err);
         }
     };
-    if !options.allow_mass_prune
-        && let Err(err) = check_prune_limit(&plan, &observed, config.max_prune)
-    {
-        connection.close().await;
-        return Err(err);
-    }
     Ok(Planned {
         workspace,
         observed,
         plan,
         connection,
     })
+}
+
+/// The settings a target is planned with: the one place they are made, for `plan`, `apply`,
+/// `status` and the daemon.
+pub fn settings(config: &Config, adopt: bool) -> Settings {
+    Settings {
+        publish: config.publish,
+        prune: config.prune,
+        adopt,
+        capabilities: config.provider.capabilities(),
+        schema: config.provider.definition_schema(),
+    }
+}
+
+/// A target's plan from what was observed: the one decision of `plan`, `apply` and the
+/// daemon. `held` keys are neither touched nor pruned. With `max_prune`, a plan that prunes
+/// more agents than it allows is refused.
+pub fn decide(
+    desired: &Desired,
+    held: &BTreeSet<Key>,
+    observed: &Observed,
+    settings: &Settings,
+    max_prune: Option<MaxPrune>,
+) -> Result<Plan, OpsError> {
+    let plan = plan::compute(desired, held, observed, settings).map_err(OpsError::Conflicts)?;
+    if let Some(max_prune) = max_prune {
+        check_prune_limit(&plan, observed, max_prune)?;
+    }
+    Ok(plan)
 }
 
 /// Refuses a plan that prunes more agents than `max_prune` allows: many definitions gone at

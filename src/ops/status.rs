@@ -14,7 +14,7 @@ use super::connect::connect;
 use super::error::OpsError;
 use super::observe::with_content;
 use super::workspace::{self, Workspace, WorkspaceOptions};
-use crate::engine::plan::{self, ActionKind, Observed, ObservedAgent, Settings};
+use crate::engine::plan::{ActionKind, Observed, ObservedAgent};
 use crate::model::Key;
 use crate::provider::{Provider, ProviderError, ProviderKind, RemoteContent};
 use serde::Serialize;
@@ -115,15 +115,13 @@ async fn target_status(
 
     let loaded = &workspace.loaded;
     let broken = crate::spec::broken_keys(loaded);
-    let settings = Settings {
-        publish: config.publish,
-        prune: config.prune,
-        adopt: false,
-        capabilities: config.provider.capabilities(),
-        schema,
-    };
-    let plan = plan::compute(&loaded.desired, &broken, &observed, &settings)
-        .map_err(OpsError::Conflicts)?;
+    let plan = super::plan::decide(
+        &loaded.desired,
+        &broken,
+        &observed,
+        &super::plan::settings(config, false),
+        None,
+    )?;
     let actions: BTreeMap<&Key, Vec<ActionKind>> = plan
         .changes
         .iter()

@@ -96,8 +96,10 @@ pub enum WatchError {
     Connect(#[source] OpsError),
     #[error("cannot read the platform's state")]
     Observe(#[source] crate::provider::ProviderError),
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    Conflicts(Vec<crate::engine::plan::PlanError>),
+    /// The definitions and the platform cannot be planned together (conflicting claims), or
+    /// the plan prunes more than `max_prune` allows.
+    #[error(transparent)]
+    Plan(OpsError),
     #[error("no platform connection")]
     NotConnected,
     #[error("cannot save the embedded simulator's state")]

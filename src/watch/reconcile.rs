@@ -26,8 +26,7 @@ use tracing::Instrument as _;
 use super::WatchError;
 use super::gate::{Gate, Gated};
 use crate::config::{Config, Prune};
-use crate::engine::apply::{self, Report};
-use crate::engine::plan::{self, Settings};
+use crate::engine::apply::Report;
 use crate::engine::progress::Progress;
 use crate::model::{Desired, Key};
 use crate::ops::connect::{Connection, connect};
@@ -359,34 +358,25 @@ async fn sync(
     )
     .await
     .map_err(WatchError::Observe)?;
-    let settings = Settings {
-        publish: config.publish,
-        prune: if keys_unknown {
-            Prune::Off
-        } else {
-            config.prune
-        },
-        adopt,
-        capabilities: config.provider.capabilities(),
-        schema: config.provider.definition_schema(),
-    };
-    let plan =
-        plan::compute(&desired, &held, &observed, &settings).map_err(WatchError::Conflicts)?;
+    let mut settings = crate::ops::plan::settings(config, adopt);
+    if keys_unknown {
+        settings.prune = Prune::Off;
+    }
+    // As for `apply`: a sync prunes at most `max_prune` agents; beyond, a person decides
+    // (`apply --allow-mass-prune`, or a fix to the repository).
+    let plan = crate::ops::plan::decide(
+        &desired,
+        &held,
+        &observed,
+        &settings,
+        Some(config.max_prune),
+    )
+    .map_err(WatchError::Plan)?;
     let report = if plan.is_empty() {
         None
     } else {
-        let ids = apply::known_ids(&plan);
-        Some(
-            apply::execute(
-                provider,
-                &plan,
-                &desired,
-                ids,
-                concurrency,
-                &Progress::silent(),
-            )
-            .await,
-        )
+        let progress = Progress::silent();
+        Some(crate::ops::apply::execute(provider, &plan, &desired, config, &progress).await)
     };
     // The embedded simulator saves when told (once per sync, not per change).
     connection.flush().await.map_err(WatchError::Save)?;

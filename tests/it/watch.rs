@@ -590,6 +590,46 @@ async fn a_removed_file_is_pruned_when_pruning_is_on() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_that_would_prune_more_than_max_prune_prunes_nothing_and_says_why() {
+    let repo = Repo::new();
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}prune: archive\nmax_prune: 1\n", fixture::CONFIG),
+    );
+    for key in ["a", "b", "c"] {
+        repo.write(&format!("agents/{key}.yaml"), &minimal(key));
+    }
+    let platform = Workfx::start().await;
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(0);
+    // Two of three gone at once, as a bad merge would leave the directory.
+    repo.remove("agents/a.yaml");
+    repo.remove("agents/b.yaml");
+    let daemon = Daemon::start(&platform, &repo, &[]).await;
+    wait_until("the sync is refused", || {
+        let refused = daemon.log().contains("would prune 2 of 3 managed agents");
+        async move { refused }
+    })
+    .await;
+    assert!(
+        !daemon.ready().await,
+        "a refused sync leaves the daemon unready"
+    );
+    for key in ["a", "b", "c"] {
+        assert_eq!(platform.agent(key).await["status"], "ACTIVE", "{key}");
+    }
+    // Within the limit again, the sync goes on and prunes what is really gone.
+    repo.write("agents/a.yaml", &minimal("a"));
+    wait_until("b is archived", || async {
+        platform.agent("b").await["status"] == "ARCHIVED"
+    })
+    .await;
+    assert_eq!(platform.agent("a").await["status"], "ACTIVE");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removed_file_is_left_alone_when_pruning_is_off() {
     let (repo, platform, _daemon) = converged("", &[]).await;
     platform.reset();
