@@ -9,11 +9,11 @@ use serde_json::Value as Json;
 use super::error::{Problem, SpecError};
 use super::files::{self, Boundary, ReadError, Refused};
 use super::interpolate::{InterpolationError, interpolate};
-use super::json_include::{self, JsonInclude};
 use super::schema::{COMMON_FIELDS, DefinitionSchema, Field, Kind};
 use crate::model::content::Content;
 use crate::model::{Definition, Document, FieldPath, Key, Lifecycle, Segment};
 use crate::text::diagnostic::{Located, SourceFile, suggest};
+use crate::text::json_include::{self, JsonInclude};
 use crate::text::json_text::{JsonText, TextWriter};
 use crate::text::yaml::{self, Entry, Node, Span, Value};
 

@@ -8,7 +8,6 @@ pub mod definition;
 pub mod error;
 pub mod files;
 pub mod interpolate;
-mod json_include;
 pub mod memo;
 pub mod reads;
 pub mod schema;

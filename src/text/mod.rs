@@ -3,6 +3,7 @@
 //! the source-pointing diagnostics ([`diagnostic`]).
 
 pub mod diagnostic;
+pub mod json_include;
 pub mod json_text;
 pub mod yaml;
 pub mod yaml_emit;
