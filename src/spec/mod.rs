@@ -110,6 +110,9 @@ fn load_with(
     remembering: Option<&mut Remembering<'_>>,
     checked: &mut dyn FnMut(&Definition),
 ) -> Loaded {
+    if crate::text::reference_readers() {
+        tracing::info!("every definition is read by the reference readers (saphyr, serde_json)");
+    }
     let mut loaded = Loaded::default();
     // Resolved once: each file read then costs one path resolution.
     let boundary = Boundary::new(options.root, options.dir);

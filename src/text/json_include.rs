@@ -22,6 +22,16 @@ pub enum JsonInclude {
 
 /// Parses `text`; a syntax error is serde_json's, with its line and column.
 pub fn parse(text: &str) -> Result<JsonInclude, serde_json::Error> {
+    let path = classify(text)?;
+    // The reference path is the YAML one; serde_json has still checked the syntax.
+    if super::reference_readers() {
+        return Ok(JsonInclude::NeedsYamlPath);
+    }
+    Ok(path)
+}
+
+/// Which path `text` takes without the switch.
+fn classify(text: &str) -> Result<JsonInclude, serde_json::Error> {
     let read = json_text::read(text)?;
     Ok(
         if read.dollar || read.duplicate_key || read.huge_integer || !read.is_object {
@@ -37,13 +47,13 @@ mod tests {
     use super::*;
 
     fn fast(text: &str) -> bool {
-        matches!(parse(text), Ok(JsonInclude::Text(_)))
+        matches!(classify(text), Ok(JsonInclude::Text(_)))
     }
 
     #[test]
     fn a_plain_graph_takes_the_fast_path_with_its_members_in_order() {
         let text = r#"{"nodes": [{"id": "n1", "x": 1.5, "on": true, "n": null}], "edges": []}"#;
-        let Ok(JsonInclude::Text(read)) = parse(text) else {
+        let Ok(JsonInclude::Text(read)) = classify(text) else {
             panic!("expected the fast path");
         };
         assert_eq!(
@@ -65,7 +75,7 @@ mod tests {
             r#"[{"id": "n1"}]"#,
         ] {
             assert!(
-                matches!(parse(text), Ok(JsonInclude::NeedsYamlPath)),
+                matches!(classify(text), Ok(JsonInclude::NeedsYamlPath)),
                 "{text}"
             );
         }
@@ -73,8 +83,8 @@ mod tests {
 
     #[test]
     fn a_syntax_error_says_where() {
-        let err = parse("{\n  \"a\": 1,\n}").expect_err("a trailing comma");
+        let err = classify("{\n  \"a\": 1,\n}").expect_err("a trailing comma");
         assert_eq!((err.line(), err.column()), (3, 1));
-        assert!(parse("{} {}").is_err(), "trailing content is refused");
+        assert!(classify("{} {}").is_err(), "trailing content is refused");
     }
 }

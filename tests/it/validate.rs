@@ -698,3 +698,35 @@ fn a_control_character_in_a_definition_is_refused_at_its_place_whichever_reader_
         }
     }
 }
+
+#[test]
+fn the_reference_readers_read_every_example_as_the_fast_ones_do() {
+    let switch = agentsync::text::REFERENCE_READERS_VAR;
+    let with_json_graph = [
+        (Repo::with_examples(), "flow:\n  graph_file: graph.json\n"),
+        (Repo::with_voice_examples(), "definition_file: graph.json\n"),
+    ];
+    for (repo, include) in with_json_graph {
+        // A graph written in JSON goes through the JSON include path too.
+        repo.write(
+            "agents/json-graph.yaml",
+            &format!("kind: agent\nkey: json-graph\nname: J\n{include}"),
+        );
+        repo.write(
+            "agents/graph.json",
+            r#"{"nodes": [{"id": "n", "data": {"x": 1.5e3}}], "edges": []}"#,
+        );
+        let runs = |args: &[&str]| {
+            let fast = repo.run_with_env(args, &[(switch, "0")]);
+            let reference = repo.run_with_env(&[args, &["-v"]].concat(), &[(switch, "1")]);
+            reference.expect_stderr_contains("read by the reference readers");
+            (fast, reference)
+        };
+        let (fast, reference) = runs(&["validate"]);
+        fast.expect_success();
+        assert_eq!(fast.stdout, reference.stdout);
+        let (fast, reference) = runs(&["plan", "--output", "json"]);
+        fast.expect_success();
+        assert_eq!(fast.stdout, reference.stdout);
+    }
+}

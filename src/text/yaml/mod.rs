@@ -170,6 +170,9 @@ pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
 /// an inline graph is hundreds of such lines, and building a tree of each only to write it
 /// out as JSON text again was most of the time a definition took to load.
 pub fn parse_keeping_json(source: &str, paths: &[&[&str]]) -> Result<Option<Node>, YamlError> {
+    if super::reference_readers() {
+        return parse_with_yaml_parser(source);
+    }
     match common::parse_common(source, paths) {
         Some(root) => Ok(Some(root)),
         None => parse_with_yaml_parser(source),
