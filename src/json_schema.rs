@@ -91,7 +91,24 @@ pub fn definitions() -> Value {
 /// A definition: agentsync's own fields, then the provider's.
 fn agent(schema: &DefinitionSchema) -> Value {
     let fields: Vec<&Field> = COMMON_FIELDS.iter().chain(schema.fields).collect();
-    object(&fields, true)
+    let mut agent = object(&fields, true);
+    // A value that needs other fields: `if` it is there, `then` they are.
+    let needs = schema.requirements.iter().map(|r| {
+        json!({
+            "if": { "properties": { r.field: { "const": r.value } }, "required": [r.field] },
+            "then": { "required": r.needs },
+        })
+    });
+    if let Value::Object(map) = &mut agent {
+        let rules = map.entry("allOf").or_insert_with(|| json!([]));
+        if let Value::Array(rules) = rules {
+            rules.extend(needs);
+            if rules.is_empty() {
+                map.remove("allOf");
+            }
+        }
+    }
+    agent
 }
 
 /// A mapping with exactly `fields`.

@@ -535,7 +535,34 @@ impl Checker<'_, '_> {
                 self.problem(source, parent.span, error);
             }
         }
+        if path.is_root() {
+            self.requirements(source, entries, &doc);
+        }
         doc
+    }
+
+    /// The fields the schema's requirements ask for, given the values `doc` holds: each one
+    /// missing is a problem at the value that asks for it.
+    fn requirements(&mut self, source: &SourceFile, entries: &[&Entry], doc: &Document) {
+        for requirement in self.cx.schema.requirements {
+            if doc.get(requirement.field).and_then(Json::as_str) != Some(requirement.value) {
+                continue;
+            }
+            let span = entries
+                .iter()
+                .find(|e| e.key == requirement.field)
+                .map_or(Span::default(), |e| e.value.span);
+            for &needed in requirement.needs {
+                if !doc.contains_key(needed) {
+                    let error = SpecError::RequiredBy {
+                        field: needed.to_owned(),
+                        when: requirement.field,
+                        value: requirement.value,
+                    };
+                    self.problem(source, span, error);
+                }
+            }
+        }
     }
 
     /// Whether `value` is the name field's, and empty or only spaces: every platform refuses

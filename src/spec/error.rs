@@ -38,6 +38,12 @@ pub enum SpecError {
     WrongKind { found: String },
     #[error("missing required field '{field}'")]
     MissingField { field: String },
+    #[error("missing field '{field}', which {when} '{value}' requires")]
+    RequiredBy {
+        field: String,
+        when: &'static str,
+        value: &'static str,
+    },
     #[error("unknown field '{field}'{}", did_you_mean(suggestion))]
     UnknownField {
         field: String,

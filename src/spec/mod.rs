@@ -1076,4 +1076,64 @@ mod tests {
             prop_assert!(checked.definition.is_some() || !checked.problems.is_empty());
         }
     }
+
+    #[test]
+    fn a_field_that_a_value_requires_is_missing_at_that_value() {
+        use crate::spec::schema::{DefinitionSchema, Field, Kind, Requirement};
+        const FIELDS: &[Field] = &[
+            Field::required("name", Kind::String, ""),
+            Field::required("kind_of", Kind::OneOf(&["voice", "text"]), ""),
+            Field::optional("voice", Kind::String, ""),
+        ];
+        static SCHEMA: DefinitionSchema = DefinitionSchema {
+            fields: FIELDS,
+            content_field: None,
+            name_field: Some("name"),
+            requirements: &[Requirement {
+                field: "kind_of",
+                value: "voice",
+                needs: &["voice"],
+            }],
+        };
+        let check = |text: &str| {
+            let source = SourceFile::new("agents/x.yaml", text);
+            let env = |_: &str| None;
+            definition::check(
+                &source,
+                &definition::Context {
+                    schema: &SCHEMA,
+                    dir: Path::new("/nonexistent"),
+                    boundary: &Boundary::new(Path::new("/nonexistent"), Path::new("/nonexistent")),
+                    env: &env,
+                    reads: None,
+                    read_ahead: None,
+                },
+            )
+        };
+        let missing = check("kind: agent\nkey: a\nname: A\nkind_of: voice\n");
+        let messages: Vec<String> = missing
+            .problems
+            .iter()
+            .map(|p| p.error.to_string())
+            .collect();
+        assert_eq!(
+            messages,
+            ["missing field 'voice', which kind_of 'voice' requires"]
+        );
+        assert_eq!(
+            missing.problems[0].span.map(|s| s.line),
+            Some(4),
+            "at the value that asks for it"
+        );
+        assert!(
+            check("kind: agent\nkey: a\nname: A\nkind_of: voice\nvoice: v\n")
+                .problems
+                .is_empty()
+        );
+        assert!(
+            check("kind: agent\nkey: a\nname: A\nkind_of: text\n")
+                .problems
+                .is_empty()
+        );
+    }
 }

@@ -70,6 +70,17 @@ impl Field {
     }
 }
 
+/// Fields a definition must have when one of its fields has a given value: Agents v1's
+/// architectures each need fields of their own (`pipeline` needs `stt` and `tts`, ...).
+#[derive(Debug, Clone, Copy)]
+pub struct Requirement {
+    /// The top-level field whose value decides.
+    pub field: &'static str,
+    pub value: &'static str,
+    /// The top-level fields that value needs.
+    pub needs: &'static [&'static str],
+}
+
 /// A provider's definition format: its agent fields, and which of them is the versioned
 /// content (the part with a draft and published versions), if the platform has one.
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +90,8 @@ pub struct DefinitionSchema {
     /// The field that names an agent for people: an unmanaged agent with the same value is the
     /// one `--adopt` takes over.
     pub name_field: Option<&'static str>,
+    /// Fields needed by the value of another (checked offline, like required fields).
+    pub requirements: &'static [Requirement],
 }
 
 impl DefinitionSchema {

@@ -33,4 +33,5 @@ pub const SCHEMA: DefinitionSchema = DefinitionSchema {
     fields: AGENT_FIELDS,
     content_field: Some("definition"),
     name_field: Some("name"),
+    requirements: &[],
 };

@@ -78,4 +78,5 @@ pub const SCHEMA: DefinitionSchema = DefinitionSchema {
     fields: AGENT_FIELDS,
     content_field: Some("flow"),
     name_field: Some("name"),
+    requirements: &[],
 };
