@@ -10,6 +10,7 @@ mod declare;
 
 pub mod agent_workflows;
 pub mod http;
+pub mod inventory;
 pub mod marker;
 pub mod workfx;
 
