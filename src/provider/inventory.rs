@@ -182,11 +182,11 @@ impl Inventory {
 
     /// The announced creates that a run finished and did not record: for each pending key,
     /// the one agent named as announced that no entry claims. Two such agents are a problem
-    /// (`Err` with the key and both ids): nothing says which one is the key's.
+    /// ([`Ambiguous`]): nothing says which one is the key's.
     pub fn recover<'a>(
         &self,
         agents: impl Iterator<Item = (&'a str, &'a str)> + Clone,
-    ) -> Result<Vec<(Key, String)>, (Key, Vec<String>)> {
+    ) -> Result<Vec<(Key, String)>, Ambiguous> {
         let mut recovered = Vec::new();
         for (key, name) in &self.pending {
             if self.agents.contains_key(key) {
@@ -200,11 +200,23 @@ impl Inventory {
             match ids.len() {
                 0 => {}
                 1 => recovered.push((key.clone(), ids[0].clone())),
-                _ => return Err((key.clone(), ids)),
+                _ => {
+                    return Err(Ambiguous {
+                        key: key.clone(),
+                        ids,
+                    });
+                }
             }
         }
         Ok(recovered)
     }
+}
+
+/// An announced create that more than one agent could be: the key, and the agents' ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ambiguous {
+    pub key: Key,
+    pub ids: Vec<String>,
 }
 
 fn parse_key(text: &str) -> Result<Key, InventoryError> {
@@ -309,7 +321,10 @@ mod tests {
         let twins = [("agent_2", "Bee"), ("agent_4", "Bee")];
         assert_eq!(
             inventory.recover(twins.iter().copied()),
-            Err((key("b"), vec!["agent_2".to_owned(), "agent_4".to_owned()]))
+            Err(Ambiguous {
+                key: key("b"),
+                ids: vec!["agent_2".to_owned(), "agent_4".to_owned()]
+            })
         );
     }
 
