@@ -180,15 +180,28 @@ impl Checker<'_> {
         let definitions = self
             .optional(raw("definitions"), "definitions", non_empty)
             .map_or_else(|| root.join("agents"), |d| root.join(d));
+        let platform = provider.map_or("this platform", ProviderKind::name);
+        let capabilities = provider.map(ProviderKind::capabilities);
+        let drafts = capabilities.is_none_or(|c| c.publish);
         let publish = self
-            .optional(raw("publish"), "publish", |raw| raw.as_bool())
+            .optional(raw("publish"), "publish", |raw| match raw.as_bool()? {
+                false if !drafts => Err(format!(
+                    "cannot be false: {platform} has no drafts, so every update is live the \
+                     moment it is applied and there is nothing to hold back; remove the setting"
+                )),
+                publish => Ok(publish),
+            })
             .unwrap_or(true);
-        let can_delete = provider.is_none_or(|p| p.capabilities().delete);
+        let can_delete = capabilities.is_none_or(|c| c.delete);
+        let can_archive = capabilities.is_none_or(|c| c.archive);
         let prune = self
             .optional(raw("prune"), "prune", |raw| match parse_prune(raw)? {
                 Prune::Delete if !can_delete => Err(format!(
-                    "cannot be 'delete': {} cannot delete agents; use archive",
-                    provider.map_or("this platform", ProviderKind::name)
+                    "cannot be 'delete': {platform} cannot delete agents; use archive"
+                )),
+                Prune::Archive if !can_archive => Err(format!(
+                    "cannot be 'archive': {platform} cannot archive agents; use delete (permanent) \
+                     or false"
                 )),
                 prune => Ok(prune),
             })
