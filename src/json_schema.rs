@@ -164,6 +164,7 @@ fn kind(kind: Kind) -> Value {
         Kind::String => json!({ "type": "string" }),
         Kind::Bool => json!({ "type": "boolean" }),
         Kind::Integer => json!({ "type": "integer" }),
+        Kind::Number => json!({ "type": "number" }),
         Kind::OneOf(values) => json!({ "type": "string", "enum": values }),
         Kind::Tags => json!({
             "type": "array",

@@ -514,6 +514,25 @@ targets:
     }
 
     #[test]
+    fn a_platform_without_drafts_or_archive_refuses_publish_false_and_prune_archive_saying_why() {
+        let text = "targets:\n  flat:\n    provider: agents-v1\n    endpoint: embedded\n    publish: false\n    prune: archive\n";
+        let (_dir, result) = load_target(text, Overrides::default(), None);
+        let found = target_problems(result);
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(
+            found[0].starts_with("agentsync.yaml:5:14: setting 'publish' cannot be false: agents-v1 has no drafts, so every update is live the moment it is applied"),
+            "{found:#?}"
+        );
+        assert!(
+            found[1].starts_with("agentsync.yaml:6:12: setting 'prune' cannot be 'archive': agents-v1 cannot archive agents"),
+            "{found:#?}"
+        );
+        let fine = "provider: agents-v1\nendpoint: embedded\npublish: true\nprune: delete\n";
+        let (_dir, result) = load_target(fine, Overrides::default(), None);
+        assert!(result.is_ok(), "{:#?}", target_problems(result));
+    }
+
+    #[test]
     fn targets_may_not_share_a_definitions_directory() {
         let text = "provider: workfx\nendpoint: embedded\ntargets:\n  a: {}\n  b:\n    definitions: agents/b\n";
         let (_dir, result) = load_target(text, Overrides::default(), None);

@@ -219,6 +219,17 @@ impl Plan {
 pub enum PlanError {
     #[error("key '{key}' is claimed by more than one agent on the platform: {}; remove the marker from all but one", ids.join(", "))]
     DuplicateRemoteKey { key: Key, ids: Vec<String> },
+    /// Where agents carry no marker, a definition is told from the others by its name.
+    #[error("agent '{key}': {} agents on the platform are named {name:?} ({}); where agents carry no marker, agentsync needs the names it manages to be unique: rename or delete all but one", ids.len(), ids.join(", "))]
+    SharedName {
+        key: Key,
+        name: String,
+        ids: Vec<String>,
+    },
+    #[error(
+        "agent '{key}': an agent named {name:?} ({id}) is on the platform, and agentsync does not manage it; a second one cannot be made beside it. `apply --adopt` takes it over, or give the definition another name"
+    )]
+    UnmanagedNamesake { key: Key, name: String, id: String },
 }
 
 /// Computes the plan. `broken` holds keys of definitions that failed to load: never pruned.
@@ -229,6 +240,9 @@ pub fn compute(
     settings: &Settings,
 ) -> Result<Plan, Vec<PlanError>> {
     let managed = managed_by_key(observed)?;
+    if !settings.capabilities.markers {
+        unique_names(desired, &managed, observed, settings)?;
+    }
     let mut notes = Vec::new();
 
     // Which remote agent each definition maps to, adoptions included.
@@ -323,6 +337,18 @@ pub fn compute(
             });
         }
     }
+    let writes = changes.iter().any(|c| {
+        c.actions
+            .iter()
+            .any(|a| matches!(a.kind, ActionKind::Create | ActionKind::Update))
+    });
+    if writes && !settings.capabilities.publish {
+        notes.push(Note {
+            key: None,
+            id: None,
+            message: "this platform has no drafts: each create and update is live the moment it is applied".to_owned(),
+        });
+    }
     Ok(Plan {
         format_version: FORMAT_VERSION,
         changes,
@@ -352,6 +378,53 @@ fn managed_by_key(observed: &Observed) -> Result<BTreeMap<&Key, &ObservedAgent>,
         .into_iter()
         .map(|(k, mut v)| (k, v.remove(0)))
         .collect())
+}
+
+/// Where agents carry no marker, the names agentsync manages must tell agents apart: a
+/// definition's name borne by two agents, or (without `--adopt`) by an agent agentsync does not
+/// manage while the definition has none of its own, is refused.
+fn unique_names(
+    desired: &Desired,
+    managed: &BTreeMap<&Key, &ObservedAgent>,
+    observed: &Observed,
+    settings: &Settings,
+) -> Result<(), Vec<PlanError>> {
+    let mut by_name: BTreeMap<&str, Vec<&ObservedAgent>> = BTreeMap::new();
+    for agent in &observed.agents {
+        if let Some(name) = name_of(&agent.agent.fields, settings) {
+            by_name.entry(name).or_default().push(agent);
+        }
+    }
+    let mut errors = Vec::new();
+    for (key, definition) in desired {
+        let Some(name) = name_of(&definition.fields, settings) else {
+            continue;
+        };
+        let namesakes = by_name.get(name).map_or(&[][..], Vec::as_slice);
+        let own = managed.get(key).map(|agent| agent.agent.id.as_str());
+        match namesakes {
+            [] => {}
+            [one] if Some(one.agent.id.as_str()) == own => {}
+            [one] if one.agent.key.is_none() && own.is_none() && !settings.adopt => {
+                errors.push(PlanError::UnmanagedNamesake {
+                    key: key.clone(),
+                    name: name.to_owned(),
+                    id: one.agent.id.clone(),
+                });
+            }
+            [_] => {}
+            several => errors.push(PlanError::SharedName {
+                key: key.clone(),
+                name: name.to_owned(),
+                ids: several.iter().map(|a| a.agent.id.clone()).collect(),
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 fn name_of<'d>(fields: &'d Document, settings: &Settings) -> Option<&'d str> {
@@ -859,6 +932,7 @@ mod tests {
         archive: true,
         delete: true,
         tenancy: true,
+        markers: true,
     };
 
     fn settings() -> Settings {
@@ -1330,5 +1404,91 @@ mod tests {
             resolved.document()["prompt"],
             "say ${agent:leaf} or ${agent:gone}; call id-real"
         );
+    }
+
+    /// An unmanaged agent named `name`, as someone made it by hand.
+    fn unmanaged(id: &str, name: &str) -> ObservedAgent {
+        ObservedAgent {
+            agent: RemoteAgent {
+                id: id.into(),
+                key: None,
+                code: None,
+                protected: false,
+                pruned: false,
+                fields: json!({ "name": name }).as_object().unwrap().clone(),
+                lifecycle: Lifecycle::Active,
+            },
+            content: None,
+        }
+    }
+
+    fn without_markers() -> Settings {
+        Settings {
+            capabilities: Capabilities {
+                markers: false,
+                publish: false,
+                ..CAPS
+            },
+            ..settings()
+        }
+    }
+
+    #[test]
+    fn without_markers_a_name_borne_by_two_agents_is_refused_naming_both() {
+        let wanted = desired(vec![definition("a", "p")]);
+        let mut observed = applied(&wanted);
+        observed.agents.push(unmanaged("id-2", "a"));
+        let errors = compute(&wanted, &BTreeSet::new(), &observed, &without_markers())
+            .expect_err("two agents named a");
+        assert_eq!(
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            [
+                "agent 'a': 2 agents on the platform are named \"a\" (id-a, id-2); where agents carry no marker, agentsync needs the names it manages to be unique: rename or delete all but one"
+            ]
+        );
+        // Where agents carry markers, the namesake is simply someone else's.
+        assert!(compute(&wanted, &BTreeSet::new(), &observed, &settings()).is_ok());
+    }
+
+    #[test]
+    fn without_markers_an_unmanaged_namesake_refuses_the_create_unless_adopted() {
+        let wanted = desired(vec![definition("a", "p")]);
+        let observed = Observed {
+            agents: vec![unmanaged("id-9", "a")],
+        };
+        let errors = compute(&wanted, &BTreeSet::new(), &observed, &without_markers())
+            .expect_err("an unmanaged namesake");
+        assert!(matches!(&errors[..], [PlanError::UnmanagedNamesake { id, .. }] if id == "id-9"));
+        let adopting = Settings {
+            adopt: true,
+            ..without_markers()
+        };
+        let plan = compute(&wanted, &BTreeSet::new(), &observed, &adopting).expect("a plan");
+        assert!(kinds(&plan, "a").contains(&ActionKind::Adopt), "{plan:?}");
+    }
+
+    #[test]
+    fn without_drafts_a_plan_that_writes_says_it_is_live_at_once() {
+        let wanted = desired(vec![definition("a", "p")]);
+        let plan = compute(
+            &wanted,
+            &BTreeSet::new(),
+            &Observed::default(),
+            &without_markers(),
+        )
+        .expect("a plan");
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.message.contains("live the moment it is applied"))
+        );
+        let settled = compute(
+            &wanted,
+            &BTreeSet::new(),
+            &applied(&wanted),
+            &without_markers(),
+        )
+        .expect("a plan");
+        assert!(settled.notes.is_empty(), "{:?}", settled.notes);
     }
 }

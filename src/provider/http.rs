@@ -214,6 +214,12 @@ impl<'a> ApiRequest<'a> {
         Self::new(Method::DELETE, path, what)
     }
 
+    /// A PATCH: not retried after an unknown outcome unless marked [`ApiRequest::repeatable`]
+    /// (one that sets fields to values is).
+    pub fn patch(path: impl Into<String>, what: impl Into<String>) -> Self {
+        Self::new(Method::PATCH, path, what)
+    }
+
     pub fn query(mut self, name: &'static str, value: impl ToString) -> Self {
         self.query.push((name, value.to_string()));
         self
@@ -640,11 +646,20 @@ fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 }
 
 /// An error answer made readable: FastAPI's `{"detail": [...]}` as `body.name: Field required`
-/// (issues joined with `; `), a `detail` or `message` string as is, anything else as its text.
+/// (issues joined with `; `), an envelope's `{"error": {"message", "details": [{"field",
+/// "message"}]}}` as `message (field: message; ...)`, a `detail`, `message` or `error` string
+/// as is, anything else as its text.
 /// Validation issues' `input` is left out: it echoes what was sent, which may be a secret.
 pub(crate) fn render_error_body(body: &[u8]) -> String {
     let rendered = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(object)) => match object.get("detail").or_else(|| object.get("message")) {
+        Ok(Value::Object(object)) => match object
+            .get("detail")
+            .or_else(|| object.get("message"))
+            .or_else(|| object.get("error"))
+        {
+            Some(Value::Object(error)) if error.get("message").is_some_and(Value::is_string) => {
+                render_envelope_error(error)
+            }
             Some(Value::Array(issues)) => issues
                 .iter()
                 .map(render_issue)
@@ -661,6 +676,33 @@ pub(crate) fn render_error_body(body: &[u8]) -> String {
         return "no reason given".to_owned();
     }
     truncate(rendered)
+}
+
+/// `{"code", "message", "details": [{"field", "message"}]}`: the message, then each detail.
+fn render_envelope_error(error: &serde_json::Map<String, Value>) -> String {
+    let message = error
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let details: Vec<String> = error
+        .get("details")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|detail| {
+            let text = detail.get("message").and_then(Value::as_str);
+            match (detail.get("field").and_then(Value::as_str), text) {
+                (Some(field), Some(text)) => format!("{field}: {text}"),
+                (None, Some(text)) => text.to_owned(),
+                _ => detail.to_string(),
+            }
+        })
+        .collect();
+    if details.is_empty() {
+        message.to_owned()
+    } else {
+        format!("{message} ({})", details.join("; "))
+    }
 }
 
 fn render_issue(issue: &Value) -> String {
@@ -735,6 +777,16 @@ mod tests {
             "body.name: Field required; body.tags.1: Input should be a valid string"
         );
         assert!(!rendered.contains("secret-value"));
+    }
+
+    #[test]
+    fn an_envelope_error_reads_as_its_message_and_details() {
+        let body = br#"{"success": false, "error": {"code": "validation_error", "message": "Invalid agent", "details": [{"field": "stt", "message": "Required"}]}}"#;
+        assert_eq!(render_error_body(body), "Invalid agent (stt: Required)");
+        assert_eq!(
+            render_error_body(br#"{"success": false, "error": "Agent not found"}"#),
+            "Agent not found"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 mod declare;
 
 pub mod agent_workflows;
+pub mod agents_v1;
 pub mod http;
 pub mod inventory;
 pub mod marker;
@@ -33,6 +34,7 @@ pub const DEFAULT_CONCURRENCY: u32 = 8;
 declare::platforms! {
     Workfx => workfx::WorkfxProvider,
     AgentWorkflows => agent_workflows::AgentWorkflowsProvider,
+    AgentsV1 => agents_v1::AgentsV1Provider,
 }
 
 /// What a platform declares about itself, once, beside its provider.
@@ -103,6 +105,9 @@ pub struct Capabilities {
     pub delete: bool,
     /// Requests carry a tenant (`tenant_id`, `tenant_unit_id`).
     pub tenancy: bool,
+    /// Agents carry agentsync's marker. Without, the provider keeps ownership in an
+    /// [`inventory`] on the platform, and the names agentsync manages must be unique.
+    pub markers: bool,
 }
 
 /// An agent as the platform lists it, in the definition format's field names.
@@ -220,6 +225,19 @@ pub enum ProviderError {
     },
     #[error("the token variable {var} is not set")]
     MissingToken { var: String },
+    /// The inventory a platform without markers keeps of agentsync's agents
+    /// ([`inventory`]) cannot be relied on; nothing is decided or written on its strength.
+    #[error(
+        "the inventory agentsync keeps on the platform {where_} cannot be relied on: {problem}; \
+         nothing was written. {help}"
+    )]
+    Inventory {
+        /// Where it is (`in agent agent_123`), or that it is missing.
+        where_: String,
+        problem: String,
+        /// What to do about it.
+        help: &'static str,
+    },
     #[error("the platform found {} in the draft of agent {id} and refused to publish it: {}", problems_count(.problems), problems_text(.problems))]
     DraftInvalid {
         id: String,

@@ -22,6 +22,7 @@ pub(crate) fn build(options: &SimOptions) -> Result<(Router, Arc<Control>), SimE
     let api = match options.platform {
         Platform::Workfx => workfx::api(options, faults.clone())?,
         Platform::AgentWorkflows => agent_workflows::api(options, faults.clone())?,
+        Platform::AgentsV1 => agent_workflows::api(options, faults.clone())?,
     };
     let requests = Arc::new(RequestLog::new(api.is_write));
     let mut platform = api

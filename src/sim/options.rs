@@ -18,6 +18,8 @@ pub enum Platform {
     Workfx,
     /// Agent Workflows (voice agents), under `/workflow`.
     AgentWorkflows,
+    /// TEMPORARY placeholder until the simulator lands.
+    AgentsV1,
 }
 
 impl Platform {
@@ -26,6 +28,7 @@ impl Platform {
         match self {
             Platform::Workfx => "workfx",
             Platform::AgentWorkflows => "agent-workflows",
+            Platform::AgentsV1 => "agents-v1",
         }
     }
 }

@@ -588,10 +588,12 @@ impl Checker<'_, '_> {
         match (field.kind, &node.value) {
             (Kind::String, Value::String(_))
             | (Kind::Bool, Value::Bool(_))
-            | (Kind::Integer, Value::Int(_)) => self.json(source, node, path),
+            | (Kind::Integer, Value::Int(_))
+            | (Kind::Number, Value::Int(_) | Value::Float(_)) => self.json(source, node, path),
             (Kind::String, _) => expect(self, "a string"),
             (Kind::Bool, _) => expect(self, "a boolean"),
             (Kind::Integer, _) => expect(self, "an integer"),
+            (Kind::Number, _) => expect(self, "a number"),
             (Kind::OneOf(allowed), _) => {
                 self.one_of(source, entry, &name, allowed).map(Json::String)
             }

@@ -7,6 +7,8 @@ pub enum Kind {
     String,
     Bool,
     Integer,
+    /// An integer or a decimal number.
+    Number,
     /// A string from a fixed list.
     OneOf(&'static [&'static str]),
     /// A list of non-empty strings without commas (platforms may join them with commas).

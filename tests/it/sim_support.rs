@@ -30,7 +30,7 @@ pub async fn start() -> Sim {
 pub async fn start_with(options: SimOptions) -> Sim {
     let prefix = match options.platform {
         Platform::Workfx => API,
-        Platform::AgentWorkflows => "",
+        Platform::AgentWorkflows | Platform::AgentsV1 => "",
     };
     let sim = sim::start(options).await.expect("the simulator starts");
     Sim {

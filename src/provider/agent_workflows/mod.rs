@@ -149,6 +149,7 @@ impl Platform for AgentWorkflowsProvider {
         archive: true,
         delete: false,
         tenancy: false,
+        markers: true,
     };
     const SIMULATOR: crate::sim::Platform = crate::sim::Platform::AgentWorkflows;
 

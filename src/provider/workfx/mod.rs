@@ -249,6 +249,7 @@ impl Platform for WorkfxProvider {
         archive: true,
         delete: true,
         tenancy: true,
+        markers: true,
     };
     const SIMULATOR: crate::sim::Platform = crate::sim::Platform::Workfx;
 
