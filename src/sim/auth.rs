@@ -1,19 +1,26 @@
 //! The bearer-token check in front of a platform's routes, answering 401 as FastAPI's
-//! `HTTPBearer` does.
+//! `HTTPBearer` does (in the platform's own wording of errors).
 
 use std::sync::Arc;
 
 use axum::{
     extract::{Request, State},
-    http::header,
+    http::{HeaderValue, StatusCode, header},
     middleware::Next,
-    response::{IntoResponse, Response},
+    response::Response,
 };
 
-use super::fastapi::ApiError;
+use super::error::ErrorAnswer;
+
+/// The token a platform request must carry, and how the platform words the 401.
+#[derive(Debug, Clone)]
+pub(crate) struct Credentials {
+    pub token: Arc<str>,
+    pub error: ErrorAnswer,
+}
 
 pub(crate) async fn require_bearer(
-    State(token): State<Arc<str>>,
+    State(credentials): State<Credentials>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -22,15 +29,24 @@ pub(crate) async fn require_bearer(
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
     let Some(given) = given else {
-        return ApiError::unauthorized("Not authenticated").into_response();
+        return unauthorized(&credentials, "Not authenticated");
     };
     let presented = given
         .split_once(' ')
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, credentials)| credentials.trim());
-    if presented == Some(&*token) {
+    if presented == Some(&*credentials.token) {
         next.run(request).await
     } else {
-        ApiError::unauthorized("Invalid authentication credentials").into_response()
+        unauthorized(&credentials, "Invalid authentication credentials")
     }
+}
+
+/// 401 with the challenge header that FastAPI's `HTTPBearer` sends.
+fn unauthorized(credentials: &Credentials, message: &str) -> Response {
+    let mut response = (credentials.error)(StatusCode::UNAUTHORIZED, message);
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
 }
