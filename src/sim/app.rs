@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::{Router, extract::DefaultBodyLimit, http::StatusCode, middleware::from_fn_with_state};
 
 use super::{
-    Platform, SimError, SimOptions, admin, agent_workflows,
+    Platform, SimError, SimOptions, admin, agent_workflows, agents_v1,
     auth::{self, Credentials},
     faults::{self, FaultInjector},
     platform::Control,
@@ -23,6 +23,7 @@ pub(crate) fn build(options: &SimOptions) -> Result<(Router, Arc<Control>), SimE
     let api = match options.platform {
         Platform::Workfx => workfx::api(options, faults.clone())?,
         Platform::AgentWorkflows => agent_workflows::api(options, faults.clone())?,
+        Platform::AgentsV1 => agents_v1::api(options, faults.clone())?,
     };
     let requests = Arc::new(RequestLog::new(api.is_write));
     let error = api.error;
@@ -34,6 +35,7 @@ pub(crate) fn build(options: &SimOptions) -> Result<(Router, Arc<Control>), SimE
         // the token is checked by the routes' dependencies.
         let credentials = Credentials {
             token: Arc::from(token.as_str()),
+            member_token: options.member_token.as_deref().map(Arc::from),
             error,
         };
         platform = platform.route_layer(from_fn_with_state(credentials, auth::require_bearer));

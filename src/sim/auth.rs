@@ -1,5 +1,6 @@
 //! The bearer-token check in front of a platform's routes, answering 401 as FastAPI's
-//! `HTTPBearer` does (in the platform's own wording of errors).
+//! `HTTPBearer` does (in the platform's own wording of errors), and telling the handlers whose
+//! token it was ([`Role`]).
 
 use std::sync::Arc;
 
@@ -12,16 +13,28 @@ use axum::{
 
 use super::error::ErrorAnswer;
 
-/// The token a platform request must carry, and how the platform words the 401.
+/// The tokens a platform request may carry, and how the platform words the 401.
 #[derive(Debug, Clone)]
 pub(crate) struct Credentials {
+    /// An org owner's or admin's: may do everything.
     pub token: Arc<str>,
+    /// An org member's (Agents v1 only; `SimOptions::validate` refuses it elsewhere).
+    pub member_token: Option<Arc<str>>,
     pub error: ErrorAnswer,
+}
+
+/// Whose token a request carried, as a request extension for the handlers. Without a token
+/// configured there is no check and no extension: every request is then an admin's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Role {
+    #[default]
+    Admin,
+    Member,
 }
 
 pub(crate) async fn require_bearer(
     State(credentials): State<Credentials>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let given = request
@@ -35,11 +48,13 @@ pub(crate) async fn require_bearer(
         .split_once(' ')
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, credentials)| credentials.trim());
-    if presented == Some(&*credentials.token) {
-        next.run(request).await
-    } else {
-        unauthorized(&credentials, "Invalid authentication credentials")
-    }
+    let role = match presented {
+        Some(token) if token == &*credentials.token => Role::Admin,
+        Some(token) if credentials.member_token.as_deref() == Some(token) => Role::Member,
+        _ => return unauthorized(&credentials, "Invalid authentication credentials"),
+    };
+    request.extensions_mut().insert(role);
+    next.run(request).await
 }
 
 /// 401 with the challenge header that FastAPI's `HTTPBearer` sends.

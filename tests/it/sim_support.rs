@@ -11,7 +11,7 @@ pub struct Sim {
     pub sim: RunningSim,
     pub client: reqwest::Client,
     /// Where the platform's API starts: `/admin/api/v2` for workfx, the root for Agent
-    /// Workflows.
+    /// Workflows and Agents v1.
     pub prefix: &'static str,
 }
 
@@ -30,7 +30,7 @@ pub async fn start() -> Sim {
 pub async fn start_with(options: SimOptions) -> Sim {
     let prefix = match options.platform {
         Platform::Workfx => API,
-        Platform::AgentWorkflows => "",
+        Platform::AgentWorkflows | Platform::AgentsV1 => "",
     };
     let sim = sim::start(options).await.expect("the simulator starts");
     Sim {
