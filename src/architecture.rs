@@ -34,8 +34,11 @@ const IMPURE: &[&str] = &[
 ];
 
 /// Each platform's folder name and the prefix of its API paths.
-const PLATFORM_PATHS: &[(&str, &str)] =
-    &[("workfx", "/admin/api/"), ("agent_workflows", "/workflow")];
+const PLATFORM_PATHS: &[(&str, &str)] = &[
+    ("workfx", "/admin/api/"),
+    ("agent_workflows", "/workflow"),
+    ("agents_v1", "/v1/agents"),
+];
 
 type ModPath = Vec<String>;
 

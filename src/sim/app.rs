@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
-use axum::{Router, extract::DefaultBodyLimit, middleware::from_fn_with_state};
+use axum::{Router, extract::DefaultBodyLimit, http::StatusCode, middleware::from_fn_with_state};
 
 use super::{
-    Platform, SimError, SimOptions, admin, agent_workflows, auth, fastapi,
+    Platform, SimError, SimOptions, admin, agent_workflows, agents_v1,
+    auth::{self, Credentials},
     faults::{self, FaultInjector},
     platform::Control,
     requests::{self, RequestLog},
@@ -22,21 +23,26 @@ pub(crate) fn build(options: &SimOptions) -> Result<(Router, Arc<Control>), SimE
     let api = match options.platform {
         Platform::Workfx => workfx::api(options, faults.clone())?,
         Platform::AgentWorkflows => agent_workflows::api(options, faults.clone())?,
-        Platform::AgentsV1 => agent_workflows::api(options, faults.clone())?,
+        Platform::AgentsV1 => agents_v1::api(options, faults.clone())?,
     };
     let requests = Arc::new(RequestLog::new(api.is_write));
-    let mut platform = api
-        .router
-        .method_not_allowed_fallback(fastapi::method_not_allowed);
+    let error = api.error;
+    let mut platform = api.router.method_not_allowed_fallback(move || async move {
+        error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+    });
     if let Some(token) = &options.token {
         // A route layer: an unknown path is a 404 even without a token, as in FastAPI, where
         // the token is checked by the routes' dependencies.
-        let token: Arc<str> = Arc::from(token.as_str());
-        platform = platform.route_layer(from_fn_with_state(token, auth::require_bearer));
+        let credentials = Credentials {
+            token: Arc::from(token.as_str()),
+            member_token: options.member_token.as_deref().map(Arc::from),
+            error,
+        };
+        platform = platform.route_layer(from_fn_with_state(credentials, auth::require_bearer));
     }
     let platform = platform
-        .fallback(fastapi::not_found)
-        .layer(from_fn_with_state(faults.clone(), faults::inject))
+        .fallback(move || async move { error(StatusCode::NOT_FOUND, "Not Found") })
+        .layer(from_fn_with_state((faults.clone(), error), faults::inject))
         .layer(from_fn_with_state(requests.clone(), requests::count))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     let control = Arc::new(Control {

@@ -1,6 +1,15 @@
-//! The simulator's one error type: what can stop it from starting, or fail while it serves.
+//! The simulator's one error type, what can stop it from starting or fail while it serves;
+//! and how a platform words the error answers the shared layers give on its behalf.
 
 use std::{io, net::SocketAddr, path::PathBuf};
+
+use axum::{http::StatusCode, response::Response};
+
+/// How a platform words an error that the shared layers answer on its behalf (a missing or
+/// wrong token, an injected 5xx or 429, an unknown route or method): FastAPI's
+/// `{"detail": ...}` for workfx and Agent Workflows, the `{"success": false, "error": ...}`
+/// envelope for Agents v1. The layers add their headers (`WWW-Authenticate`, `Retry-After`).
+pub(crate) type ErrorAnswer = fn(StatusCode, &str) -> Response;
 
 /// Everything that can go wrong in the simulator layer, with the context a user needs to act.
 #[derive(Debug, thiserror::Error)]

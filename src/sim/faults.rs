@@ -13,12 +13,12 @@ use axum::{
     extract::{Request, State},
     http::{HeaderValue, Method, StatusCode, header},
     middleware::Next,
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use futures_util::{StreamExt, stream};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 
-use super::{Faults, fastapi::ApiError};
+use super::{Faults, error::ErrorAnswer};
 
 /// Marks a response that must not be sent: the server closes the connection instead.
 #[derive(Debug, Clone, Copy)]
@@ -92,9 +92,10 @@ impl FaultInjector {
     }
 }
 
-/// Middleware in front of the platform routes (inside the request counter).
+/// Middleware in front of the platform routes (inside the request counter); its fault answers
+/// are worded by the platform's [`ErrorAnswer`].
 pub(crate) async fn inject(
-    State(injector): State<Arc<FaultInjector>>,
+    State((injector, error)): State<(Arc<FaultInjector>, ErrorAnswer)>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -121,11 +122,15 @@ pub(crate) async fn inject(
         }
         Outcome::Error(status) => {
             let message = status.canonical_reason().unwrap_or("Server Error");
-            ApiError::new(status, message).into_response()
+            error(status, message)
         }
-        Outcome::RateLimited => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
-            .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after))
-            .into_response(),
+        Outcome::RateLimited => {
+            let mut response = error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            response
+        }
     }
 }
 

@@ -14,10 +14,13 @@
 //!
 //! Layout: platform-neutral parts here (`server`, `app`, `store`, `persist`, `faults`,
 //! `requests`, `auth`, `fastapi`, `admin`, `clock`, and `platform`: what each platform hands
-//! over); one module per platform beside them (`workfx`, `agent_workflows`). Each platform module's doc lists its own assumptions; Agent
-//! Workflows follows `docs/agent-workflows-contract.md`.
+//! over); one module per platform beside them (`workfx`, `agent_workflows`, `agents_v1`). Each
+//! platform module's doc lists its own assumptions; Agent Workflows follows
+//! `docs/agent-workflows-contract.md`, Agents v1 `docs/agents-v1-contract.md`.
 //!
-//! Decisions where the vendor docs are silent (beyond `shared/api/README.md`):
+//! Decisions where the vendor docs are silent (beyond `shared/api/README.md`), for the FastAPI
+//! platforms (Agents v1 answers in its own envelope, with 400s where these are 422s: see its
+//! module):
 //! - unknown body fields and unknown query parameters are refused with 422 `extra_forbidden`
 //!   (pydantic would ignore them, but the simulator exists to catch contract bugs);
 //! - a non-UUID agent id is a 422 `uuid_parsing` at `["path", "agent_id"]` (workfx); a
@@ -37,6 +40,7 @@
 
 mod admin;
 mod agent_workflows;
+mod agents_v1;
 mod app;
 mod auth;
 mod clock;

@@ -18,7 +18,7 @@ pub enum Platform {
     Workfx,
     /// Agent Workflows (voice agents), under `/workflow`.
     AgentWorkflows,
-    /// TEMPORARY placeholder until the simulator lands.
+    /// Agents v1 (voice and text agents), under `/v1/agents`.
     AgentsV1,
 }
 
@@ -64,7 +64,8 @@ pub struct Faults {
     /// The shape of the agent list's answers (workfx `GET /agents`; Agent Workflows
     /// `GET /workflow/fetch`, which has no paging fields: there [`ListShape::NoPagingFields`]
     /// leaves out `workflows`, and only it, [`ListShape::NoItems`] and [`ListShape::Repeats`]
-    /// apply).
+    /// apply; Agents v1 `GET /v1/agents`, where [`ListShape::NoPagingFields`] leaves out
+    /// `pagination` and every shape but [`ListShape::HugeTotalPages`] applies).
     pub agent_list: ListShape,
     /// The shape of the version list's answers (workfx `GET /agents/{id}/flows`; no
     /// `total_pages` there, so [`ListShape::HugeTotalPages`] answers as documented).
@@ -223,6 +224,10 @@ pub struct SimOptions {
     pub saving: Saving,
     /// When set, every platform request needs `Authorization: Bearer <token>`.
     pub token: Option<String>,
+    /// Agents v1 only, and only beside `token`: a second token, an org member's who is not an
+    /// owner or admin. It is accepted as `token` is, except that updating or deleting a
+    /// `public` or `commercial` agent with it is refused with 403.
+    pub member_token: Option<String>,
     /// When set, requests for another (or no) `tenant_id` are refused with 403 (workfx only).
     pub tenant_id: Option<String>,
     /// When set, requests for another (or no) `tenant_unit_id` are refused with 403 (workfx
@@ -231,7 +236,8 @@ pub struct SimOptions {
     pub faults: Faults,
     pub platform: Platform,
     /// The largest `page_size` a list accepts; more is a 422 (workfx only: Agent Workflows has
-    /// no pages, and its version list's `limit` is fixed at 1 to 100 by the contract).
+    /// no pages, and the `limit` of its version list and of the Agents v1 list is fixed at 1
+    /// to 100 by their contracts).
     pub max_page_size: u32,
     /// workfx only: the reading of the docs served where they can be read two ways.
     pub readings: Readings,
@@ -248,6 +254,7 @@ impl SimOptions {
             state_file: None,
             saving: Saving::EveryChange,
             token: None,
+            member_token: None,
             tenant_id: None,
             tenant_unit_id: None,
             faults: Faults::none(),
@@ -266,7 +273,7 @@ impl SimOptions {
                 reason: "must be at least 1".to_owned(),
             });
         }
-        if self.platform == Platform::AgentWorkflows {
+        if self.platform != Platform::Workfx {
             self.refuse_workfx_only_options()?;
         }
         if self.token.as_deref() == Some("") {
@@ -275,13 +282,44 @@ impl SimOptions {
                 reason: "must not be empty".to_owned(),
             });
         }
-        Ok(())
+        self.check_member_token()
+    }
+
+    /// A member token is refused rather than ignored where it would mean nothing: a test that
+    /// expects a member's 403 must not pass against a simulator that lets everyone in.
+    fn check_member_token(&self) -> Result<(), SimError> {
+        let Some(member_token) = self.member_token.as_deref() else {
+            return Ok(());
+        };
+        let refused = |reason: String| {
+            Err(SimError::InvalidOption {
+                option: "member_token",
+                reason,
+            })
+        };
+        if self.platform != Platform::AgentsV1 {
+            return refused(format!(
+                "{} has no roles; a member token applies to agents-v1 only",
+                self.platform.name()
+            ));
+        }
+        match self.token.as_deref() {
+            None => {
+                refused("needs a token as well: without one every request is an admin's".to_owned())
+            }
+            Some(_) if member_token.is_empty() => refused("must not be empty".to_owned()),
+            Some(token) if token == member_token => refused(
+                "must differ from the token, or a member could not be told from an admin"
+                    .to_owned(),
+            ),
+            Some(_) => Ok(()),
+        }
     }
 
     /// Options that mean something only to workfx are refused rather than ignored: a user who
     /// pins a tenant expects requests for other tenants to fail, and they would not.
     fn refuse_workfx_only_options(&self) -> Result<(), SimError> {
-        let platform = Platform::AgentWorkflows.name();
+        let platform = self.platform.name();
         if self.tenant_id.is_some() || self.tenant_unit_id.is_some() {
             return Err(SimError::InvalidOption {
                 option: "--tenant-id, --tenant-unit-id",
@@ -298,8 +336,8 @@ impl SimOptions {
             return Err(SimError::InvalidOption {
                 option: "--max-page-size",
                 reason: format!(
-                    "{platform} has no paged lists (its version list takes `limit` 1 to 100); \
-                     this applies to workfx only"
+                    "{platform} takes no page size (the `limit` of its lists is 1 to 100, as \
+                     its contract fixes it); this applies to workfx only"
                 ),
             });
         }

@@ -8,17 +8,19 @@ use axum::Router;
 
 use super::{
     Platform,
+    error::ErrorAnswer,
     faults::FaultInjector,
     requests::{RequestLog, WriteClassifier},
     store::StateHandle,
 };
 
 /// What a platform module hands over: its routes (with their state), its state for
-/// `GET /_sim/state`, and which of its routes change state.
+/// `GET /_sim/state`, which of its routes change state, and how it words errors.
 pub(crate) struct PlatformApi {
     pub router: Router,
     pub snapshot: Arc<dyn StateHandle>,
     pub is_write: WriteClassifier,
+    pub error: ErrorAnswer,
 }
 
 /// The handles through which tests and `/_sim` observe and steer a running simulator.

@@ -16,6 +16,7 @@ mod request_budget;
 mod safety;
 mod schema;
 mod sim_agent_workflows;
+mod sim_agents_v1;
 mod sim_cli;
 mod sim_server;
 mod sim_state;

@@ -11,7 +11,7 @@ pub struct Sim {
     pub sim: RunningSim,
     pub client: reqwest::Client,
     /// Where the platform's API starts: `/admin/api/v2` for workfx, the root for Agent
-    /// Workflows.
+    /// Workflows and Agents v1.
     pub prefix: &'static str,
 }
 

@@ -72,7 +72,7 @@ use serde_json::Value;
 use self::entities::AgentWorkflowsState;
 use super::{
     Clock, SimError, SimOptions,
-    fastapi::{ApiError, Query, Validator},
+    fastapi::{self, ApiError, Query, Validator},
     faults::FaultInjector,
     persist::StateFile,
     platform::PlatformApi,
@@ -191,6 +191,7 @@ pub(crate) fn api(
         router,
         snapshot: store,
         is_write,
+        error: fastapi::error_answer,
     })
 }
 

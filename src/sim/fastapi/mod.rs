@@ -7,20 +7,19 @@ pub(crate) use validation::{Field, Kind, Query, Validator, json_body};
 
 use axum::{
     Json,
-    http::{HeaderName, HeaderValue, StatusCode, header},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
 use serde_json::{Value, json};
 
 use super::SimError;
 
-/// An error answer: a status, FastAPI's `detail` (a message, or a list of validation issues),
-/// and any extra headers.
+/// An error answer: a status and FastAPI's `detail` (a message, or a list of validation
+/// issues).
 #[derive(Debug)]
 pub(crate) struct ApiError {
     status: StatusCode,
     detail: Value,
-    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
@@ -28,7 +27,6 @@ impl ApiError {
         ApiError {
             status,
             detail: Value::from(message),
-            headers: Vec::new(),
         }
     }
 
@@ -41,19 +39,7 @@ impl ApiError {
         ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             detail: Value::Array(issues),
-            headers: Vec::new(),
         }
-    }
-
-    /// 401 with the challenge header that FastAPI's `HTTPBearer` sends.
-    pub(crate) fn unauthorized(message: &str) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, message)
-            .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
-    }
-
-    pub(crate) fn with_header(mut self, name: HeaderName, value: HeaderValue) -> ApiError {
-        self.headers.push((name, value));
-        self
     }
 }
 
@@ -68,12 +54,14 @@ impl From<SimError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(json!({ "detail": self.detail }))).into_response();
-        for (name, value) in self.headers {
-            response.headers_mut().append(name, value);
-        }
-        response
+        (self.status, Json(json!({ "detail": self.detail }))).into_response()
     }
+}
+
+/// An error in FastAPI's shape, as the shared layers answer it for workfx and Agent Workflows
+/// (see [`ErrorAnswer`](crate::sim::error::ErrorAnswer)).
+pub(crate) fn error_answer(status: StatusCode, message: &str) -> Response {
+    ApiError::new(status, message).into_response()
 }
 
 /// Starlette's answer for a path that no route matches.

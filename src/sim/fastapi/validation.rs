@@ -106,6 +106,11 @@ impl Query {
             .map(|(_, value)| value.as_str())
     }
 
+    /// The names given, in order (repeated as often as they are).
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.pairs.iter().map(|(name, _)| name.as_str())
+    }
+
     /// Every value given for `name` (a list parameter may be repeated).
     pub(crate) fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.pairs

@@ -36,7 +36,7 @@ use self::{
 };
 use super::{
     Clock, Readings, SimError, SimOptions,
-    fastapi::{ApiError, Query, Validator},
+    fastapi::{self, ApiError, Query, Validator},
     faults::FaultInjector,
     persist::StateFile,
     platform::PlatformApi,
@@ -138,6 +138,7 @@ pub(crate) fn api(
         router,
         snapshot: store,
         is_write,
+        error: fastapi::error_answer,
     })
 }
 
