@@ -26,6 +26,8 @@ pub const PROTECT: &str = "protect";
 /// The field path under which a change of the marker's `pruned` is shown: set by an archive
 /// that prune makes, cleared by the restore when the definition comes back.
 pub const PRUNED: &str = "pruned";
+/// Shown for an agent whose ownership record a killed run did not write.
+pub const RECORDED: &str = "recorded";
 
 /// Why an agent that prune archived is restored.
 pub const RESTORED_AFTER_PRUNE: &str = "archived by prune; its definition is back";
@@ -230,6 +232,12 @@ pub enum PlanError {
         "agent '{key}': an agent named {name:?} ({id}) is on the platform, and agentsync does not manage it; a second one cannot be made beside it. `apply --adopt` takes it over, or give the definition another name"
     )]
     UnmanagedNamesake { key: Key, name: String, id: String },
+    #[error("agent '{key}': {field} cannot be honoured: {why}; remove it from the definition")]
+    Unsupported {
+        key: Key,
+        field: &'static str,
+        why: &'static str,
+    },
 }
 
 /// Computes the plan. `broken` holds keys of definitions that failed to load: never pruned.
@@ -240,6 +248,7 @@ pub fn compute(
     settings: &Settings,
 ) -> Result<Plan, Vec<PlanError>> {
     let managed = managed_by_key(observed)?;
+    unsupported(desired, settings)?;
     if !settings.capabilities.markers {
         unique_names(desired, &managed, observed, settings)?;
     }
@@ -378,6 +387,35 @@ fn managed_by_key(observed: &Observed) -> Result<BTreeMap<&Key, &ObservedAgent>,
         .into_iter()
         .map(|(k, mut v)| (k, v.remove(0)))
         .collect())
+}
+
+/// What a definition asks for that its platform cannot do: refused, never left out in silence.
+fn unsupported(desired: &Desired, settings: &Settings) -> Result<(), Vec<PlanError>> {
+    let caps = settings.capabilities;
+    let errors: Vec<PlanError> = desired
+        .values()
+        .flat_map(|definition| {
+            let archived = (definition.lifecycle == Some(Lifecycle::Archived) && !caps.archive)
+                .then(|| PlanError::Unsupported {
+                    key: definition.key.clone(),
+                    field: "status: archived",
+                    why: "this platform cannot archive agents (`active: false` stops one answering, where the platform has it)",
+                });
+            let held = (definition.publish == Some(false) && !caps.publish).then(|| {
+                PlanError::Unsupported {
+                    key: definition.key.clone(),
+                    field: "publish: false",
+                    why: "this platform has no drafts, so every update is live the moment it is applied",
+                }
+            });
+            archived.into_iter().chain(held)
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// Where agents carry no marker, the names agentsync manages must tell agents apart: a
@@ -793,6 +831,16 @@ fn update_actions(
     if !adopt && remote.pruned && !restores {
         field_changes.push(pruned_change(true, false));
     }
+    // A create a killed run made and did not record: the update records it.
+    if !adopt && remote.unrecorded {
+        field_changes.push(FieldChange {
+            path: FieldPath::root().field(RECORDED),
+            kind: diff::ChangeKind::Modify,
+            before: Some(diff::ShownValue::new(&Value::Bool(false))),
+            after: Some(diff::ShownValue::new(&Value::Bool(true))),
+            sensitive: false,
+        });
+    }
     if !field_changes.is_empty() {
         actions.push(Action {
             kind: ActionKind::Update,
@@ -986,6 +1034,7 @@ mod tests {
                     code: None,
                     protected: d.protect,
                     pruned: false,
+                    unrecorded: false,
                     fields: d.fields.clone(),
                     lifecycle: d.lifecycle.unwrap_or(Lifecycle::Active),
                 },
@@ -1415,6 +1464,7 @@ mod tests {
                 code: None,
                 protected: false,
                 pruned: false,
+                unrecorded: false,
                 fields: json!({ "name": name }).as_object().unwrap().clone(),
                 lifecycle: Lifecycle::Active,
             },

@@ -18,6 +18,7 @@ fn agent(id: &str, fields: Value) -> RemoteAgent {
         code: Some(format!("CODE_{id}")),
         protected: false,
         pruned: false,
+        unrecorded: false,
         fields: fields.as_object().cloned().unwrap_or_default(),
         lifecycle: Lifecycle::Active,
     }

@@ -124,6 +124,9 @@ pub struct RemoteAgent {
     pub protected: bool,
     /// The marker says `pruned: true`: agentsync archived it because its definition was gone.
     pub pruned: bool,
+    /// agentsync's record of the agent is not written yet: a create a killed run made, found
+    /// again from its announcement ([`inventory`]). The next apply writes the record.
+    pub unrecorded: bool,
     /// Every agent field the definition format knows, canonicalized (tags as a list, ...).
     pub fields: Document,
     pub lifecycle: Lifecycle,

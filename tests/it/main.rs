@@ -5,6 +5,7 @@ mod fixture;
 mod sim_support;
 
 mod agent_workflows;
+mod agents_v1;
 mod ci_examples;
 mod completions;
 mod export;

@@ -37,12 +37,17 @@ async fn the_first_apply_creates_and_publishes_every_example_agent<P: PlatformFi
     assert_eq!(keys(&agents), P::EXAMPLE_KEYS, "{agents:#?}");
     for agent in &agents {
         assert!(!agent.archived, "{agent:?}");
-        assert_eq!(agent.live_version, Some(1), "{agent:?}");
+        assert_eq!(agent.live_version, P::DRAFTS.then_some(1), "{agent:?}");
     }
     let examples = P::EXAMPLE_KEYS.len() as u64;
     let requests = platform.requests();
-    assert_eq!(P::creates(&requests), examples, "{requests:?}");
-    assert_eq!(P::publishes(&requests), examples, "{requests:?}");
+    assert_eq!(
+        P::creates(&requests),
+        examples + P::BOOKKEEPING_CREATES,
+        "{requests:?}"
+    );
+    let published = if P::DRAFTS { examples } else { 0 };
+    assert_eq!(P::publishes(&requests), published, "{requests:?}");
 }
 
 async fn a_second_apply_writes_nothing<P: PlatformFixture>() {
@@ -77,7 +82,7 @@ async fn a_draft_edited_on_the_platform_is_planned_and_repaired_without_a_publis
         .run(&repo, &["plan", "--detailed-exitcode"])
         .await
         .expect_code(2)
-        .expect_stdout_contains("a  (update-draft)");
+        .expect_stdout_contains(&format!("a  ({})", P::REPAIR_ACTION));
     platform.reset();
     platform
         .run(&repo, &["apply", "--yes"])
@@ -87,7 +92,10 @@ async fn a_draft_edited_on_the_platform_is_planned_and_repaired_without_a_publis
     assert_eq!(P::draft_writes(&requests), 1, "{requests:?}");
     assert_eq!(P::publishes(&requests), 0, "{requests:?}");
     assert_eq!(requests.writes, 1, "{requests:?}");
-    assert_eq!(platform.managed_agent("a").await.live_version, Some(1));
+    assert_eq!(
+        platform.managed_agent("a").await.live_version,
+        P::DRAFTS.then_some(1)
+    );
     platform
         .run(&repo, &["plan", "--detailed-exitcode"])
         .await
@@ -108,9 +116,19 @@ async fn a_changed_definition_is_published_exactly_once<P: PlatformFixture>() {
         .expect_success();
     let requests = platform.requests();
     assert_eq!(P::draft_writes(&requests), 1, "{requests:?}");
-    assert_eq!(P::publishes(&requests), 1, "{requests:?}");
-    assert_eq!(platform.managed_agent("a").await.live_version, Some(2));
-    assert_eq!(platform.managed_agent("b").await.live_version, Some(1));
+    assert_eq!(
+        P::publishes(&requests),
+        u64::from(P::DRAFTS),
+        "{requests:?}"
+    );
+    assert_eq!(
+        platform.managed_agent("a").await.live_version,
+        P::DRAFTS.then_some(2)
+    );
+    assert_eq!(
+        platform.managed_agent("b").await.live_version,
+        P::DRAFTS.then_some(1)
+    );
     platform.reset();
     platform
         .run(&repo, &["apply", "--yes"])
@@ -289,26 +307,37 @@ async fn turning_protect_off_rewrites_the_marker<P: PlatformFixture>() {
     assert!(marker.get("protect").is_none(), "{marker}");
 }
 
-/// The scenarios, as tests of the platform `$fixture` in module `$platform`.
+/// The scenarios, as tests of the platform `$fixture` in module `$platform`: every one, or
+/// (`without archive`) all but those of archiving, for a platform that cannot archive.
 macro_rules! scenarios {
     ($platform:ident: $fixture:ty) => {
         mod $platform {
+            scenarios!(@core $fixture);
             scenarios!(@tests $fixture:
-                the_first_apply_creates_and_publishes_every_example_agent,
-                a_second_apply_writes_nothing,
-                a_fresh_checkout_plans_no_changes,
-                a_draft_edited_on_the_platform_is_planned_and_repaired_without_a_publish,
-                a_changed_definition_is_published_exactly_once,
                 status_archived_archives_and_active_restores,
                 an_agent_archived_on_purpose_stays_archived_when_the_definition_stops_managing_status,
-                with_prune_off_a_removed_definition_is_listed_and_left_alone,
                 with_prune_archive_a_removed_definition_is_archived,
                 an_agent_archived_by_prune_is_restored_when_its_definition_comes_back,
                 a_protected_agent_is_never_archived,
-                a_protected_agent_is_never_pruned_even_after_its_file_is_gone,
-                turning_protect_off_rewrites_the_marker,
             );
         }
+    };
+    ($platform:ident: $fixture:ty, without archive) => {
+        mod $platform {
+            scenarios!(@core $fixture);
+        }
+    };
+    (@core $fixture:ty) => {
+        scenarios!(@tests $fixture:
+            the_first_apply_creates_and_publishes_every_example_agent,
+            a_second_apply_writes_nothing,
+            a_fresh_checkout_plans_no_changes,
+            a_draft_edited_on_the_platform_is_planned_and_repaired_without_a_publish,
+            a_changed_definition_is_published_exactly_once,
+            with_prune_off_a_removed_definition_is_listed_and_left_alone,
+            a_protected_agent_is_never_pruned_even_after_its_file_is_gone,
+            turning_protect_off_rewrites_the_marker,
+        );
     };
     (@tests $fixture:ty: $($scenario:ident),* $(,)?) => {
         $(
@@ -322,3 +351,4 @@ macro_rules! scenarios {
 
 scenarios!(workfx: crate::fixture::workfx::Workfx);
 scenarios!(agent_workflows: crate::fixture::agent_workflows::AgentWorkflows);
+scenarios!(agents_v1: crate::fixture::agents_v1::AgentsV1, without archive);

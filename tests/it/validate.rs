@@ -36,7 +36,7 @@ fn the_repository_itself_validates_from_its_own_root() {
     run.expect_success();
     assert_eq!(
         run.stdout,
-        "valid: 5 definitions in agents (target support, workfx)\nvalid: 2 definitions in voice-agents (target voice, agent-workflows)\n"
+        "valid: 5 definitions in agents (target support, workfx)\nvalid: 2 definitions in voice-agents (target voice, agent-workflows)\nvalid: 3 definitions in flat-agents (target flat, agents-v1)\n"
     );
 }
 

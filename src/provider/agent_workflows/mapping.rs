@@ -76,6 +76,7 @@ pub fn agent_from_wire(wire: &WireObject, what: &str) -> Result<RemoteAgent> {
         lifecycle: lifecycle_from_wire(&id, wire.get(STATUS)),
         protected: marker.as_ref().is_some_and(|m| m.protect),
         pruned: marker.as_ref().is_some_and(|m| m.pruned),
+        unrecorded: false,
         key: marker.map(|m| m.key),
         // Integer ids and a uuid: nothing that reads as a short code.
         code: None,

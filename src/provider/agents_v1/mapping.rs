@@ -104,6 +104,7 @@ pub fn agent_from_wire(wire: &WireObject, what: &str) -> Result<RemoteAgent> {
         code: None,
         protected: false,
         pruned: false,
+        unrecorded: false,
         // The platform has no archive: every agent is as live as its `active` says.
         lifecycle: Lifecycle::Active,
         fields: fields_from_wire(wire),

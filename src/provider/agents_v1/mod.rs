@@ -55,6 +55,8 @@ pub struct AgentsV1Provider {
 struct Ledger {
     holder: Option<String>,
     inventory: Inventory,
+    /// The document as the platform holds it (read, or last written).
+    written: Option<String>,
 }
 
 const HELP_UNREADABLE: &str = "Restore the agent's systemPrompt from an earlier answer or a \
@@ -118,6 +120,7 @@ impl AgentsV1Provider {
             [] => Ledger {
                 holder: None,
                 inventory: Inventory::default(),
+                written: None,
             },
             [holder] => {
                 let id = mapping::agent_id(holder).unwrap_or_default().to_owned();
@@ -126,6 +129,7 @@ impl AgentsV1Provider {
                 Ledger {
                     holder: Some(id),
                     inventory,
+                    written: Some(text.to_owned()),
                 }
             }
             several => {
@@ -196,13 +200,14 @@ impl AgentsV1Provider {
         };
         let before = ledger.inventory.clone();
         change(&mut ledger.inventory);
-        if ledger.inventory == before && ledger.holder.is_some() {
+        if ledger.written.as_deref() == Some(ledger.inventory.to_text().as_str()) {
             return Ok(());
         }
         let written = self.write(ledger).await;
-        if written.is_err() {
+        match &written {
+            Ok(()) => ledger.written = Some(ledger.inventory.to_text()),
             // What was not written is not what the platform holds.
-            ledger.inventory = before;
+            Err(_) => ledger.inventory = before,
         }
         written
     }
@@ -284,10 +289,14 @@ impl Provider for AgentsV1Provider {
                     ),
                     help: HELP_TWO,
                 })?;
+        let unrecorded: Vec<String> = recovered.iter().map(|(_, id)| id.clone()).collect();
         for (key, id) in recovered {
             ledger.inventory.record(&id, &Marker::new(key, false));
         }
-        let marked = self.marked(&agents, &ledger.inventory)?;
+        let mut marked = self.marked(&agents, &ledger.inventory)?;
+        for agent in &mut marked {
+            agent.unrecorded = unrecorded.contains(&agent.id);
+        }
         *self.ledger.lock().await = Some(ledger);
         Ok(marked)
     }

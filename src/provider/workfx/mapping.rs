@@ -107,6 +107,7 @@ pub fn agent_from_wire(wire: &WireObject, what: &str) -> Result<RemoteAgent> {
         id: id.to_owned(),
         protected: marker.as_ref().is_some_and(|m| m.protect),
         pruned: marker.as_ref().is_some_and(|m| m.pruned),
+        unrecorded: false,
         key: marker.map(|m| m.key),
         code: wire
             .get(CODE)

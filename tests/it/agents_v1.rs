@@ -1,0 +1,225 @@
+//! Agents v1 through the real binary: what only a platform without markers and without drafts
+//! must do (identity through the inventory, unique names, live writes), beyond the shared
+//! scenarios (`platforms.rs`).
+
+use serde_json::json;
+
+use crate::fixture::agents_v1::{AgentsV1, INVENTORY, agent};
+use crate::fixture::{PlatformFixture, Repo};
+
+const AGENT: &str = "/v1/agents/{id}";
+
+/// `a` and `b` applied, counters zeroed.
+async fn applied() -> (Repo, AgentsV1) {
+    let repo = AgentsV1::repo(&[("a", agent("a", "one")), ("b", agent("b", "one"))]);
+    let platform = AgentsV1::applied(&repo).await;
+    (repo, platform)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inventory_records_every_agent_and_is_never_shown_as_one() {
+    let (repo, platform) = applied().await;
+    let inventory = platform.inventory().await;
+    assert_eq!(inventory["agentsync_inventory"], 1);
+    let mut keys: Vec<&String> = inventory["agents"].as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["a", "b"]);
+    assert!(inventory.get("pending").is_none(), "{inventory}");
+    let holder = platform.inventory_agent().await.unwrap();
+    assert_eq!(
+        (holder["active"].clone(), holder["mode"].clone()),
+        (json!(false), json!("private"))
+    );
+    let status = platform.run(&repo, &["status"]).await;
+    status.expect_success().expect_stdout_lacks(INVENTORY);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_change_plan_reads_the_list_and_each_agent_and_writes_nothing() {
+    let (repo, platform) = applied().await;
+    platform
+        .run(&repo, &["plan", "--detailed-exitcode"])
+        .await
+        .expect_success();
+    let requests = platform.requests();
+    assert_eq!(platform.count("GET", "/v1/agents"), 1, "{requests:?}");
+    // The list carries no prompts: each agent is read, the inventory's holder with them.
+    assert_eq!(platform.count("GET", AGENT), 3, "{requests:?}");
+    assert_eq!(requests.writes, 0, "{requests:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rename_updates_the_agent_in_place() {
+    let (repo, platform) = applied().await;
+    let before = platform.agent("a").await["id"].clone();
+    repo.write(
+        "agents/a.yaml",
+        &agent("a", "one").replace("name: a agent", "name: Renamed"),
+    );
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_success()
+        .expect_stdout_contains("a update: done");
+    let after = platform.agent("a").await;
+    assert_eq!(
+        (after["id"].clone(), after["name"].clone()),
+        (before, json!("Renamed"))
+    );
+    assert_eq!(platform.count("POST", "/v1/agents"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_agents_with_one_managed_name_are_refused_naming_both_and_nothing_is_written() {
+    let (repo, platform) = applied().await;
+    let own = platform.agent("a").await["id"].as_str().unwrap().to_owned();
+    let other = platform
+        .create(json!({"name": "a agent", "agentArchitecture": "text", "model": "m", "systemPrompt": "x"}))
+        .await;
+    platform.reset();
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(1)
+        .expect_stderr_contains(&format!(
+            "2 agents on the platform are named \"a agent\" ({own}, {other})"
+        ));
+    assert_eq!(platform.requests().writes, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_of_the_same_name_made_by_hand_is_untouched_unless_adopted() {
+    let platform = AgentsV1::start().await;
+    let id = platform
+        .create(json!({"name": "a agent", "agentArchitecture": "text", "model": "m", "systemPrompt": "by hand"}))
+        .await;
+    let repo = AgentsV1::repo(&[("a", agent("a", "one"))]);
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(1)
+        .expect_stderr_contains(&format!(
+            "an agent named \"a agent\" ({id}) is on the platform, and agentsync does not manage it"
+        ));
+    assert_eq!(platform.requests().writes, 1, "only the test's own create");
+    platform
+        .run(&repo, &["apply", "--yes", "--adopt"])
+        .await
+        .expect_success();
+    let adopted = platform.agent("a").await;
+    assert_eq!(
+        (adopted["id"].as_str(), adopted["systemPrompt"].as_str()),
+        (Some(id.as_str()), Some("one"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_inventory_is_refused_with_no_writes_and_adopt_takes_the_agents_back() {
+    let (repo, platform) = applied().await;
+    let holder = platform.inventory_agent().await.unwrap();
+    platform.delete(holder["id"].as_str().unwrap()).await;
+    platform.reset();
+    let run = platform.run(&repo, &["apply", "--yes"]).await;
+    run.expect_code(1)
+        .expect_stderr_contains("agentsync does not manage it");
+    assert_eq!(platform.requests().writes, 0);
+    platform
+        .run(&repo, &["apply", "--yes", "--adopt"])
+        .await
+        .expect_success();
+    assert_eq!(platform.managed().await.len(), 2);
+    assert_eq!(
+        platform.count("POST", "/v1/agents"),
+        1,
+        "the inventory, and no agent again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupted_inventory_is_refused_with_no_writes() {
+    for document in [
+        "not json",
+        r#"{"agents": {}}"#,
+        r#"{"agentsync_inventory": 1, "agents": {"a": {}}}"#,
+    ] {
+        let (repo, platform) = applied().await;
+        let holder = platform.inventory_agent().await.unwrap();
+        let id = holder["id"].as_str().unwrap().to_owned();
+        platform.patch(&id, json!({"systemPrompt": document})).await;
+        platform.reset();
+        platform
+            .run(&repo, &["apply", "--yes"])
+            .await
+            .expect_code(1)
+            .expect_stderr_contains(&format!(
+                "the inventory agentsync keeps on the platform in agent {id} cannot be relied on"
+            ));
+        assert_eq!(platform.requests().writes, 0, "{document}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_announced_by_a_killed_run_is_taken_back_without_a_duplicate() {
+    let (repo, platform) = applied().await;
+    // What a run killed between its create and its record leaves: the announcement, and the
+    // agent it made.
+    let made = platform
+        .create(json!({"name": "c agent", "agentArchitecture": "text", "model": "gpt-4o-mini", "systemPrompt": "one", "active": true}))
+        .await;
+    platform.patch(&made, json!({"active": true})).await;
+    let mut document = platform.inventory().await;
+    document["pending"] = json!({"c": "c agent"});
+    let holder = platform.inventory_agent().await.unwrap();
+    platform
+        .patch(
+            holder["id"].as_str().unwrap(),
+            json!({"systemPrompt": document.to_string()}),
+        )
+        .await;
+    repo.write("agents/c.yaml", &agent("c", "one"));
+    platform.reset();
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_success();
+    assert_eq!(platform.count("POST", "/v1/agents"), 0, "no duplicate");
+    let inventory = platform.inventory().await;
+    assert_eq!(inventory["agents"]["c"]["id"], made.as_str());
+    assert!(inventory.get("pending").is_none(), "{inventory}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_platform_cannot_do_is_refused_at_plan_saying_why() {
+    let repo = AgentsV1::repo(&[
+        ("a", agent("a", "one") + "status: archived\n"),
+        ("b", agent("b", "one") + "publish: false\n"),
+    ]);
+    let platform = AgentsV1::start().await;
+    let run = platform.run(&repo, &["plan"]).await;
+    run.expect_code(1)
+        .expect_stderr_contains(
+            "agent 'a': status: archived cannot be honoured: this platform cannot archive agents",
+        )
+        .expect_stderr_contains(
+            "agent 'b': publish: false cannot be honoured: this platform has no drafts",
+        );
+    assert_eq!(platform.requests().writes, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_architecture_is_shown_as_impossible_and_never_sent() {
+    let (repo, platform) = applied().await;
+    repo.write(
+        "agents/a.yaml",
+        &agent("a", "one").replace(
+            "agentArchitecture: text",
+            "agentArchitecture: realtime\nrealtimeProvider: openai",
+        ),
+    );
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_success()
+        .expect_stdout_contains("'agentArchitecture' differs from the definition, but the platform sets it at creation only");
+    assert_eq!(platform.agent("a").await["agentArchitecture"], "text");
+}
