@@ -223,3 +223,20 @@ async fn a_changed_architecture_is_shown_as_impossible_and_never_sent() {
         .expect_stdout_contains("'agentArchitecture' differs from the definition, but the platform sets it at creation only");
     assert_eq!(platform.agent("a").await["agentArchitecture"], "text");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_into_a_fresh_checkout_plans_no_changes() {
+    let platform = AgentsV1::applied(&AgentsV1::examples()).await;
+    let fresh = AgentsV1::repo(&[]);
+    platform
+        .run(&fresh, &["export"])
+        .await
+        .expect_success()
+        .expect_stdout_contains("Exported 3 agents");
+    platform
+        .run(&fresh, &["plan", "--detailed-exitcode"])
+        .await
+        .expect_success()
+        .expect_stdout_contains("No changes.");
+    assert_eq!(platform.requests().writes, 0);
+}
