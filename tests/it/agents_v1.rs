@@ -240,3 +240,27 @@ async fn an_export_into_a_fresh_checkout_plans_no_changes() {
         .expect_stdout_contains("No changes.");
     assert_eq!(platform.requests().writes, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_s_change_to_a_public_agent_is_refused_saying_who_may_and_what_to_do() {
+    let member = "member-token-51";
+    let platform = AgentsV1::start_with_member(member).await;
+    let repo = AgentsV1::repo(&[("a", agent("a", "one") + "mode: public\n")]);
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_success();
+    repo.write("agents/a.yaml", &(agent("a", "two") + "mode: public\n"));
+    let endpoint = platform.endpoint();
+    let run = repo
+        .command(&["apply", "--yes", "--endpoint", &endpoint])
+        .env("AGENTS_TOKEN", member)
+        .run_async()
+        .await;
+    run.expect_code(1)
+        .expect_stdout_contains(
+            "only org owners and admins may change or delete public and commercial agents",
+        )
+        .expect_stdout_lacks(member);
+    assert_eq!(platform.agent("a").await["systemPrompt"], "one");
+}

@@ -59,6 +59,23 @@ struct Ledger {
     written: Option<String>,
 }
 
+/// What a `403` on a change means here (contract 3), and what to do.
+const FORBIDDEN: &str = "only org owners and admins may change or delete public and commercial \
+    agents (an agent's creator may change their own private ones); use an owner's or admin's \
+    token in the variable token_env names, or make the agent private on the dashboard";
+
+/// A refused change, said in the platform's terms.
+fn forbidden(what: String) -> impl FnOnce(ProviderError) -> ProviderError {
+    move |err| match err {
+        ProviderError::Unauthorized { status: 403 } => ProviderError::Rejected {
+            what,
+            status: 403,
+            message: FORBIDDEN.to_owned(),
+        },
+        other => other,
+    }
+}
+
 const HELP_UNREADABLE: &str = "Restore the agent's systemPrompt from an earlier answer or a \
     backup, or delete the agent and run `apply --adopt` to record the agents again";
 const HELP_TWO: &str = "Keep the one that lists the agents (the other was made by hand or by \
@@ -366,7 +383,11 @@ impl Provider for AgentsV1Provider {
 
     async fn update_agent(&self, id: &str, marker: &Marker, fields: &Document) -> Result<()> {
         if let Some(body) = mapping::update_body(fields) {
-            self.api.patch(id, &body, &format!("agent {id}")).await?;
+            let what = format!("the update of agent {id}");
+            self.api
+                .patch(id, &body, &what)
+                .await
+                .map_err(forbidden(what))?;
         }
         self.change(|inventory| inventory.record(id, marker)).await
     }
@@ -409,7 +430,8 @@ impl Provider for AgentsV1Provider {
     }
 
     async fn delete_agent(&self, id: &str) -> Result<()> {
-        self.api.delete(id, &format!("agent {id}")).await?;
+        let what = format!("the delete of agent {id}");
+        self.api.delete(id, &what).await.map_err(forbidden(what))?;
         self.change(|inventory| inventory.forget(id)).await
     }
 }
