@@ -36,6 +36,16 @@ pub struct SimArgs {
     )]
     pub token: Option<String>,
 
+    /// agents-v1 only: also accept this token, as an org member's who is not an admin:
+    /// changes to public and commercial agents made with it are refused (403).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "AGENTSYNC_SIM_MEMBER_TOKEN",
+        hide_env_values = true
+    )]
+    pub member_token: Option<String>,
+
     /// Serve only this tenant: requests with another or no `tenant_id` get 403. workfx only
     /// (refused for agent-workflows, which has no tenancy).
     #[arg(long, value_name = "ID")]
@@ -102,16 +112,20 @@ impl SimArgs {
         let platform = self.platform.simulator();
         // Checked here as well as in `SimOptions::validate`, which can only see a value equal
         // to the default: an explicit `--max-page-size 100` must be refused too.
-        if platform == Platform::AgentWorkflows && self.max_page_size.is_some() {
+        if platform != Platform::Workfx && self.max_page_size.is_some() {
             return Err(sim::SimError::InvalidOption {
                 option: "--max-page-size",
-                reason: "agent-workflows has no paged lists; it applies to workfx only".to_owned(),
+                reason: format!(
+                    "{} has no page size to cap; it applies to workfx only",
+                    platform.name()
+                ),
             });
         }
         Ok(SimOptions {
             listen: self.listen,
             state_file: self.state_file,
             token: self.token,
+            member_token: self.member_token,
             tenant_id: self.tenant_id,
             tenant_unit_id: self.tenant_unit_id,
             faults: Faults {

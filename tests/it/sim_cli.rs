@@ -104,23 +104,30 @@ async fn the_sim_command_serves_agent_workflows_with_platform_agent_workflows() 
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sim_command_serves_agents_v1_with_platform_agents_v1() {
+    serve_answer_and_stop(
+        &["sim", "--listen", "127.0.0.1:0", "--platform", "agents-v1"],
+        "/v1/agents",
+    )
+    .await;
+}
+
 #[test]
-fn the_sim_command_refuses_workfx_only_options_for_agent_workflows() {
-    for option in [
+fn the_sim_command_refuses_workfx_only_options_for_the_other_platforms() {
+    let options = [
         ["--max-page-size", "100"],
         ["--tenant-id", "t1"],
         ["--tenant-unit-id", "u1"],
-    ] {
-        let mut args = vec![
-            "sim",
-            "--listen",
-            "127.0.0.1:0",
-            "--platform",
-            "agent-workflows",
-        ];
+    ];
+    for (platform, option) in ["agent-workflows", "agents-v1"]
+        .into_iter()
+        .flat_map(|platform| options.iter().map(move |option| (platform, option)))
+    {
+        let mut args = vec!["sim", "--listen", "127.0.0.1:0", "--platform", platform];
         args.extend(option);
         let output = agentsync(&args).output().expect("the binary runs");
-        assert_eq!(output.status.code(), Some(1), "{option:?}");
+        assert_eq!(output.status.code(), Some(1), "{platform} {option:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(option[0]), "{stderr}");
         assert!(stderr.contains("workfx only"), "{stderr}");
