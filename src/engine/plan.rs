@@ -260,8 +260,10 @@ pub fn compute(
     for (key, definition) in desired {
         if let Some(agent) = managed.get(key) {
             targets.insert(key, (agent, false));
-        } else if let Some(name) = name_of(&definition.fields, settings)
-            && let Some(candidate) = candidates.pick(name, definition)
+        } else if let Some((name, candidate)) = name_of(&definition.fields, settings)
+            .into_iter()
+            .chain(definition.previous_names.iter().map(String::as_str))
+            .find_map(|name| Some((name, candidates.pick(name, definition)?)))
         {
             if settings.adopt {
                 targets.insert(key, (candidate, true));
@@ -438,6 +440,11 @@ fn unique_names(
         let Some(name) = name_of(&definition.fields, settings) else {
             continue;
         };
+        // Where the definition's own name is nobody's, one of its previous names may be.
+        let name = std::iter::once(name)
+            .chain(definition.previous_names.iter().map(String::as_str))
+            .find(|name| by_name.contains_key(name))
+            .unwrap_or(name);
         let namesakes = by_name.get(name).map_or(&[][..], Vec::as_slice);
         let own = managed.get(key).map(|agent| agent.agent.id.as_str());
         match namesakes {
@@ -1010,6 +1017,7 @@ mod tests {
             lifecycle: None,
             publish: None,
             protect: false,
+            previous_names: Vec::new(),
             sensitive: BTreeSet::new(),
             env_texts: Default::default(),
             references: BTreeSet::new(),

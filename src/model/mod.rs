@@ -228,6 +228,9 @@ pub struct Definition {
     pub publish: Option<bool>,
     /// Never archived or deleted by agentsync.
     pub protect: bool,
+    /// Names the agent had before a rename (`previous_names:`): an unmanaged agent of one of
+    /// them is this definition's for `--adopt` and for the name checks.
+    pub previous_names: Vec<String>,
     /// Paths whose values came from `${env:...}`: shown as `(sensitive)`, never in clear.
     pub sensitive: BTreeSet<FieldPath>,
     /// The text as written at each of those paths, `${env:...}` and all: what `export` writes

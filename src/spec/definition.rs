@@ -285,6 +285,7 @@ impl Checker<'_, '_> {
         let lifecycle = self.lifecycle(source, &root);
         let publish = self.flag(source, &root, "publish");
         let protect = self.flag(source, &root, "protect").unwrap_or(false);
+        let previous_names = self.names(source, &root, "previous_names");
 
         let provider_entries: Vec<&Entry> = entries
             .iter()
@@ -320,6 +321,7 @@ impl Checker<'_, '_> {
             lifecycle,
             publish,
             protect,
+            previous_names,
             sensitive: std::mem::take(&mut self.sensitive),
             env_texts: std::mem::take(&mut self.env_texts),
             references: self
@@ -406,6 +408,37 @@ impl Checker<'_, '_> {
             ref other => {
                 self.wrong_type(source, entry, name, "a boolean", other);
                 None
+            }
+        }
+    }
+
+    /// A list of non-empty strings at the top level (`previous_names`).
+    fn names(&mut self, source: &SourceFile, root: &Node, name: &str) -> Vec<String> {
+        let Some(entry) = root.get(name) else {
+            return Vec::new();
+        };
+        match &entry.value.value {
+            Value::Null => Vec::new(),
+            Value::Seq(items) => {
+                let mut names = Vec::new();
+                for item in items {
+                    match &item.value {
+                        Value::String(text) if !text.trim().is_empty() => names.push(text.clone()),
+                        other => {
+                            let error = SpecError::WrongType {
+                                field: name.to_string(),
+                                expected: "a list of names",
+                                found: other.type_name(),
+                            };
+                            self.problem(source, item.span, error);
+                        }
+                    }
+                }
+                names
+            }
+            other => {
+                self.wrong_type(source, entry, name, "a list of names", other);
+                Vec::new()
             }
         }
     }

@@ -151,6 +151,11 @@ pub const COMMON_FIELDS: &[Field] = &[
         Kind::Bool,
         "true: never archived or deleted by agentsync",
     ),
+    Field::optional(
+        "previous_names",
+        Kind::Tags,
+        "names the agent had before a rename: an agent agentsync does not manage under one of them is this definition's for --adopt",
+    ),
 ];
 
 #[cfg(test)]

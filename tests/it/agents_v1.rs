@@ -264,3 +264,40 @@ async fn a_member_s_change_to_a_public_agent_is_refused_saying_who_may_and_what_
         .expect_stdout_lacks(member);
     assert_eq!(platform.agent("a").await["systemPrompt"], "one");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rename_declared_in_previous_names_takes_the_agent_of_its_old_name_and_updates_it_in_place()
+ {
+    let (repo, platform) = applied().await;
+    let id = platform.agent("a").await["id"].clone();
+    // The inventory is gone, and the definition was renamed meanwhile: only the old name
+    // says which agent is its.
+    let holder = platform.inventory_agent().await.unwrap();
+    platform.delete(holder["id"].as_str().unwrap()).await;
+    let renamed =
+        agent("a", "one").replace("name: a agent", "name: Alpha\nprevious_names: [a agent]");
+    repo.write("agents/a.yaml", &renamed);
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_code(1)
+        .expect_stderr_contains(&format!(
+            "an agent named \"a agent\" ({})",
+            id.as_str().unwrap()
+        ));
+    platform.reset();
+    platform
+        .run(&repo, &["apply", "--yes", "--adopt"])
+        .await
+        .expect_success();
+    let adopted = platform.agent("a").await;
+    assert_eq!(
+        (adopted["id"].clone(), adopted["name"].clone()),
+        (id, json!("Alpha"))
+    );
+    assert_eq!(
+        platform.count("POST", "/v1/agents"),
+        1,
+        "the inventory only: no agent made anew"
+    );
+}

@@ -730,3 +730,25 @@ fn the_reference_readers_read_every_example_as_the_fast_ones_do() {
         assert_eq!(fast.stdout, reference.stdout);
     }
 }
+
+#[test]
+fn previous_names_must_be_a_list_of_names() {
+    let repo = Repo::new();
+    repo.write("agents/a.yaml", &(minimal("a") + "previous_names: 3\n"));
+    repo.run(&["validate"])
+        .expect_code(1)
+        .expect_stderr_contains("previous_names")
+        .expect_stderr_contains("a list of names");
+    repo.write(
+        "agents/a.yaml",
+        &(minimal("a") + "previous_names: [Old, \"\"]\n"),
+    );
+    repo.run(&["validate"])
+        .expect_code(1)
+        .expect_stderr_contains("a list of names");
+    repo.write(
+        "agents/a.yaml",
+        &(minimal("a") + "previous_names: [Old name]\n"),
+    );
+    repo.run(&["validate"]).expect_success();
+}
