@@ -301,3 +301,72 @@ async fn a_rename_declared_in_previous_names_takes_the_agent_of_its_old_name_and
         "the inventory only: no agent made anew"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_killed_at_any_point_is_finished_by_the_next_one_with_no_duplicate_and_no_orphan()
+{
+    use agentsync::sim::Faults;
+    use std::time::Duration;
+    // The examples take 13 writes: the inventory's holder, then per agent an announcement, a
+    // create, its activation and a record.
+    for writes in [1, 2, 3, 4, 5, 7, 9, 11, 12] {
+        let repo = AgentsV1::examples();
+        let platform = AgentsV1::start().await;
+        platform
+            .sim
+            .set_faults(Faults {
+                latency_ms: 20,
+                ..Faults::none()
+            })
+            .expect("valid faults");
+        let endpoint = platform.endpoint();
+        let mut command = repo
+            .command(&["apply", "--yes", "--endpoint", &endpoint])
+            .env("AGENTS_TOKEN", crate::fixture::agents_v1::TOKEN)
+            .into_std();
+        command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut child = command.spawn().expect("apply starts");
+        crate::safety::eventually(&format!("{writes} writes"), Duration::from_secs(30), || {
+            platform.requests().writes >= writes
+        })
+        .await;
+        assert!(
+            child.try_wait().expect("apply's status").is_none(),
+            "apply ended before {writes} writes"
+        );
+        child.kill().expect("apply is killed");
+        child.wait().expect("the killed apply is reaped");
+        platform.sim.set_faults(Faults::none()).expect("no faults");
+
+        platform
+            .run(&repo, &["apply", "--yes"])
+            .await
+            .expect_success();
+        let agents = platform.agents().await;
+        let inventory = platform.inventory().await;
+        let recorded: Vec<&str> = inventory["agents"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter_map(|entry| entry["id"].as_str())
+            .collect();
+        for agent in agents.iter().filter(|a| a["name"] != INVENTORY) {
+            let id = agent["id"].as_str().unwrap();
+            assert!(
+                recorded.contains(&id),
+                "after {writes} writes: {id} is an orphan: {inventory}"
+            );
+        }
+        assert_eq!(
+            agents.len(),
+            4,
+            "after {writes} writes: three agents and the holder: {agents:#?}"
+        );
+        platform
+            .run(&repo, &["plan", "--detailed-exitcode"])
+            .await
+            .expect_success();
+    }
+}

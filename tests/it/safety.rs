@@ -21,7 +21,7 @@ fn referencing(key: &str, target: &str) -> String {
 }
 
 /// Waits for a condition, failing the test when it does not hold by the deadline.
-async fn eventually(what: &str, within: Duration, mut condition: impl FnMut() -> bool) {
+pub(crate) async fn eventually(what: &str, within: Duration, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + within;
     while !condition() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
