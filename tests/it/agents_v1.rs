@@ -370,3 +370,23 @@ async fn an_apply_killed_at_any_point_is_finished_by_the_next_one_with_no_duplic
             .expect_success();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn active_false_stops_an_agent_answering_and_true_brings_it_back_one_write_each() {
+    let (repo, platform) = applied().await;
+    for (active, then) in [("false", false), ("true", true)] {
+        repo.write(
+            "agents/a.yaml",
+            &agent("a", "one").replace("active: true", &format!("active: {active}")),
+        );
+        platform.reset();
+        platform
+            .run(&repo, &["apply", "--yes"])
+            .await
+            .expect_success()
+            .expect_stdout_contains("a update: done");
+        assert_eq!(platform.agent("a").await["active"], then);
+        assert_eq!(platform.requests().writes, 1, "active: {active}");
+    }
+    assert_eq!(platform.agent("b").await["active"], true);
+}

@@ -53,6 +53,7 @@ impl Daemon {
             .command(args)
             .env("WORKFX_TOKEN", TOKEN)
             .env("VOICE_TOKEN", fixture::agent_workflows::TOKEN)
+            .env("AGENTS_TOKEN", fixture::agents_v1::TOKEN)
             .into_std();
         command.stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = command.spawn().expect("agentsync watch starts");
@@ -960,4 +961,36 @@ async fn a_sync_running_longer_than_the_stall_bound_makes_the_daemon_unready_whi
     })
     .await;
     assert!(daemon.log().contains("applied agent=f"), "{}", daemon.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_keeps_a_platform_without_markers_or_drafts_in_step() {
+    use crate::fixture::PlatformFixture;
+    use crate::fixture::agents_v1::{AgentsV1, agent};
+    let repo = AgentsV1::repo(&[("a", agent("a", "one")), ("b", agent("b", "one"))]);
+    let platform = AgentsV1::start().await;
+    let endpoint = platform.endpoint();
+    let daemon = Daemon::spawn(
+        &repo,
+        &["watch", "--listen", "127.0.0.1:0", "--endpoint", &endpoint],
+    )
+    .await;
+    wait_until("the first sync is done", || daemon.ready()).await;
+    assert_eq!(platform.managed().await.len(), 2);
+    repo.write("agents/a.yaml", &agent("a", "two"));
+    wait_until("the edit is live", || async {
+        platform.agent("a").await["systemPrompt"] == "two"
+    })
+    .await;
+    // Drift made on the dashboard is repaired by the interval's full sync or the next edit.
+    let id = platform.agent("b").await["id"].as_str().unwrap().to_owned();
+    platform
+        .patch(&id, serde_json::json!({"systemPrompt": "changed by hand"}))
+        .await;
+    repo.write("agents/b.yaml", &agent("b", "three"));
+    wait_until("b is as defined", || async {
+        platform.agent("b").await["systemPrompt"] == "three"
+    })
+    .await;
+    assert_eq!(platform.managed().await.len(), 2, "no agent made twice");
 }
