@@ -390,3 +390,76 @@ async fn active_false_stops_an_agent_answering_and_true_brings_it_back_one_write
     }
     assert_eq!(platform.agent("b").await["active"], true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_architecture_s_fields_are_checked_offline_at_the_value_that_needs_them() {
+    let repo = AgentsV1::repo(&[(
+        "a",
+        "kind: agent\nkey: a\nname: A\nagentArchitecture: pipeline\nmodel: gpt-4o\nsystemPrompt: hi\n"
+            .to_owned(),
+    )]);
+    let run = repo.run(&["validate"]);
+    run.expect_code(1)
+        .expect_stderr_contains("missing field 'stt', which agentArchitecture 'pipeline' requires")
+        .expect_stderr_contains("missing field 'tts', which agentArchitecture 'pipeline' requires")
+        .expect_stderr_contains("agents/a.yaml:4:");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_is_applied_as_planned_and_refused_once_the_platform_moved() {
+    let (repo, platform) = applied().await;
+    repo.write("agents/a.yaml", &agent("a", "two"));
+    platform
+        .run(&repo, &["plan", "--out", "plan.json"])
+        .await
+        .expect_success();
+    platform
+        .run(&repo, &["apply", "plan.json", "--yes"])
+        .await
+        .expect_success()
+        .expect_stdout_contains("a update: done");
+    repo.write("agents/a.yaml", &agent("a", "three"));
+    platform
+        .run(&repo, &["plan", "--out", "plan.json"])
+        .await
+        .expect_success();
+    let id = platform.agent("a").await["id"].as_str().unwrap().to_owned();
+    platform.patch(&id, json!({"systemPrompt": "moved"})).await;
+    platform
+        .run(&repo, &["apply", "plan.json", "--yes"])
+        .await
+        .expect_code(1)
+        .expect_stderr_contains("stale");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_deletes_only_what_the_inventory_records() {
+    let (repo, platform) = applied().await;
+    let stranger = platform
+        .create(json!({"name": "someone else's", "agentArchitecture": "text", "model": "m", "systemPrompt": "x"}))
+        .await;
+    repo.remove("agents/b.yaml");
+    repo.write(
+        "agentsync.yaml",
+        &format!("{}prune: delete\n", AgentsV1::CONFIG),
+    );
+    platform.reset();
+    platform
+        .run(&repo, &["apply", "--yes"])
+        .await
+        .expect_success()
+        .expect_stdout_contains("b delete: done");
+    assert_eq!(platform.count("DELETE", AGENT), 1);
+    let names: Vec<String> = platform
+        .agents()
+        .await
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        names.contains(&"someone else's".to_owned()),
+        "{names:?} ({stranger} kept)"
+    );
+    assert!(!names.contains(&"b agent".to_owned()), "{names:?}");
+    assert!(platform.inventory().await["agents"].get("b").is_none());
+}
