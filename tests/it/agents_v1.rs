@@ -463,3 +463,66 @@ async fn prune_deletes_only_what_the_inventory_records() {
     assert!(!names.contains(&"b agent".to_owned()), "{names:?}");
     assert!(platform.inventory().await["agents"].get("b").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clones_applied_at_once_end_with_one_agent_per_key_and_every_agent_recorded() {
+    use agentsync::sim::Faults;
+    let keys: Vec<String> = (0..6).map(|i| format!("racer-{i}")).collect();
+    // Each clone has its own `.agentsync/`, so no run lock keeps them apart.
+    let clones = [Repo::new(), Repo::new()].map(|repo| {
+        repo.write("agentsync.yaml", AgentsV1::CONFIG);
+        for key in &keys {
+            repo.write(&format!("agents/{key}.yaml"), &agent(key, "one"));
+        }
+        repo
+    });
+    let platform = AgentsV1::start().await;
+    // The inventory exists already (an earlier apply made it), as it does but on a first run.
+    let seed = AgentsV1::repo(&[("seed", agent("seed", "one"))]);
+    platform
+        .run(&seed, &["apply", "--yes"])
+        .await
+        .expect_success();
+    for clone in &clones {
+        clone.write("agents/seed.yaml", &agent("seed", "one"));
+    }
+    platform
+        .sim
+        .set_faults(Faults {
+            latency_ms: 20,
+            ..Faults::none()
+        })
+        .expect("valid faults");
+    let (a, b) = tokio::join!(
+        platform.run(&clones[0], &["apply", "--yes"]),
+        platform.run(&clones[1], &["apply", "--yes"])
+    );
+    platform.sim.set_faults(Faults::none()).expect("no faults");
+    a.expect_success();
+    b.expect_success();
+    let agents = platform.agents().await;
+    for key in &keys {
+        let named = agents
+            .iter()
+            .filter(|a| a["name"] == format!("{key} agent"))
+            .count();
+        assert_eq!(named, 1, "{key}: {agents:#?}");
+    }
+    assert!(
+        platform.count("DELETE", AGENT) > 0,
+        "no twin was made: the runs did not race"
+    );
+    // A record lost to the other run's write is a refusal naming the agent, never a
+    // duplicate; `--adopt` records it again. Then both clones plan nothing.
+    platform
+        .run(&clones[0], &["apply", "--yes", "--adopt"])
+        .await
+        .expect_success();
+    for clone in &clones {
+        platform
+            .run(clone, &["plan", "--detailed-exitcode"])
+            .await
+            .expect_success();
+    }
+    assert_eq!(platform.managed().await.len(), keys.len() + 1);
+}

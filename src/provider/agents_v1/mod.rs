@@ -121,15 +121,7 @@ impl AgentsV1Provider {
             .filter_map(|wire| mapping::agent_id(wire).map(str::to_owned))
             .collect();
         let mut full: Vec<WireObject> = self.read_each(ids).await?.into_iter().flatten().collect();
-        full.sort_by(|a, b| {
-            let created = |w: &WireObject| {
-                w.get(mapping::CREATED_AT)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            (created(a), mapping::agent_id(a)).cmp(&(created(b), mapping::agent_id(b)))
-        });
+        full.sort_by(|a, b| oldest_first(a).cmp(&oldest_first(b)));
         let (holders, agents): (Vec<WireObject>, Vec<WireObject>) = full
             .into_iter()
             .partition(|wire| mapping::agent_name(wire) == Some(mapping::INVENTORY_NAME));
@@ -246,6 +238,15 @@ impl AgentsV1Provider {
     }
 }
 
+/// The order every run sees agents in: by `createdAt`, then id (contract 5).
+fn oldest_first(wire: &WireObject) -> (&str, &str) {
+    let created = wire
+        .get(mapping::CREATED_AT)
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    (created, mapping::agent_id(wire).unwrap_or_default())
+}
+
 fn inventory_error(id: &str, err: &InventoryError) -> ProviderError {
     ProviderError::Inventory {
         where_: format!("in agent {id}"),
@@ -319,27 +320,28 @@ impl Provider for AgentsV1Provider {
     }
 
     async fn find_agents(&self, key: &Key, name: Option<&str>) -> Result<Vec<RemoteAgent>> {
-        // The inventory is the identity: the agent it records for the key, if still there.
-        let guard = self.ledger().await?;
-        let Some(id) = guard
-            .as_ref()
-            .and_then(|l| l.inventory.agents.get(key))
-            .map(|entry| entry.id.clone())
-        else {
+        // Managed names are unique, so every agent of the key's name claims the key: the one
+        // the inventory records, and a twin a concurrent run (another machine, another lock)
+        // made and may not have recorded yet. Oldest first, as every run sees them.
+        let Some(name) = name else {
             return Ok(Vec::new());
         };
-        let inventory = guard
-            .as_ref()
-            .map(|l| l.inventory.clone())
-            .unwrap_or_default();
-        drop(guard);
-        let found = self.read_each(vec![id]).await?;
-        let agents: Vec<WireObject> = found
+        let mut namesakes: Vec<WireObject> = self
+            .api
+            .list()
+            .await?
             .into_iter()
-            .flatten()
-            .filter(|wire| name.is_none_or(|name| mapping::agent_name(wire) == Some(name)))
+            .filter(|wire| mapping::agent_name(wire) == Some(name))
             .collect();
-        self.marked(&agents, &inventory)
+        namesakes.sort_by(|a, b| oldest_first(a).cmp(&oldest_first(b)));
+        namesakes
+            .iter()
+            .map(|wire| {
+                let mut agent = mapping::agent_from_wire(wire, "the agent list")?;
+                agent.key = Some(key.clone());
+                Ok(agent)
+            })
+            .collect()
     }
 
     async fn read_content(&self, _id: &str) -> Result<RemoteContent> {
@@ -405,14 +407,26 @@ impl Provider for AgentsV1Provider {
 
     async fn set_lifecycle_and_marker(
         &self,
-        _id: &str,
+        id: &str,
         _lifecycle: Lifecycle,
-        _marker: &Marker,
+        marker: &Marker,
     ) -> Result<()> {
-        Err(ProviderError::Unsupported {
-            platform: ProviderKind::AgentsV1,
-            what: "archive or restore agents",
+        // The one use here: retiring the twin a concurrent run's create made. The key goes to
+        // the older agent (its protection kept), and the twin, about to be deleted, claims
+        // nothing.
+        let Some(winner) = marker.duplicate_of.clone() else {
+            return Err(ProviderError::Unsupported {
+                platform: ProviderKind::AgentsV1,
+                what: "archive or restore agents",
+            });
+        };
+        let key = marker.key.clone();
+        self.change(|inventory| {
+            let protect = inventory.agents.get(&key).is_some_and(|e| e.protect);
+            inventory.forget(id);
+            inventory.record(&winner, &Marker::new(key, protect));
         })
+        .await
     }
 
     async fn write_draft(&self, _id: &str, _content: &Content) -> Result<()> {
