@@ -526,3 +526,42 @@ async fn two_clones_applied_at_once_end_with_one_agent_per_key_and_every_agent_r
     }
     assert_eq!(platform.managed().await.len(), keys.len() + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_is_followed_page_by_page_and_a_list_that_cannot_be_believed_stops_the_run() {
+    use agentsync::sim::{Faults, ListShape};
+    let (repo, platform) = applied().await;
+    for i in 0..150 {
+        platform
+            .create(json!({"name": format!("other {i}"), "agentArchitecture": "text", "model": "m", "systemPrompt": "x"}))
+            .await;
+    }
+    platform.reset();
+    platform
+        .run(&repo, &["plan", "--detailed-exitcode"])
+        .await
+        .expect_success();
+    // 153 agents (the holder among them): two pages of 100.
+    assert_eq!(platform.count("GET", "/v1/agents"), 2);
+    for shape in [
+        ListShape::NoPagingFields,
+        ListShape::NoItems,
+        ListShape::EndsEarly,
+        ListShape::Repeats,
+    ] {
+        platform
+            .sim
+            .set_faults(Faults {
+                agent_list: shape,
+                ..Faults::none()
+            })
+            .expect("valid faults");
+        platform.reset();
+        platform
+            .run(&repo, &["apply", "--yes"])
+            .await
+            .expect_code(1)
+            .expect_stderr_contains("cannot be relied on");
+        assert_eq!(platform.requests().writes, 0, "{shape:?}");
+    }
+}
