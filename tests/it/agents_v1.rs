@@ -565,3 +565,36 @@ async fn the_list_is_followed_page_by_page_and_a_list_that_cannot_be_believed_st
         assert_eq!(platform.requests().writes, 0, "{shape:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_plan_format_and_the_schema_speak_for_the_platform() {
+    let (repo, platform) = applied().await;
+    repo.write("agents/a.yaml", &agent("a", "two"));
+    let json = platform.run(&repo, &["plan", "--output", "json"]).await;
+    let plan = json.expect_success().json();
+    let change = &plan["changes"][0];
+    assert_eq!(
+        (change["key"].clone(), change["actions"][0]["kind"].clone()),
+        (json!("a"), json!("update"))
+    );
+    assert!(
+        plan.to_string().contains("live the moment it is applied"),
+        "{plan}"
+    );
+    platform
+        .run(&repo, &["plan", "--output", "markdown"])
+        .await
+        .expect_success()
+        .expect_stdout_contains("live the moment it is applied")
+        .expect_stdout_contains("systemPrompt");
+    let schema = repo.run(&["schema", "--provider", "agents-v1"]);
+    let schema = schema.expect_success().json();
+    assert_eq!(
+        schema["properties"]["agentArchitecture"]["enum"],
+        json!(["pipeline", "realtime", "text"])
+    );
+    assert!(
+        schema["allOf"].to_string().contains("realtimeProvider"),
+        "{schema}"
+    );
+}
