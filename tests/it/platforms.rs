@@ -25,7 +25,7 @@ async fn two_agents_applied<P: PlatformFixture>() -> (Repo, P) {
 
 // ---- converging ----
 
-async fn the_first_apply_creates_and_publishes_every_example_agent<P: PlatformFixture>() {
+async fn the_first_apply_makes_every_example_agent_live<P: PlatformFixture>() {
     let repo = P::examples();
     let platform = P::start().await;
     platform
@@ -73,11 +73,11 @@ async fn a_fresh_checkout_plans_no_changes<P: PlatformFixture>() {
 
 // ---- drift and change ----
 
-async fn a_draft_edited_on_the_platform_is_planned_and_repaired_without_a_publish<
+async fn a_change_made_on_the_platform_is_planned_and_repaired_without_a_publish<
     P: PlatformFixture,
 >() {
     let (repo, platform) = two_agents_applied::<P>().await;
-    platform.edit_draft_by_hand("a").await;
+    platform.edit_content_by_hand("a").await;
     platform
         .run(&repo, &["plan", "--detailed-exitcode"])
         .await
@@ -89,7 +89,7 @@ async fn a_draft_edited_on_the_platform_is_planned_and_repaired_without_a_publis
         .await
         .expect_success();
     let requests = platform.requests();
-    assert_eq!(P::draft_writes(&requests), 1, "{requests:?}");
+    assert_eq!(P::content_writes(&requests), 1, "{requests:?}");
     assert_eq!(P::publishes(&requests), 0, "{requests:?}");
     assert_eq!(requests.writes, 1, "{requests:?}");
     assert_eq!(
@@ -102,7 +102,7 @@ async fn a_draft_edited_on_the_platform_is_planned_and_repaired_without_a_publis
         .expect_success();
 }
 
-async fn a_changed_definition_is_published_exactly_once<P: PlatformFixture>() {
+async fn a_changed_definition_goes_live_exactly_once<P: PlatformFixture>() {
     let (repo, platform) = two_agents_applied::<P>().await;
     repo.write("agents/a.yaml", &P::definition("a", "two"));
     platform
@@ -115,7 +115,7 @@ async fn a_changed_definition_is_published_exactly_once<P: PlatformFixture>() {
         .await
         .expect_success();
     let requests = platform.requests();
-    assert_eq!(P::draft_writes(&requests), 1, "{requests:?}");
+    assert_eq!(P::content_writes(&requests), 1, "{requests:?}");
     assert_eq!(
         P::publishes(&requests),
         u64::from(P::DRAFTS),
@@ -329,11 +329,11 @@ macro_rules! scenarios {
     };
     (@core $fixture:ty) => {
         scenarios!(@tests $fixture:
-            the_first_apply_creates_and_publishes_every_example_agent,
+            the_first_apply_makes_every_example_agent_live,
             a_second_apply_writes_nothing,
             a_fresh_checkout_plans_no_changes,
-            a_draft_edited_on_the_platform_is_planned_and_repaired_without_a_publish,
-            a_changed_definition_is_published_exactly_once,
+            a_change_made_on_the_platform_is_planned_and_repaired_without_a_publish,
+            a_changed_definition_goes_live_exactly_once,
             with_prune_off_a_removed_definition_is_listed_and_left_alone,
             a_protected_agent_is_never_pruned_even_after_its_file_is_gone,
             turning_protect_off_rewrites_the_marker,
