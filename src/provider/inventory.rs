@@ -8,7 +8,7 @@
 //! recorded with its id: a run killed in between leaves the announcement, and the next run
 //! takes the agent of that name as the key's own instead of creating a second one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value, json};
 
@@ -139,15 +139,24 @@ impl Inventory {
 
     /// The marker the inventory gives the agent `id`, if it manages it.
     pub fn marker_of(&self, id: &str) -> Option<Marker> {
+        self.markers().remove(id)
+    }
+
+    /// The marker of every agent it manages, by id: looked up once per agent listed, so an
+    /// index rather than a search of every entry each time.
+    pub fn markers(&self) -> HashMap<&str, Marker> {
         self.agents
             .iter()
-            .find(|(_, entry)| entry.id == id)
-            .map(|(key, entry)| Marker {
-                key: key.clone(),
-                protect: entry.protect,
-                pruned: entry.pruned,
-                duplicate_of: None,
+            .map(|(key, entry)| {
+                let marker = Marker {
+                    key: key.clone(),
+                    protect: entry.protect,
+                    pruned: entry.pruned,
+                    duplicate_of: None,
+                };
+                (entry.id.as_str(), marker)
             })
+            .collect()
     }
 
     /// Records `marker` for the agent `id` (a create, an adoption, a change of `protect` or
@@ -187,6 +196,7 @@ impl Inventory {
         &self,
         agents: impl Iterator<Item = (&'a str, &'a str)> + Clone,
     ) -> Result<Vec<(Key, String)>, Ambiguous> {
+        let claimed = self.markers();
         let mut recovered = Vec::new();
         for (key, name) in &self.pending {
             if self.agents.contains_key(key) {
@@ -194,7 +204,7 @@ impl Inventory {
             }
             let ids: Vec<String> = agents
                 .clone()
-                .filter(|(id, agent_name)| agent_name == name && self.marker_of(id).is_none())
+                .filter(|(id, agent_name)| agent_name == name && !claimed.contains_key(id))
                 .map(|(id, _)| id.to_owned())
                 .collect();
             match ids.len() {

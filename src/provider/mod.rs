@@ -334,9 +334,10 @@ pub trait Provider: Send + Sync {
     /// the platform created them, oldest first.
     fn list_agents(&self) -> impl Future<Output = Result<Vec<RemoteAgent>>> + Send;
 
-    /// The agents whose marker claims `key`, oldest first (the order the platform created
-    /// them, which every caller sees alike): how a run that just created an agent finds the
-    /// twin another run created at the same time. `name` is the name both were created with,
+    /// The agents that claim `key` (by their marker; without markers, by the key's name, which
+    /// managed names make unique), oldest first (the order the platform created them, which
+    /// every caller sees alike): how a run that just created an agent finds the twin another
+    /// run created at the same time. `name` is the name both were created with,
     /// for platforms that can narrow the search by name; without it every agent is listed.
     fn find_agents(
         &self,

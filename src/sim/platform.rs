@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::http::Method;
 
 use super::{
     Platform,
@@ -37,4 +38,12 @@ impl std::fmt::Debug for Control {
             .field("platform", &self.platform)
             .finish_non_exhaustive()
     }
+}
+
+/// Whether `method` on the route `template` is one of `writes`: how each platform tells its
+/// requests that can change state (whatever their outcome) from those that cannot.
+pub(crate) fn listed_write(writes: &[(Method, &str)], method: &Method, template: &str) -> bool {
+    writes
+        .iter()
+        .any(|(write_method, route)| write_method == method && *route == template)
 }

@@ -110,8 +110,14 @@ fn load_with(
     remembering: Option<&mut Remembering<'_>>,
     checked: &mut dyn FnMut(&Definition),
 ) -> Loaded {
+    // Said once per process: a daemon loads at every sync.
+    static SAID: std::sync::Once = std::sync::Once::new();
     if crate::text::reference_readers() {
-        tracing::info!("every definition is read by the reference readers (saphyr, serde_json)");
+        SAID.call_once(|| {
+            tracing::info!(
+                "every definition is read by the reference readers (saphyr, serde_json)"
+            );
+        });
     }
     let mut loaded = Loaded::default();
     // Resolved once: each file read then costs one path resolution.

@@ -223,11 +223,12 @@ impl AgentsV1Provider {
 
     /// Agents with the markers the inventory gives them.
     fn marked(&self, agents: &[WireObject], inventory: &Inventory) -> Result<Vec<RemoteAgent>> {
+        let markers = inventory.markers();
         agents
             .iter()
             .map(|wire| {
                 let mut agent = mapping::agent_from_wire(wire, "the agent list")?;
-                if let Some(marker) = inventory.marker_of(&agent.id) {
+                if let Some(marker) = markers.get(agent.id.as_str()).cloned() {
                     agent.key = Some(marker.key);
                     agent.protected = marker.protect;
                     agent.pruned = marker.pruned;
@@ -289,8 +290,9 @@ impl Provider for AgentsV1Provider {
         // Entries whose agent is gone are no longer managed; creates a killed run finished
         // are taken back from the one agent of the announced name (contract 13). Both are
         // written with the next change.
-        let exists = |id: &str| agents.iter().any(|w| mapping::agent_id(w) == Some(id));
-        ledger.inventory.keep_existing(exists);
+        let listed: std::collections::HashSet<&str> =
+            agents.iter().filter_map(mapping::agent_id).collect();
+        ledger.inventory.keep_existing(|id| listed.contains(id));
         let named = agents
             .iter()
             .filter_map(|w| Some((mapping::agent_id(w)?, mapping::agent_name(w)?)));

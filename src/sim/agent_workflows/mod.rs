@@ -197,9 +197,7 @@ pub(crate) fn api(
 
 /// Whether a request to this route can change state (whatever its outcome).
 fn is_write(method: &Method, template: &str) -> bool {
-    WRITES
-        .iter()
-        .any(|(write_method, route)| write_method == method && *route == template)
+    super::platform::listed_write(&WRITES, method, template)
 }
 
 #[cfg(test)]
